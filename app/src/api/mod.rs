@@ -1,0 +1,74 @@
+//! Server functions: the browser's typed calls into the server, one feature per file.
+//! Each is thin: parse into model types, call the `Backend`, return. Their bodies run
+//! only on the server; in the browser each is a `fetch` to its endpoint.
+
+mod dashboards;
+mod datasets;
+mod shares;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+pub use dashboards::*;
+pub use datasets::*;
+pub use shares::*;
+
+use crate::model::{Dashboard, DashboardId, DatasetSummary, Frame, ShareToken};
+use serde::{Deserialize, Serialize};
+
+/// A dashboard as stored: its id and optimistic-concurrency revision beside the document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredDashboard {
+    pub id: DashboardId,
+    pub revision: i64,
+    pub dashboard: Dashboard,
+}
+
+/// One line of the dashboard list.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DashboardSummary {
+    pub id: DashboardId,
+    pub name: String,
+    pub widgets: usize,
+    pub updated_at_ms: i64,
+}
+
+/// What the editor loads: the dashboard, the datasets it can bind, their current frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditorData {
+    pub stored: StoredDashboard,
+    pub datasets: Vec<DatasetSummary>,
+    pub frames: Vec<Frame>,
+}
+
+/// What a read-only screen loads: the document and its current frames. A share page
+/// gets exactly this: no dashboard id, no source configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScreenData {
+    pub dashboard: Dashboard,
+    pub frames: Vec<Frame>,
+    /// Where the live stream for this screen is.
+    pub stream_url: String,
+}
+
+/// A read-only link to a dashboard.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ShareLink {
+    pub token: ShareToken,
+    pub created_at_ms: i64,
+}
+
+impl ShareLink {
+    pub fn view_path(&self) -> String {
+        format!("/s/{}", self.token)
+    }
+
+    pub fn kiosk_path(&self) -> String {
+        format!("/s/{}/kiosk", self.token)
+    }
+}
+
+/// The live-stream URL for a set of datasets (editor and view pages).
+pub fn dataset_stream_url(datasets: &[crate::model::DatasetId]) -> String {
+    let ids: Vec<&str> = datasets.iter().map(|d| d.as_str()).collect();
+    format!("/api/v1/live?datasets={}", ids.join(","))
+}

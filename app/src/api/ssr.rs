@@ -1,0 +1,61 @@
+//! The server side of the server functions: the `Backend` they call, provided through
+//! Leptos context by the server crate, and the helper that turns an `AppError` into the
+//! response's HTTP status.
+
+use super::{DashboardSummary, ShareLink, StoredDashboard};
+use crate::error::AppError;
+use crate::model::{
+    Dashboard, DashboardId, DatasetId, DatasetSummary, Frame, NewHttpDataset, ShareToken,
+};
+use std::sync::Arc;
+
+/// Everything the server functions need from the server. Implemented by the server
+/// crate over storage and the live engine; tested there without HTTP.
+#[async_trait::async_trait]
+pub trait Backend: Send + Sync + 'static {
+    async fn list_dashboards(&self) -> Result<Vec<DashboardSummary>, AppError>;
+    async fn create_dashboard(&self, dashboard: Dashboard) -> Result<DashboardId, AppError>;
+    async fn load_dashboard(&self, id: &DashboardId) -> Result<StoredDashboard, AppError>;
+    /// Stores `dashboard` if the stored revision is still `revision`; returns the new one.
+    async fn save_dashboard(
+        &self,
+        id: &DashboardId,
+        dashboard: Dashboard,
+        revision: i64,
+    ) -> Result<i64, AppError>;
+    async fn delete_dashboard(&self, id: &DashboardId) -> Result<(), AppError>;
+    /// The latest frame of each dataset (an empty frame where there is none yet).
+    async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame>;
+    async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError>;
+    async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError>;
+    async fn create_share_link(&self, id: &DashboardId) -> Result<ShareLink, AppError>;
+    async fn list_share_links(&self, id: &DashboardId) -> Result<Vec<ShareLink>, AppError>;
+    async fn revoke_share_link(&self, id: &DashboardId, token: &ShareToken)
+        -> Result<(), AppError>;
+    /// The dashboard a live share token opens; `NotFound` for unknown or revoked tokens.
+    async fn resolve_share(&self, token: &ShareToken) -> Result<StoredDashboard, AppError>;
+}
+
+/// The context handle through which server functions reach the `Backend`.
+#[derive(Clone)]
+pub struct Services(pub Arc<dyn Backend>);
+
+/// The backend of the current request.
+pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
+    leptos::prelude::use_context::<Services>()
+        .map(|s| s.0)
+        .ok_or(AppError::Internal)
+}
+
+/// Passes `result` through, setting the response status from the error if there is one.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(err) = &result {
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(
+                http::StatusCode::from_u16(err.status())
+                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+    result
+}

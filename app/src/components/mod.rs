@@ -1,0 +1,11 @@
+//! UI building blocks shared by the pages.
+
+mod canvas;
+mod connection;
+mod error_panel;
+mod widget;
+
+pub use canvas::*;
+pub use connection::*;
+pub use error_panel::*;
+pub use widget::*;

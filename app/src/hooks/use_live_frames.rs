@@ -1,0 +1,167 @@
+//! `use_live_frames`: the latest frame of each dataset a screen shows, kept current by
+//! the server's live stream (server-sent events).
+//!
+//! On the server the hook only holds the frames it was given, so the first HTML already
+//! shows current values; in the browser it opens an `EventSource` to `stream_url`,
+//! applies the snapshot and every frame, reconnects when the URL changes, and closes
+//! the stream when the component is dropped.
+
+use crate::model::{DatasetId, Frame};
+use leptos::prelude::*;
+use std::collections::HashMap;
+
+/// The state of the live connection, for the connection indicator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connection {
+    /// Not started yet (server render, or before hydration).
+    Idle,
+    Connecting,
+    Live,
+    /// The stream broke; the browser retries by itself.
+    Reconnecting,
+}
+
+impl Connection {
+    pub fn label(self) -> &'static str {
+        match self {
+            Connection::Idle | Connection::Connecting => "connecting",
+            Connection::Live => "live",
+            Connection::Reconnecting => "reconnecting",
+        }
+    }
+}
+
+pub struct UseLiveFramesReturn {
+    pub frames: RwSignal<HashMap<DatasetId, Frame>>,
+    pub connection: RwSignal<Connection>,
+}
+
+/// Applies `frame` unless an equal or newer one is already held.
+pub fn apply_frame(frames: &mut HashMap<DatasetId, Frame>, frame: Frame) {
+    match frames.get(&frame.dataset) {
+        Some(held) if held.seq >= frame.seq && held.seq != 0 => {}
+        _ => {
+            frames.insert(frame.dataset.clone(), frame);
+        }
+    }
+}
+
+pub fn use_live_frames(
+    initial: Vec<Frame>,
+    stream_url: impl Fn() -> String + Send + Sync + 'static,
+) -> UseLiveFramesReturn {
+    let frames = RwSignal::new(
+        initial
+            .into_iter()
+            .map(|f| (f.dataset.clone(), f))
+            .collect::<HashMap<_, _>>(),
+    );
+    let connection = RwSignal::new(Connection::Idle);
+    imp::connect(frames, connection, stream_url);
+    UseLiveFramesReturn { frames, connection }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod imp {
+    use super::*;
+
+    pub fn connect(
+        _frames: RwSignal<HashMap<DatasetId, Frame>>,
+        _connection: RwSignal<Connection>,
+        _stream_url: impl Fn() -> String + Send + Sync + 'static,
+    ) {
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod imp {
+    use super::*;
+    use crate::model::LiveEvent;
+    use send_wrapper::SendWrapper;
+    use wasm_bindgen::{closure::Closure, JsCast};
+    use web_sys::{EventSource, MessageEvent};
+
+    pub fn connect(
+        frames: RwSignal<HashMap<DatasetId, Frame>>,
+        connection: RwSignal<Connection>,
+        stream_url: impl Fn() -> String + Send + Sync + 'static,
+    ) {
+        let current: StoredValue<Option<SendWrapper<Stream>>, LocalStorage> =
+            StoredValue::new_local(None);
+        Effect::new(move |_| {
+            let url = stream_url();
+            if let Some(old) = current.try_update_value(|c| c.take()).flatten() {
+                old.close();
+            }
+            connection.set(Connection::Connecting);
+            match Stream::open(&url, frames, connection) {
+                Ok(stream) => current.set_value(Some(SendWrapper::new(stream))),
+                Err(_) => connection.set(Connection::Reconnecting),
+            }
+        });
+        on_cleanup(move || {
+            if let Some(old) = current.try_update_value(|c| c.take()).flatten() {
+                old.close();
+            }
+        });
+    }
+
+    /// An open `EventSource` and the callbacks it holds.
+    pub struct Stream {
+        source: EventSource,
+        _callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>>,
+    }
+
+    impl Stream {
+        fn open(
+            url: &str,
+            frames: RwSignal<HashMap<DatasetId, Frame>>,
+            connection: RwSignal<Connection>,
+        ) -> Result<Self, wasm_bindgen::JsValue> {
+            let source = EventSource::new(url)?;
+            let on_message = move |ev: web_sys::Event| {
+                let Some(data) = ev
+                    .dyn_ref::<MessageEvent>()
+                    .and_then(|m| m.data().as_string())
+                else {
+                    return;
+                };
+                match serde_json::from_str::<LiveEvent>(&data) {
+                    Ok(LiveEvent::Snapshot { frames: snapshot }) => frames.update(|held| {
+                        for frame in snapshot {
+                            apply_frame(held, frame);
+                        }
+                    }),
+                    Ok(LiveEvent::Frame { frame }) => {
+                        frames.update(|held| apply_frame(held, frame))
+                    }
+                    Err(err) => leptos::logging::warn!("live stream: unreadable message: {err}"),
+                }
+            };
+            let mut callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> = Vec::new();
+            for name in ["snapshot", "frame"] {
+                let cb = Closure::<dyn FnMut(web_sys::Event)>::new(on_message);
+                source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())?;
+                callbacks.push(cb);
+            }
+            let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                connection.set(Connection::Live)
+            });
+            source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+            callbacks.push(on_open);
+            let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
+                connection.set(Connection::Reconnecting)
+            });
+            source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+            callbacks.push(on_error);
+            Ok(Self {
+                source,
+                _callbacks: callbacks,
+            })
+        }
+
+        pub fn close(&self) {
+            self.source.close();
+        }
+    }
+}

@@ -1,0 +1,457 @@
+//! Data sources (where data lives) and datasets (what is read from a source, how often,
+//! and into which typed fields). Credentials never live in these types' public views:
+//! the browser sees `DatasetSummary`, never a `DataSource`'s full configuration.
+
+use super::{DatasetId, Invalid, SourceId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One row of a dataset: field name → value.
+pub type Row = Map<String, Value>;
+
+/// Most rows one extraction may produce.
+pub const MAX_ROWS: usize = 100_000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataSource {
+    pub id: SourceId,
+    pub name: String,
+    pub config: SourceConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SourceConfig {
+    Http(HttpSource),
+}
+
+impl SourceConfig {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        match self {
+            SourceConfig::Http(http) => http.validate(),
+        }
+    }
+}
+
+/// An HTTP endpoint answering JSON, read with GET.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpSource {
+    pub url: String,
+    /// How long one request may take, in milliseconds (100 to 60,000).
+    pub timeout_ms: u32,
+}
+
+impl HttpSource {
+    pub const DEFAULT_TIMEOUT_MS: u32 = 5_000;
+
+    pub fn new(url: &str) -> Result<Self, Invalid> {
+        let source = Self {
+            url: url.trim().to_string(),
+            timeout_ms: Self::DEFAULT_TIMEOUT_MS,
+        };
+        source.validate()?;
+        Ok(source)
+    }
+
+    pub fn validate(&self) -> Result<(), Invalid> {
+        let url = self.url.as_str();
+        let rest = url
+            .strip_prefix("http://")
+            .or_else(|| url.strip_prefix("https://"))
+            .ok_or_else(|| Invalid::new("url", "the URL must start with http:// or https://"))?;
+        let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+        if host.is_empty() {
+            return Err(Invalid::new("url", "the URL has no host"));
+        }
+        if url.len() > 2048 || url.chars().any(char::is_whitespace) {
+            return Err(Invalid::new(
+                "url",
+                "the URL must be at most 2048 characters, without spaces",
+            ));
+        }
+        if !(100..=60_000).contains(&self.timeout_ms) {
+            return Err(Invalid::new(
+                "timeout_ms",
+                "the timeout must be 100 to 60,000 ms",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How often a dataset is refreshed; 1 second to 1 day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct RefreshInterval(u64);
+
+impl RefreshInterval {
+    pub const MIN_MS: u64 = 1_000;
+    pub const MAX_MS: u64 = 86_400_000;
+
+    pub fn from_millis(ms: u64) -> Result<Self, Invalid> {
+        if !(Self::MIN_MS..=Self::MAX_MS).contains(&ms) {
+            return Err(Invalid::new(
+                "",
+                format!("the refresh interval must be 1 s to 1 day, not {ms} ms"),
+            ));
+        }
+        Ok(Self(ms))
+    }
+
+    pub fn millis(self) -> u64 {
+        self.0
+    }
+}
+
+impl TryFrom<u64> for RefreshInterval {
+    type Error = Invalid;
+    fn try_from(ms: u64) -> Result<Self, Invalid> {
+        Self::from_millis(ms)
+    }
+}
+
+impl From<RefreshInterval> for u64 {
+    fn from(r: RefreshInterval) -> u64 {
+        r.0
+    }
+}
+
+/// A JSONPath (RFC 9535) expression, checked when constructed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct JsonPathExpr(String);
+
+impl JsonPathExpr {
+    pub fn parse(raw: &str) -> Result<Self, Invalid> {
+        let raw = raw.trim();
+        serde_json_path::JsonPath::parse(raw)
+            .map_err(|e| Invalid::new("", format!("not a JSONPath expression: {e}")))?;
+        Ok(Self(raw.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Every node the path selects in `doc`.
+    pub fn select<'a>(&self, doc: &'a Value) -> Vec<&'a Value> {
+        serde_json_path::JsonPath::parse(&self.0)
+            .map(|path| path.query(doc).all())
+            .unwrap_or_default()
+    }
+}
+
+impl TryFrom<String> for JsonPathExpr {
+    type Error = Invalid;
+    fn try_from(raw: String) -> Result<Self, Invalid> {
+        Self::parse(&raw)
+    }
+}
+
+impl From<JsonPathExpr> for String {
+    fn from(p: JsonPathExpr) -> String {
+        p.0
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldKind {
+    Number,
+    Text,
+    Boolean,
+}
+
+impl FieldKind {
+    /// Converts `value` to this kind, or says why it cannot be.
+    pub fn convert(self, value: &Value) -> Result<Value, String> {
+        match (self, value) {
+            (_, Value::Null) => Ok(Value::Null),
+            (FieldKind::Number, Value::Number(_)) => Ok(value.clone()),
+            (FieldKind::Number, Value::String(s)) => s
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|n| n.is_finite())
+                .and_then(serde_json::Number::from_f64)
+                .map(Value::Number)
+                .ok_or_else(|| format!("expected a number, got {}", preview(value))),
+            (FieldKind::Number, _) => Err(format!("expected a number, got {}", preview(value))),
+            (FieldKind::Text, Value::String(_)) => Ok(value.clone()),
+            (FieldKind::Text, Value::Number(n)) => Ok(Value::String(n.to_string())),
+            (FieldKind::Text, Value::Bool(b)) => Ok(Value::String(b.to_string())),
+            (FieldKind::Text, _) => Err(format!("expected text, got {}", preview(value))),
+            (FieldKind::Boolean, Value::Bool(_)) => Ok(value.clone()),
+            (FieldKind::Boolean, _) => {
+                Err(format!("expected true or false, got {}", preview(value)))
+            }
+        }
+    }
+}
+
+/// A short rendering of a value for error messages.
+fn preview(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 40 {
+        format!("{}…", text.chars().take(40).collect::<String>())
+    } else {
+        text
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub kind: FieldKind,
+}
+
+pub fn validate_field_name(name: &str) -> Result<(), Invalid> {
+    if name.is_empty() || name.len() > 64 {
+        return Err(Invalid::new("", "a field name is 1 to 64 characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Invalid::new("", "a field name holds no control characters"));
+    }
+    Ok(())
+}
+
+/// What is read from a source: the JSONPath that picks the data, the typed fields it
+/// yields, and how often it is refreshed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dataset {
+    pub id: DatasetId,
+    pub name: String,
+    pub source: SourceId,
+    pub path: JsonPathExpr,
+    pub fields: Vec<Field>,
+    pub refresh: RefreshInterval,
+}
+
+impl Dataset {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
+            return Err(Invalid::new("name", "a name is 1 to 120 characters"));
+        }
+        if self.fields.is_empty() || self.fields.len() > 100 {
+            return Err(Invalid::new("fields", "a dataset has 1 to 100 fields"));
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            validate_field_name(&field.name).map_err(|e| e.within(&format!("fields[{i}].name")))?;
+        }
+        Ok(())
+    }
+
+    /// Turns a source's JSON answer into typed rows.
+    ///
+    /// The path selects either scalars (each becomes a row holding the first field) or
+    /// objects (each becomes a row of the named fields). Fails, saying why, when the
+    /// path selects nothing, a value has the wrong type, or there are too many rows.
+    pub fn extract(&self, doc: &Value) -> Result<Vec<Row>, String> {
+        let nodes = self.path.select(doc);
+        if nodes.is_empty() {
+            return Err(format!(
+                "the path {} matches nothing in the response",
+                self.path.as_str()
+            ));
+        }
+        let nodes: Vec<&Value> = match nodes.as_slice() {
+            [Value::Array(items)] => items.iter().collect(),
+            _ => nodes,
+        };
+        if nodes.len() > MAX_ROWS {
+            return Err(format!(
+                "the path selects {} rows; at most {MAX_ROWS} are kept",
+                nodes.len()
+            ));
+        }
+        nodes
+            .iter()
+            .enumerate()
+            .map(|(i, node)| {
+                self.row(node).map_err(|e| {
+                    if nodes.len() > 1 {
+                        format!("row {}: {e}", i + 1)
+                    } else {
+                        e
+                    }
+                })
+            })
+            .collect()
+    }
+
+    fn row(&self, node: &Value) -> Result<Row, String> {
+        let mut row = Row::new();
+        match node {
+            Value::Object(object) => {
+                for field in &self.fields {
+                    let value = object.get(&field.name).unwrap_or(&Value::Null);
+                    let value = field
+                        .kind
+                        .convert(value)
+                        .map_err(|e| format!("field '{}': {e}", field.name))?;
+                    row.insert(field.name.clone(), value);
+                }
+            }
+            scalar => {
+                let field = &self.fields[0];
+                let value = field
+                    .kind
+                    .convert(scalar)
+                    .map_err(|e| format!("field '{}': {e}", field.name))?;
+                row.insert(field.name.clone(), value);
+            }
+        }
+        Ok(row)
+    }
+}
+
+/// What the browser may know of a dataset: no URL, no credentials.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetSummary {
+    pub id: DatasetId,
+    pub name: String,
+    pub fields: Vec<Field>,
+    pub refresh: RefreshInterval,
+}
+
+impl From<&Dataset> for DatasetSummary {
+    fn from(d: &Dataset) -> Self {
+        Self {
+            id: d.id.clone(),
+            name: d.name.clone(),
+            fields: d.fields.clone(),
+            refresh: d.refresh,
+        }
+    }
+}
+
+/// The editor's form for "read one number from a JSON API".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewHttpDataset {
+    pub name: String,
+    pub url: String,
+    pub path: String,
+    pub field: String,
+    pub kind: FieldKind,
+    pub refresh_ms: u64,
+    pub timeout_ms: u32,
+}
+
+impl NewHttpDataset {
+    /// Checks the form and splits it into the source and the dataset's parts.
+    pub fn parse(&self) -> Result<(HttpSource, JsonPathExpr, Field, RefreshInterval), Invalid> {
+        let http = HttpSource {
+            url: self.url.trim().to_string(),
+            timeout_ms: self.timeout_ms,
+        };
+        http.validate()?;
+        let path = JsonPathExpr::parse(&self.path).map_err(|e| e.within("path"))?;
+        validate_field_name(self.field.trim()).map_err(|e| e.within("field"))?;
+        let refresh =
+            RefreshInterval::from_millis(self.refresh_ms).map_err(|e| e.within("refresh_ms"))?;
+        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
+            return Err(Invalid::new("name", "a name is 1 to 120 characters"));
+        }
+        let field = Field {
+            name: self.field.trim().to_string(),
+            kind: self.kind,
+        };
+        Ok((http, path, field, refresh))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn dataset(path: &str, fields: &[(&str, FieldKind)]) -> Dataset {
+        Dataset {
+            id: DatasetId::parse("d1").unwrap(),
+            name: "d".into(),
+            source: SourceId::parse("s1").unwrap(),
+            path: JsonPathExpr::parse(path).unwrap(),
+            fields: fields
+                .iter()
+                .map(|(n, k)| Field {
+                    name: n.to_string(),
+                    kind: *k,
+                })
+                .collect(),
+            refresh: RefreshInterval::from_millis(1000).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_scalar_selected_by_the_path_becomes_one_row() {
+        let d = dataset("$.data.sales", &[("value", FieldKind::Number)]);
+        let rows = d.extract(&json!({"data": {"sales": 42.5}})).unwrap();
+        assert_eq!(
+            rows,
+            vec![json!({"value": 42.5}).as_object().unwrap().clone()]
+        );
+    }
+
+    #[test]
+    fn numbers_sent_as_text_are_converted() {
+        let d = dataset("$.v", &[("value", FieldKind::Number)]);
+        let rows = d.extract(&json!({"v": " 17 "})).unwrap();
+        assert_eq!(rows[0]["value"], json!(17.0));
+    }
+
+    #[test]
+    fn a_path_that_matches_nothing_says_so() {
+        let d = dataset("$.missing", &[("value", FieldKind::Number)]);
+        let err = d.extract(&json!({"v": 1})).unwrap_err();
+        assert!(err.contains("matches nothing"), "{err}");
+    }
+
+    #[test]
+    fn a_non_numeric_value_names_the_field_and_the_value() {
+        let d = dataset("$.v", &[("value", FieldKind::Number)]);
+        let err = d.extract(&json!({"v": "n/a"})).unwrap_err();
+        assert_eq!(err, "field 'value': expected a number, got \"n/a\"");
+    }
+
+    #[test]
+    fn an_array_of_objects_becomes_rows_of_the_named_fields() {
+        let d = dataset(
+            "$.items",
+            &[("name", FieldKind::Text), ("n", FieldKind::Number)],
+        );
+        let rows = d
+            .extract(&json!({"items": [{"name": "a", "n": 1, "x": 0}, {"name": "b", "n": 2}]}))
+            .unwrap();
+        assert_eq!(rows.len(), 2);
+        assert_eq!(rows[1]["name"], json!("b"));
+        assert!(!rows[0].contains_key("x"));
+    }
+
+    #[test]
+    fn a_bad_row_in_many_is_named_by_its_number() {
+        let d = dataset("$.items", &[("n", FieldKind::Number)]);
+        let err = d
+            .extract(&json!({"items": [{"n": 1}, {"n": true}]}))
+            .unwrap_err();
+        assert!(err.starts_with("row 2: field 'n'"), "{err}");
+    }
+
+    #[test]
+    fn an_invalid_json_path_is_refused_when_parsed() {
+        assert!(JsonPathExpr::parse("$.[").is_err());
+        assert!(JsonPathExpr::parse("$.a.b[0]").is_ok());
+    }
+
+    #[test]
+    fn a_refresh_under_one_second_is_refused() {
+        assert!(RefreshInterval::from_millis(999).is_err());
+        assert!(serde_json::from_str::<RefreshInterval>("500").is_err());
+    }
+
+    #[test]
+    fn urls_without_a_scheme_or_host_are_refused() {
+        assert_eq!(HttpSource::new("ftp://x").unwrap_err().field, "url");
+        assert_eq!(HttpSource::new("http:///path").unwrap_err().field, "url");
+        assert!(HttpSource::new("https://api.example.com/v1?x=1").is_ok());
+    }
+}

@@ -1,0 +1,79 @@
+//! `/`: the list of dashboards and a form to create one.
+
+use crate::api::{create_dashboard, list_dashboards};
+use crate::components::ErrorPanel;
+use leptos::prelude::*;
+
+#[component]
+pub fn HomePage() -> impl IntoView {
+    let list = Resource::new(|| (), |_| list_dashboards());
+    let name = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let create = move || {
+        let wanted = name.get_untracked();
+        leptos::task::spawn_local(async move {
+            match create_dashboard(wanted).await {
+                Ok(id) => {
+                    let _ = window().location().set_href(&format!("/edit/{id}"));
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <main class="home">
+            <header class="home-bar">
+                <h1>"Wallboard"</h1>
+            </header>
+            <section class="create">
+                <form on:submit=move |ev| {
+                    ev.prevent_default();
+                    create();
+                }>
+                    <label>
+                        "New dashboard "
+                        <input
+                            name="name"
+                            placeholder="Name"
+                            prop:value=name
+                            on:input=move |ev| name.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <button type="submit">"Create"</button>
+                </form>
+                {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
+            </section>
+            <Suspense>
+                {move || Suspend::new(async move {
+                    match list.await {
+                        Ok(items) if items.is_empty() => {
+                            view! { <p class="empty">"No dashboards yet: create one above."</p> }
+                                .into_any()
+                        }
+                        Ok(items) => {
+                            view! {
+                                <ul class="dashboard-list">
+                                    {items
+                                        .into_iter()
+                                        .map(|d| {
+                                            view! {
+                                                <li>
+                                                    <a class="name" href=format!("/edit/{}", d.id)>{d.name}</a>
+                                                    <span class="meta">{format!("{} widgets", d.widgets)}</span>
+                                                    <a href=format!("/view/{}", d.id)>"View"</a>
+                                                    <a href=format!("/kiosk/{}", d.id)>"Kiosk"</a>
+                                                </li>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </ul>
+                            }
+                                .into_any()
+                        }
+                        Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </main>
+    }
+}

@@ -1,0 +1,32 @@
+//! One component per route.
+
+mod editor;
+mod home;
+mod not_found;
+mod screen;
+
+pub use editor::EditorPage;
+pub use home::HomePage;
+pub use not_found::NotFound;
+pub use screen::{KioskPage, ShareKioskPage, SharePage, ViewPage};
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+/// The route parameter `name`, parsed with `parse`; an unparsable value reads as
+/// "`what` not found", as an unknown one would.
+fn param<T: 'static>(
+    name: &'static str,
+    what: &'static str,
+    parse: fn(String) -> Result<T, crate::model::Invalid>,
+) -> impl Fn() -> Result<T, AppError> + Copy + Send + Sync + 'static {
+    let params = use_params_map();
+    move || {
+        params
+            .read()
+            .get(name)
+            .and_then(|raw| parse(raw).ok())
+            .ok_or_else(|| AppError::not_found(what))
+    }
+}

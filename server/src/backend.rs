@@ -1,0 +1,200 @@
+//! The server functions' `Backend`, implemented over storage, the live hub and the
+//! polling schedule. Storage errors are logged here with their cause and reach clients
+//! as `Unavailable` or an opaque `Internal`.
+
+use crate::startup::Core;
+use crate::storage::{SaveOutcome, StorageError};
+use app::api::ssr::Backend;
+use app::api::{DashboardSummary, ShareLink, StoredDashboard};
+use app::error::AppError;
+use app::model::{
+    Dashboard, DashboardId, DataSource, Dataset, DatasetId, DatasetSummary, Frame, NewHttpDataset,
+    ShareToken, SourceConfig, SourceId,
+};
+use base64::Engine;
+use rand::RngCore;
+
+/// Logs a storage error with its cause chain and turns it into what a client may see.
+pub fn storage_error(err: StorageError) -> AppError {
+    let mut causes = Vec::new();
+    let mut source = std::error::Error::source(&err);
+    while let Some(cause) = source {
+        causes.push(cause.to_string());
+        source = cause.source();
+    }
+    tracing::error!(error = %err, causes = ?causes, "storage failed");
+    if err.is_unavailable() {
+        AppError::Unavailable {
+            message: "the database does not answer; try again in a moment".into(),
+        }
+    } else {
+        AppError::Internal
+    }
+}
+
+/// A new share token: 256 random bits, base64url without padding.
+pub fn new_share_token() -> ShareToken {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    ShareToken::parse(text).expect("base64url is a valid token")
+}
+
+#[async_trait::async_trait]
+impl Backend for Core {
+    async fn list_dashboards(&self) -> Result<Vec<DashboardSummary>, AppError> {
+        self.storage.list_dashboards().await.map_err(storage_error)
+    }
+
+    async fn create_dashboard(&self, dashboard: Dashboard) -> Result<DashboardId, AppError> {
+        dashboard.validate()?;
+        let id = DashboardId::parse(crate::new_id()).expect("hex is a valid id");
+        self.storage
+            .insert_dashboard(&id, &dashboard)
+            .await
+            .map_err(storage_error)?;
+        Ok(id)
+    }
+
+    async fn load_dashboard(&self, id: &DashboardId) -> Result<StoredDashboard, AppError> {
+        self.storage
+            .get_dashboard(id)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| AppError::not_found("dashboard"))
+    }
+
+    async fn save_dashboard(
+        &self,
+        id: &DashboardId,
+        dashboard: Dashboard,
+        revision: i64,
+    ) -> Result<i64, AppError> {
+        dashboard.validate()?;
+        match self
+            .storage
+            .update_dashboard(id, &dashboard, revision)
+            .await
+            .map_err(storage_error)?
+        {
+            SaveOutcome::Saved { revision } => Ok(revision),
+            SaveOutcome::Conflict { current } => Err(AppError::conflict(format!(
+                "This dashboard was saved elsewhere (revision {current}) after you opened it \
+                 (revision {revision}); your changes were not saved."
+            ))),
+            SaveOutcome::NotFound => Err(AppError::not_found("dashboard")),
+        }
+    }
+
+    async fn delete_dashboard(&self, id: &DashboardId) -> Result<(), AppError> {
+        if self
+            .storage
+            .delete_dashboard(id)
+            .await
+            .map_err(storage_error)?
+        {
+            Ok(())
+        } else {
+            Err(AppError::not_found("dashboard"))
+        }
+    }
+
+    async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame> {
+        datasets
+            .iter()
+            .map(|id| {
+                self.hub
+                    .latest(id)
+                    .map(|f| (*f).clone())
+                    .unwrap_or_else(|| Frame::empty(id.clone()))
+            })
+            .collect()
+    }
+
+    async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError> {
+        let all = self.storage.list_datasets().await.map_err(storage_error)?;
+        Ok(all.iter().map(DatasetSummary::from).collect())
+    }
+
+    async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError> {
+        let (http, path, field, refresh) = form.parse()?;
+        let source = DataSource {
+            id: SourceId::parse(crate::new_id()).expect("hex is a valid id"),
+            name: form.name.trim().to_string(),
+            config: SourceConfig::Http(http),
+        };
+        let dataset = Dataset {
+            id: DatasetId::parse(crate::new_id()).expect("hex is a valid id"),
+            name: form.name.trim().to_string(),
+            source: source.id.clone(),
+            path,
+            fields: vec![field],
+            refresh,
+        };
+        dataset.validate()?;
+        self.storage
+            .insert_source_and_dataset(&source, &dataset)
+            .await
+            .map_err(storage_error)?;
+        let summary = DatasetSummary::from(&dataset);
+        self.scheduler.schedule(self.poll.clone(), dataset);
+        Ok(summary)
+    }
+
+    async fn create_share_link(&self, id: &DashboardId) -> Result<ShareLink, AppError> {
+        self.load_dashboard(id).await?;
+        self.storage
+            .insert_share_link(id, &new_share_token())
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn list_share_links(&self, id: &DashboardId) -> Result<Vec<ShareLink>, AppError> {
+        self.storage
+            .list_share_links(id)
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn revoke_share_link(
+        &self,
+        id: &DashboardId,
+        token: &ShareToken,
+    ) -> Result<(), AppError> {
+        if self
+            .storage
+            .revoke_share_link(id, token)
+            .await
+            .map_err(storage_error)?
+        {
+            Ok(())
+        } else {
+            Err(AppError::not_found("share link"))
+        }
+    }
+
+    async fn resolve_share(&self, token: &ShareToken) -> Result<StoredDashboard, AppError> {
+        let id = self
+            .storage
+            .resolve_share_link(token)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| AppError::not_found("share link"))?;
+        self.load_dashboard(&id)
+            .await
+            .map_err(|_| AppError::not_found("share link"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_tokens_carry_256_random_bits() {
+        let a = new_share_token();
+        let b = new_share_token();
+        assert_eq!(a.as_str().len(), 43);
+        assert_ne!(a, b);
+    }
+}

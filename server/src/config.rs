@@ -1,0 +1,167 @@
+//! `Config`: every setting, read once at start-up from environment variables (and a
+//! `.env` file in development). Each variable is listed in the README and in
+//! `.env.example`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A value that must not be printed: `Debug` shows only that it is set.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `WALLBOARD_ADDR`: where to listen (default `127.0.0.1:3000`; port 0 picks one).
+    pub addr: SocketAddr,
+    /// `DATABASE_URL`: `sqlite://…` (default `sqlite://data/wallboard.db`) or `postgres://…`.
+    pub database_url: Secret,
+    /// `WALLBOARD_SITE_ROOT`: the built browser assets (default `target/site`).
+    pub site_root: PathBuf,
+    /// `WALLBOARD_DEMO`: seed the demo dashboard into an empty database (default `true`).
+    pub demo: bool,
+    /// `WALLBOARD_LOG_FORMAT`: `text` (default) or `json`.
+    pub log_format: LogFormat,
+    /// `WALLBOARD_SHUTDOWN_GRACE_SECS`: how long open requests get to finish on SIGTERM
+    /// (default 10).
+    pub shutdown_grace: Duration,
+    /// `WALLBOARD_MAX_RESPONSE_BYTES`: the largest source response read (default 8 MiB).
+    pub max_response_bytes: usize,
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, String> {
+        Self::from_lookup(|key| std::env::var(key).ok())
+    }
+
+    /// Reads the configuration through `get`, so tests need not touch the process
+    /// environment.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let addr = get("WALLBOARD_ADDR").unwrap_or_else(|| "127.0.0.1:3000".into());
+        let addr = addr.parse().map_err(|_| {
+            format!("WALLBOARD_ADDR: '{addr}' is not an address like 127.0.0.1:3000")
+        })?;
+        let database_url =
+            get("DATABASE_URL").unwrap_or_else(|| "sqlite://data/wallboard.db".into());
+        if !(database_url.starts_with("sqlite:")
+            || database_url.starts_with("postgres:")
+            || database_url.starts_with("postgresql:"))
+        {
+            return Err("DATABASE_URL: must start with sqlite: or postgres:".into());
+        }
+        let demo = parse_bool("WALLBOARD_DEMO", get("WALLBOARD_DEMO"), true)?;
+        let log_format = match get("WALLBOARD_LOG_FORMAT").as_deref() {
+            None | Some("text") => LogFormat::Text,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(format!(
+                    "WALLBOARD_LOG_FORMAT: '{other}' is neither text nor json"
+                ))
+            }
+        };
+        let grace = parse_num(
+            "WALLBOARD_SHUTDOWN_GRACE_SECS",
+            get("WALLBOARD_SHUTDOWN_GRACE_SECS"),
+            10,
+        )?;
+        let max_response_bytes = parse_num(
+            "WALLBOARD_MAX_RESPONSE_BYTES",
+            get("WALLBOARD_MAX_RESPONSE_BYTES"),
+            8 << 20,
+        )?;
+        Ok(Self {
+            addr,
+            database_url: Secret::new(database_url),
+            site_root: get("WALLBOARD_SITE_ROOT")
+                .unwrap_or_else(|| "target/site".into())
+                .into(),
+            demo,
+            log_format,
+            shutdown_grace: Duration::from_secs(grace),
+            max_response_bytes: max_response_bytes as usize,
+        })
+    }
+}
+
+fn parse_bool(key: &str, value: Option<String>, default: bool) -> Result<bool, String> {
+    match value.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(format!("{key}: '{other}' is not true or false")),
+    }
+}
+
+fn parse_num(key: &str, value: Option<String>, default: u64) -> Result<u64, String> {
+    match value {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{key}: '{v}' is not a whole number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|k| map.get(k).cloned())
+    }
+
+    #[test]
+    fn defaults_start_on_sqlite_at_port_3000() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:3000");
+        assert!(c.database_url.expose().starts_with("sqlite:"));
+        assert!(c.demo);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        assert!(config(&[("WALLBOARD_ADDR", "nowhere")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_ADDR"));
+        assert!(config(&[("DATABASE_URL", "mysql://x")])
+            .unwrap_err()
+            .starts_with("DATABASE_URL"));
+        assert!(config(&[("WALLBOARD_DEMO", "perhaps")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_DEMO"));
+    }
+
+    #[test]
+    fn the_database_url_does_not_print() {
+        let c = config(&[("DATABASE_URL", "postgres://u:hunter2@db/x")]).unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

@@ -1,0 +1,7 @@
+//! The HTTP layer beside the Leptos pages and server functions: live streams, health
+//! probes, static assets, and the error type REST handlers answer with.
+
+pub mod assets;
+pub mod error;
+pub mod health;
+pub mod stream;

@@ -1,0 +1,55 @@
+//! Fetching a JSON document from an HTTP source: a timeout, a size cap on the body,
+//! and errors that say what went wrong in words an author can act on.
+
+use app::model::HttpSource;
+use futures::StreamExt;
+use std::time::Duration;
+
+/// GETs `source.url` and parses the body as JSON.
+#[tracing::instrument(skip_all, fields(url = %source.url))]
+pub async fn fetch_json(
+    client: &reqwest::Client,
+    source: &HttpSource,
+    max_bytes: usize,
+) -> Result<serde_json::Value, String> {
+    let timeout = Duration::from_millis(u64::from(source.timeout_ms));
+    let response = client
+        .get(&source.url)
+        .timeout(timeout)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(|e| describe(&e, timeout))?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(format!("the source answered HTTP {status}"));
+    }
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| describe(&e, timeout))?;
+        if body.len() + chunk.len() > max_bytes {
+            return Err(format!(
+                "the response is larger than {} KiB",
+                max_bytes / 1024
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    serde_json::from_slice(&body).map_err(|e| format!("the response is not JSON: {e}"))
+}
+
+fn describe(err: &reqwest::Error, timeout: Duration) -> String {
+    if err.is_timeout() {
+        format!(
+            "the source did not answer within {} ms",
+            timeout.as_millis()
+        )
+    } else if err.is_connect() {
+        "the source cannot be reached (connection refused or no route)".into()
+    } else if err.is_redirect() {
+        "the source redirects too often".into()
+    } else {
+        "the request to the source failed".into()
+    }
+}

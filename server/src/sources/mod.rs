@@ -1,0 +1,4 @@
+//! Reading data sources: fetching (HTTP) and the per-dataset polling schedule.
+
+pub mod http;
+pub mod poller;

@@ -1,0 +1,231 @@
+//! Building and running the server: storage, live hub, polling, the axum router with
+//! the Leptos routes, and graceful shutdown.
+
+use crate::config::Config;
+use crate::http;
+use crate::live::LiveHub;
+use crate::sources::poller::{PollContext, Scheduler};
+use crate::storage::{Storage, StorageError};
+use app::api::ssr::Services;
+use axum::extract::FromRef;
+use axum::routing::get;
+use axum::Router;
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower_http::compression::CompressionLayer;
+use tower_http::trace::TraceLayer;
+
+/// The services every request handler and background task shares.
+pub struct Core {
+    pub config: Config,
+    pub storage: Storage,
+    pub hub: Arc<LiveHub>,
+    pub scheduler: Scheduler,
+    pub poll: Arc<PollContext>,
+    /// Turns `true` when the server starts shutting down.
+    pub shutdown: watch::Receiver<bool>,
+}
+
+/// Axum state: the Leptos options and the core, each extractable on its own.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub core: Arc<Core>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+    #[error("HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// Asks a running `Application` to shut down gracefully.
+#[derive(Clone)]
+pub struct ShutdownHandle(watch::Sender<bool>);
+
+impl ShutdownHandle {
+    pub fn shutdown(&self) {
+        self.0.send_replace(true);
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    core: Arc<Core>,
+    shutdown_tx: watch::Sender<bool>,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> Result<Self, StartupError> {
+        let listener =
+            TcpListener::bind(config.addr)
+                .await
+                .map_err(|source| StartupError::Listen {
+                    addr: config.addr,
+                    source,
+                })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Listen {
+                addr: config.addr,
+                source,
+            })?;
+        let storage = Storage::connect(config.database_url.expose()).await?;
+        tracing::info!(backend = storage.backend_name(), "storage ready");
+
+        let hub = Arc::new(LiveHub::new());
+        for frame in storage.load_frames().await? {
+            hub.publish(frame);
+        }
+        let client = reqwest::Client::builder()
+            .user_agent(concat!("Wallboard/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::limited(5))
+            .build()?;
+        let poll = Arc::new(PollContext {
+            storage: storage.clone(),
+            hub: hub.clone(),
+            client,
+            max_response_bytes: config.max_response_bytes,
+        });
+        let (shutdown_tx, shutdown) = watch::channel(false);
+        let core = Arc::new(Core {
+            config: config.clone(),
+            storage,
+            hub,
+            scheduler: Scheduler::default(),
+            poll,
+            shutdown,
+        });
+        for dataset in core.storage.list_datasets().await? {
+            core.scheduler.schedule(core.poll.clone(), dataset);
+        }
+        if config.demo {
+            crate::demo::seed(&core, addr).await;
+        }
+        let router = router(core.clone(), addr);
+        Ok(Self {
+            listener,
+            router,
+            core,
+            shutdown_tx,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    pub fn shutdown_handle(&self) -> ShutdownHandle {
+        ShutdownHandle(self.shutdown_tx.clone())
+    }
+
+    /// Serves until SIGTERM, Ctrl-C or the shutdown handle; then ends every live
+    /// stream, lets open requests finish (up to the configured grace), stops polling
+    /// and closes storage.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Self {
+            listener,
+            router,
+            core,
+            shutdown_tx,
+        } = self;
+        tracing::info!(addr = %listener.local_addr()?, "listening");
+        let mut stopping = core.shutdown.clone();
+        let signals = shutdown_tx.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            signals.send_replace(true);
+        });
+        let graceful = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+            tracing::info!("shutting down: closing streams, finishing requests");
+        };
+        let server = axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(graceful);
+        let mut stopping = core.shutdown.clone();
+        let grace = core.config.shutdown_grace;
+        let deadline = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+            tokio::time::sleep(grace).await;
+        };
+        tokio::select! {
+            result = server => result?,
+            () = deadline => tracing::warn!("requests still open after the grace period; stopping anyway"),
+        }
+        core.scheduler.stop_all();
+        core.storage.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
+    let leptos_options = LeptosOptions::builder()
+        .output_name("wallboard")
+        .site_root(core.config.site_root.to_string_lossy().to_string())
+        .site_pkg_dir("pkg")
+        .site_addr(addr)
+        .build();
+    let state = AppState {
+        leptos_options: leptos_options.clone(),
+        core: core.clone(),
+    };
+    let routes = generate_route_list(app::App);
+    let services = Services(core.clone());
+    Router::new()
+        .route("/healthz", get(http::health::healthz))
+        .route("/readyz", get(http::health::readyz))
+        .route("/api/v1/live", get(http::stream::datasets))
+        .route("/api/v1/live/share/{token}", get(http::stream::share))
+        .route("/demo/metrics", get(crate::demo::metrics))
+        .leptos_routes_with_context(&state, routes, move || provide_context(services.clone()), {
+            let options = leptos_options.clone();
+            move || app::shell(options.clone())
+        })
+        .merge(http::assets::router(&core.config.site_root))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
+        .layer(CompressionLayer::new())
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

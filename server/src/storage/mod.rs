@@ -1,0 +1,539 @@
+//! Storage: one repository over two backends, SQLite (the embedded default) and
+//! PostgreSQL (for N stateless instances sharing one database). Both speak the same
+//! SQL here (`$n` placeholders, TEXT documents, BIGINT Unix-ms times), so each query
+//! is written once and run on whichever pool is configured. No SQL lives outside this
+//! module; rows become model types at this edge.
+
+use app::api::{DashboardSummary, ShareLink, StoredDashboard};
+use app::model::{
+    Dashboard, DashboardId, DataSource, Dataset, DatasetId, Frame, ShareToken, SourceId,
+};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::Row;
+use std::str::FromStr;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("database error")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("stored {what} '{id}' cannot be read: {why}")]
+    Corrupt {
+        what: &'static str,
+        id: String,
+        why: String,
+    },
+    #[error("could not create the database folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+}
+
+impl StorageError {
+    /// Whether the database could not be reached (as opposed to a bug or bad data).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StorageError::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}
+
+pub type Result<T> = std::result::Result<T, StorageError>;
+
+/// What happened to a save.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SaveOutcome {
+    Saved {
+        revision: i64,
+    },
+    /// The stored revision is not the one the save was based on; nothing was written.
+    Conflict {
+        current: i64,
+    },
+    NotFound,
+}
+
+#[derive(Clone)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to whichever pool is configured; the body is compiled
+/// once per backend.
+macro_rules! with_pool {
+    ($self:expr, |$p:ident| $body:expr) => {
+        match &$self.pool {
+            Pool::Sqlite($p) => $body,
+            Pool::Postgres($p) => $body,
+        }
+    };
+}
+
+#[derive(Clone)]
+pub struct Storage {
+    pool: Pool,
+}
+
+impl Storage {
+    /// Connects to `url` (`sqlite://path` or `postgres://…`) and applies pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .busy_timeout(Duration::from_secs(5))
+                .foreign_keys(true);
+            if let Some(parent) = options.get_filename().parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent).map_err(|source| StorageError::Folder {
+                        path: parent.display().to_string(),
+                        source,
+                    })?;
+                }
+            }
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            sqlx::migrate!("../migrations/sqlite").run(&pool).await?;
+            Pool::Sqlite(pool)
+        } else {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect(url)
+                .await?;
+            sqlx::migrate!("../migrations/postgres").run(&pool).await?;
+            Pool::Postgres(pool)
+        };
+        Ok(Self { pool })
+    }
+
+    pub fn backend_name(&self) -> &'static str {
+        match self.pool {
+            Pool::Sqlite(_) => "sqlite",
+            Pool::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Answers when the database answers; `/readyz` uses it.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(self, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, |p| p.close().await)
+    }
+
+    // --- dashboards ---
+
+    pub async fn list_dashboards(&self) -> Result<Vec<DashboardSummary>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String, String, i64)>(
+                "SELECT id, name, document, updated_at FROM dashboards ORDER BY updated_at DESC",
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(id, name, document, updated_at_ms)| {
+                let dashboard = decode_dashboard(&id, &document)?;
+                Ok(DashboardSummary {
+                    id: parse_id(&id, "dashboard", DashboardId::parse)?,
+                    name,
+                    widgets: dashboard.widgets.len(),
+                    updated_at_ms,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn insert_dashboard(&self, id: &DashboardId, dashboard: &Dashboard) -> Result<()> {
+        let document = serde_json::to_string(dashboard).expect("a dashboard serializes");
+        let now = crate::now_ms();
+        with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO dashboards (id, name, document, revision, created_at, updated_at)
+                 VALUES ($1, $2, $3, 1, $4, $4)",
+            )
+            .bind(id.as_str())
+            .bind(&dashboard.name)
+            .bind(&document)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn get_dashboard(&self, id: &DashboardId) -> Result<Option<StoredDashboard>> {
+        let row = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT document, revision FROM dashboards WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(document, revision)| {
+            Ok(StoredDashboard {
+                id: id.clone(),
+                revision,
+                dashboard: decode_dashboard(id.as_str(), &document)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Writes `dashboard` only if the stored revision is `expected`, in one statement,
+    /// so two concurrent saves of the same revision cannot both succeed.
+    pub async fn update_dashboard(
+        &self,
+        id: &DashboardId,
+        dashboard: &Dashboard,
+        expected: i64,
+    ) -> Result<SaveOutcome> {
+        let document = serde_json::to_string(dashboard).expect("a dashboard serializes");
+        let now = crate::now_ms();
+        let updated = with_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE dashboards SET document = $1, name = $2, revision = revision + 1, updated_at = $3
+                 WHERE id = $4 AND revision = $5",
+            )
+            .bind(&document)
+            .bind(&dashboard.name)
+            .bind(now)
+            .bind(id.as_str())
+            .bind(expected)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        if updated == 1 {
+            return Ok(SaveOutcome::Saved {
+                revision: expected + 1,
+            });
+        }
+        let current = with_pool!(self, |p| {
+            sqlx::query_scalar::<_, i64>("SELECT revision FROM dashboards WHERE id = $1")
+                .bind(id.as_str())
+                .fetch_optional(p)
+                .await
+        })?;
+        Ok(match current {
+            Some(current) => SaveOutcome::Conflict { current },
+            None => SaveOutcome::NotFound,
+        })
+    }
+
+    /// Deletes a dashboard and its share links; `false` if there was none.
+    pub async fn delete_dashboard(&self, id: &DashboardId) -> Result<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query("DELETE FROM dashboards WHERE id = $1")
+                .bind(id.as_str())
+                .execute(p)
+                .await
+                .map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+
+    // --- sources and datasets ---
+
+    /// Stores a source and a dataset reading it, together or not at all.
+    pub async fn insert_source_and_dataset(
+        &self,
+        source: &DataSource,
+        dataset: &Dataset,
+    ) -> Result<()> {
+        let source_config =
+            serde_json::to_string(&source.config).expect("a source config serializes");
+        let dataset_config = serde_json::to_string(&DatasetConfig::of(dataset))
+            .expect("a dataset config serializes");
+        let now = crate::now_ms();
+        with_pool!(self, |p| {
+            let mut tx = p.begin().await?;
+            sqlx::query(
+                "INSERT INTO data_sources (id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+            )
+            .bind(source.id.as_str())
+            .bind(&source.name)
+            .bind(&source_config)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO datasets (id, name, source_id, config, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $5)",
+            )
+            .bind(dataset.id.as_str())
+            .bind(&dataset.name)
+            .bind(source.id.as_str())
+            .bind(&dataset_config)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await
+        })?;
+        Ok(())
+    }
+
+    pub async fn get_source(&self, id: &SourceId) -> Result<Option<DataSource>> {
+        let row = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String)>(
+                "SELECT name, config FROM data_sources WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(name, config)| {
+            let config =
+                serde_json::from_str(&config).map_err(|e| corrupt("source", id.as_str(), e))?;
+            Ok(DataSource {
+                id: id.clone(),
+                name,
+                config,
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn list_datasets(&self) -> Result<Vec<Dataset>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query("SELECT id, name, source_id, config FROM datasets ORDER BY created_at, id")
+                .fetch_all(p)
+                .await
+                .and_then(|rows| {
+                    rows.into_iter()
+                        .map(|r| {
+                            Ok((
+                                r.try_get::<String, _>("id")?,
+                                r.try_get::<String, _>("name")?,
+                                r.try_get::<String, _>("source_id")?,
+                                r.try_get::<String, _>("config")?,
+                            ))
+                        })
+                        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
+                })
+        })?;
+        rows.into_iter()
+            .map(|(id, name, source, config)| decode_dataset(id, name, source, &config))
+            .collect()
+    }
+
+    pub async fn get_dataset(&self, id: &DatasetId) -> Result<Option<Dataset>> {
+        let row = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT name, source_id, config FROM datasets WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(name, source, config)| decode_dataset(id.to_string(), name, source, &config))
+            .transpose()
+    }
+
+    /// Keeps the latest frame of a dataset, so a restarted server shows it at once.
+    pub async fn save_frame(&self, frame: &Frame) -> Result<()> {
+        let text = serde_json::to_string(frame).expect("a frame serializes");
+        let now = crate::now_ms();
+        with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO dataset_frames (dataset_id, frame, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (dataset_id) DO UPDATE SET frame = excluded.frame, updated_at = excluded.updated_at",
+            )
+            .bind(frame.dataset.as_str())
+            .bind(&text)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    pub async fn load_frames(&self) -> Result<Vec<Frame>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String)>("SELECT dataset_id, frame FROM dataset_frames")
+                .fetch_all(p)
+                .await
+        })?;
+        rows.into_iter()
+            .map(|(id, text)| serde_json::from_str(&text).map_err(|e| corrupt("frame", &id, e)))
+            .collect()
+    }
+
+    // --- share links ---
+
+    pub async fn insert_share_link(
+        &self,
+        dashboard: &DashboardId,
+        token: &ShareToken,
+    ) -> Result<ShareLink> {
+        let now = crate::now_ms();
+        with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO share_links (token, dashboard_id, created_at) VALUES ($1, $2, $3)",
+            )
+            .bind(token.as_str())
+            .bind(dashboard.as_str())
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(ShareLink {
+            token: token.clone(),
+            created_at_ms: now,
+        })
+    }
+
+    pub async fn list_share_links(&self, dashboard: &DashboardId) -> Result<Vec<ShareLink>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT token, created_at FROM share_links
+                 WHERE dashboard_id = $1 AND revoked_at IS NULL ORDER BY created_at",
+            )
+            .bind(dashboard.as_str())
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(token, created_at_ms)| {
+                Ok(ShareLink {
+                    token: parse_id(&token, "share link", ShareToken::parse)?,
+                    created_at_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes `token` if it belongs to `dashboard`; `false` if it does not (or is gone).
+    pub async fn revoke_share_link(
+        &self,
+        dashboard: &DashboardId,
+        token: &ShareToken,
+    ) -> Result<bool> {
+        let now = crate::now_ms();
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE share_links SET revoked_at = $1
+                 WHERE token = $2 AND dashboard_id = $3 AND revoked_at IS NULL",
+            )
+            .bind(now)
+            .bind(token.as_str())
+            .bind(dashboard.as_str())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n > 0)
+    }
+
+    /// The dashboard a live (not revoked) token opens.
+    pub async fn resolve_share_link(&self, token: &ShareToken) -> Result<Option<DashboardId>> {
+        let id = with_pool!(self, |p| {
+            sqlx::query_scalar::<_, String>(
+                "SELECT dashboard_id FROM share_links WHERE token = $1 AND revoked_at IS NULL",
+            )
+            .bind(token.as_str())
+            .fetch_optional(p)
+            .await
+        })?;
+        id.map(|id| parse_id(&id, "dashboard", DashboardId::parse))
+            .transpose()
+    }
+
+    // --- meta ---
+
+    pub async fn get_meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar::<_, String>("SELECT value FROM meta WHERE key = $1")
+                .bind(key)
+                .fetch_optional(p)
+                .await
+        })?)
+    }
+
+    /// Sets `key` only if it is not set yet; `true` if this call set it. Lets one of
+    /// several instances starting together claim a one-time task.
+    pub async fn claim_meta(&self, key: &str, value: &str) -> Result<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            )
+            .bind(key)
+            .bind(value)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+}
+
+/// The part of a `Dataset` kept in its `config` column.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct DatasetConfig {
+    path: app::model::JsonPathExpr,
+    fields: Vec<app::model::Field>,
+    refresh: app::model::RefreshInterval,
+}
+
+impl DatasetConfig {
+    fn of(d: &Dataset) -> Self {
+        Self {
+            path: d.path.clone(),
+            fields: d.fields.clone(),
+            refresh: d.refresh,
+        }
+    }
+}
+
+fn decode_dashboard(id: &str, document: &str) -> Result<Dashboard> {
+    Dashboard::from_json(document).map_err(|e| corrupt("dashboard", id, e))
+}
+
+fn decode_dataset(id: String, name: String, source: String, config: &str) -> Result<Dataset> {
+    let c: DatasetConfig = serde_json::from_str(config).map_err(|e| corrupt("dataset", &id, e))?;
+    Ok(Dataset {
+        id: parse_id(&id, "dataset", DatasetId::parse)?,
+        name,
+        source: parse_id(&source, "source", SourceId::parse)?,
+        path: c.path,
+        fields: c.fields,
+        refresh: c.refresh,
+    })
+}
+
+fn parse_id<T>(
+    raw: &str,
+    what: &'static str,
+    parse: fn(String) -> std::result::Result<T, app::model::Invalid>,
+) -> Result<T> {
+    parse(raw.to_string()).map_err(|e| corrupt(what, raw, e))
+}
+
+fn corrupt(what: &'static str, id: &str, why: impl std::fmt::Display) -> StorageError {
+    StorageError::Corrupt {
+        what,
+        id: id.to_string(),
+        why: why.to_string(),
+    }
+}
