@@ -54,6 +54,28 @@ impl AppError {
     }
 }
 
+/// Sets the status of the page being rendered on the server to `error`'s; does nothing
+/// in the browser.
+pub fn set_page_status(error: &AppError) {
+    imp::set_status(error.status());
+}
+
+#[cfg(feature = "ssr")]
+mod imp {
+    pub fn set_status(code: u16) {
+        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
+            res.set_status(
+                http::StatusCode::from_u16(code).unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
+            );
+        }
+    }
+}
+
+#[cfg(not(feature = "ssr"))]
+mod imp {
+    pub fn set_status(_code: u16) {}
+}
+
 impl From<Invalid> for AppError {
     fn from(e: Invalid) -> Self {
         AppError::Invalid {
@@ -68,10 +90,12 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         match value {
-            ServerFnErrorErr::Args(message) => AppError::Invalid {
-                field: "request".into(),
-                message,
-            },
+            ServerFnErrorErr::Args(message) | ServerFnErrorErr::Deserialization(message) => {
+                AppError::Invalid {
+                    field: "request".into(),
+                    message,
+                }
+            }
             ServerFnErrorErr::MissingArg(arg) => AppError::Invalid {
                 field: arg,
                 message: "is missing".into(),

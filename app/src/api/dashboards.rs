@@ -3,7 +3,7 @@
 
 use super::{DashboardSummary, EditorData, ScreenData};
 use crate::error::AppError;
-use crate::model::{Dashboard, DashboardId};
+use crate::model::{Dashboard, DashboardId, Document};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -70,13 +70,13 @@ pub async fn load_screen(id: DashboardId) -> Result<ScreenData, AppError> {
 #[server(prefix = "/api/fn", endpoint = "save_dashboard", input = Json)]
 pub async fn save_dashboard(
     id: DashboardId,
-    dashboard: Dashboard,
+    dashboard: Document<Dashboard>,
     revision: i64,
 ) -> Result<i64, AppError> {
     use super::ssr::*;
     respond(
         async {
-            dashboard.validate()?;
+            let dashboard = dashboard.into_inner()?;
             backend()?.save_dashboard(&id, dashboard, revision).await
         }
         .await,

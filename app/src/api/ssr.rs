@@ -50,12 +50,7 @@ pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
 /// Passes `result` through, setting the response status from the error if there is one.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(err) = &result {
-        if let Some(res) = leptos::prelude::use_context::<leptos_axum::ResponseOptions>() {
-            res.set_status(
-                http::StatusCode::from_u16(err.status())
-                    .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR),
-            );
-        }
+        crate::error::set_page_status(err);
     }
     result
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 /// A full-page message for an error that stops the page from showing anything.
 #[component]
 pub fn ErrorPanel(error: AppError) -> impl IntoView {
+    crate::error::set_page_status(&error);
     let title = match &error {
         AppError::NotFound { .. } => "Not found",
         AppError::Invalid { .. } => "Invalid request",

@@ -114,6 +114,12 @@ impl Dashboard {
     }
 }
 
+impl super::Validate for Dashboard {
+    fn check(&self) -> Result<(), Invalid> {
+        self.validate()
+    }
+}
+
 fn validate_name(name: &str) -> Result<(), Invalid> {
     let len = name.trim().chars().count();
     if len == 0 {

@@ -41,3 +41,76 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Inval
         Invalid::new(field, err.into_inner().to_string())
     })
 }
+
+/// A JSON document that is parsed into `T` (and validated) on arrival, keeping the
+/// outcome instead of failing the whole request, so the error can name the bad field
+/// (`widgets[0].rect.h`) instead of a line and column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document<T>(Result<T, Invalid>);
+
+/// A type that can check its own invariants after deserialization.
+pub trait Validate {
+    fn check(&self) -> Result<(), Invalid>;
+}
+
+impl<T> Document<T> {
+    pub fn new(value: T) -> Self {
+        Self(Ok(value))
+    }
+
+    /// The parsed and validated value, or what was wrong with it.
+    pub fn into_inner(self) -> Result<T, Invalid> {
+        self.0
+    }
+}
+
+impl<T: Serialize> Serialize for Document<T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Ok(value) => value.serialize(s),
+            Err(e) => Err(serde::ser::Error::custom(e)),
+        }
+    }
+}
+
+impl<'de, T: serde::de::DeserializeOwned + Validate> Deserialize<'de> for Document<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = serde_json::Value::deserialize(d)?;
+        let parsed = serde_path_to_error::deserialize::<_, T>(raw)
+            .map_err(|err| {
+                let path = err.path().to_string();
+                let field = if path == "." { String::new() } else { path };
+                Invalid::new(field, err.into_inner().to_string())
+            })
+            .and_then(|value| value.check().map(|()| value));
+        Ok(Self(parsed))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Dashboard;
+
+    #[test]
+    fn a_document_with_a_wrong_type_names_the_field() {
+        let raw = r#"{"schema_version":1,"name":"x","resolution":{"width":1920,"height":"tall"}}"#;
+        let doc: Document<Dashboard> = serde_json::from_str(raw).unwrap();
+        assert_eq!(doc.into_inner().unwrap_err().field, "resolution.height");
+    }
+
+    #[test]
+    fn a_document_is_validated_after_parsing() {
+        let raw = r#"{"schema_version":1,"name":"","resolution":{"width":1920,"height":1080}}"#;
+        let doc: Document<Dashboard> = serde_json::from_str(raw).unwrap();
+        assert_eq!(doc.into_inner().unwrap_err().field, "name");
+    }
+
+    #[test]
+    fn a_valid_document_round_trips() {
+        let d = Dashboard::new("ok").unwrap();
+        let text = serde_json::to_string(&Document::new(d.clone())).unwrap();
+        let back: Document<Dashboard> = serde_json::from_str(&text).unwrap();
+        assert_eq!(back.into_inner().unwrap(), d);
+    }
+}

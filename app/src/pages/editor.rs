@@ -12,7 +12,7 @@ use crate::components::{stage_style, ConnectionBadge, ErrorPanel, WidgetBody};
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
 use crate::model::{
-    Binding, Dashboard, DashboardId, DatasetId, DatasetSummary, FieldKind, KpiProps,
+    Binding, Dashboard, DashboardId, DatasetId, DatasetSummary, Document, FieldKind, KpiProps,
     NewHttpDataset, Rect, Widget, WidgetId, WidgetKind,
 };
 use leptos::{ev, html, prelude::*};
@@ -89,7 +89,7 @@ impl EditorState {
         let revision = self.revision.get_untracked();
         self.notice.set(Some(Notice::Info("Saving…".into())));
         leptos::task::spawn_local(async move {
-            match save_dashboard(id, dashboard.clone(), revision).await {
+            match save_dashboard(id, Document::new(dashboard.clone()), revision).await {
                 Ok(next) => {
                     self.revision.set(next);
                     self.saved.set(dashboard);

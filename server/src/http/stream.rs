@@ -57,13 +57,13 @@ pub async fn share(
         .storage
         .resolve_share_link(&token)
         .await
-        .map_err(|e| crate::backend::storage_error(e))?
+        .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
     let dashboard = core
         .storage
         .get_dashboard(&id)
         .await
-        .map_err(|e| crate::backend::storage_error(e))?
+        .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
     Ok(sse(&core, dashboard.dashboard.datasets()))
 }
@@ -86,7 +86,11 @@ fn sse(core: &Core, ids: Vec<DatasetId>) -> Sse<impl Stream<Item = Result<Event,
     let stopped = async move {
         let _ = shutdown.wait_for(|stopping| *stopping).await;
     };
-    let stream = snapshot.chain(updates).take_until(stopped);
+    // Stay open with nothing to carry (an editor with no data yet) until shutdown.
+    let stream = snapshot
+        .chain(updates)
+        .chain(stream::pending())
+        .take_until(stopped);
     Sse::new(stream).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))
