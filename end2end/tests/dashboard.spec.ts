@@ -46,6 +46,11 @@ test('a dashboard is built, saved, bound, shared and updates live everywhere', a
     expect(Math.abs(resized.w - (moved.w + 100 * scale))).toBeLessThanOrEqual(10);
     expect(Math.abs(resized.h - (moved.h + 60 * scale))).toBeLessThanOrEqual(10);
 
+    // Nudge it with the keyboard: one grid step (10 design pixels) right.
+    await page.keyboard.press('ArrowRight');
+    const nudged = await geometry(page);
+    expect(nudged).toEqual({ ...resized, x: resized.x + 10 });
+
     // Save; a reload shows the same layout.
     await expect(page.getByTestId('save-state')).toHaveText('Unsaved changes');
     await page.getByTestId('save').click();
@@ -56,7 +61,7 @@ test('a dashboard is built, saved, bound, shared and updates live everywhere', a
     await waitLive(page);
     expect(await placement()).toBe(before);
     await widget.click();
-    expect(await geometry(page)).toEqual(resized);
+    expect(await geometry(page)).toEqual(nudged);
 
     // Bind it to a JSON API.
     await page.getByText('New JSON API source').click();

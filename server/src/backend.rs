@@ -105,7 +105,7 @@ impl Backend for Core {
             .map(|id| {
                 self.hub
                     .latest(id)
-                    .map(|f| (*f).clone())
+                    .map(|p| p.frame.clone())
                     .unwrap_or_else(|| Frame::empty(id.clone()))
             })
             .collect()
@@ -120,7 +120,7 @@ impl Backend for Core {
         let (http, path, field, refresh) = form.parse()?;
         let source = DataSource {
             id: SourceId::parse(crate::new_id()).expect("hex is a valid id"),
-            name: form.name.trim().to_string(),
+            name: http.short_name(),
             config: SourceConfig::Http(http),
         };
         let dataset = Dataset {

@@ -398,3 +398,88 @@ async fn static_assets_are_served_compressed_with_cache_headers() {
     assert_eq!(res.headers()["cache-control"], "no-cache");
     assert!(res.bytes().await.unwrap().len() < css.len() / 4);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cross_site_and_oversized_requests_are_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let url = format!("{}/api/fn/create_dashboard", app.base);
+    // A form post from another site (a "simple" request, no preflight) is refused.
+    let res = app
+        .http
+        .post(&url)
+        .header("content-type", "text/plain")
+        .body(r#"{"name":"x"}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 415);
+    let res = app
+        .http
+        .post(&url)
+        .header("origin", "https://evil.example")
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 403);
+    let res = app
+        .http
+        .post(&url)
+        .header("origin", &app.base)
+        .json(&json!({ "name": "x" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let huge = "x".repeat(2 << 20);
+    let res = app
+        .http
+        .post(&url)
+        .json(&json!({ "name": huge }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 413);
+    assert_eq!(
+        app.ok("list_dashboards", json!({}))
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stream_of_an_unknown_dataset_is_refused() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (status, body) = app.get("/api/v1/live?datasets=nosuchdataset").await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body.contains("dataset nosuchdataset"), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn revoking_a_share_link_ends_its_open_streams() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let source = FakeSource::start(json!({ "v": 1 })).await;
+    let dataset = create_dataset(&app, &source.url, "$.v", 1000).await;
+    let id = app.create_dashboard("x").await;
+    app.ok(
+        "save_dashboard",
+        json!({ "id": id, "dashboard": dashboard_doc("x", Some(&dataset)), "revision": 1 }),
+    )
+    .await;
+    let token = app.ok("create_share_link", json!({ "id": id })).await["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut live = SseReader::open(&app, &format!("/api/v1/live/share/{token}")).await;
+    live.next(SOON).await.expect("a snapshot");
+    app.ok("revoke_share_link", json!({ "id": id, "token": token }))
+        .await;
+    let ended = tokio::time::timeout(Duration::from_secs(8), async {
+        while live.next(Duration::from_secs(8)).await.is_some() {}
+    })
+    .await;
+    assert!(ended.is_ok(), "the share stream outlived its link");
+}

@@ -206,3 +206,20 @@ on_both_backends!(
     a_one_time_task_is_claimed_once,
     migrations_run_twice_without_harm,
 );
+
+#[tokio::test]
+async fn an_unreadable_row_is_skipped_not_fatal() {
+    let db = TestDb::new(Backend::Sqlite).await;
+    let s = db.storage().await;
+    s.insert_dashboard(&id(), &Dashboard::new("good").unwrap())
+        .await
+        .unwrap();
+    let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+    sqlx::query("INSERT INTO dashboards (id, name, document, revision, created_at, updated_at) VALUES ('bad', 'bad', '{\"schema_version\":99}', 1, 0, 0)")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let list = s.list_dashboards().await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].name, "good");
+}

@@ -36,7 +36,7 @@ pub struct UseLiveFramesReturn {
     pub connection: RwSignal<Connection>,
 }
 
-/// Applies `frame` unless an equal or newer one is already held.
+/// Applies `frame` unless an equal or newer one of the same stream is already held.
 pub fn apply_frame(frames: &mut HashMap<DatasetId, Frame>, frame: Frame) {
     match frames.get(&frame.dataset) {
         Some(held) if held.seq >= frame.seq && held.seq != 0 => {}
@@ -127,9 +127,11 @@ mod imp {
                     return;
                 };
                 match serde_json::from_str::<LiveEvent>(&data) {
+                    // A snapshot is the truth of the (possibly new) server: it replaces
+                    // what is held, whatever its sequence numbers.
                     Ok(LiveEvent::Snapshot { frames: snapshot }) => frames.update(|held| {
                         for frame in snapshot {
-                            apply_frame(held, frame);
+                            held.insert(frame.dataset.clone(), frame);
                         }
                     }),
                     Ok(LiveEvent::Frame { frame }) => {

@@ -80,6 +80,26 @@ impl Dashboard {
         Ok(())
     }
 
+    /// Changes the design resolution, scaling every widget's box to the new canvas so
+    /// the layout keeps its proportions and stays valid.
+    pub fn set_resolution(&mut self, to: Resolution) {
+        let from = self.resolution;
+        let sx = f64::from(to.width) / f64::from(from.width);
+        let sy = f64::from(to.height) / f64::from(from.height);
+        let scale = |v: i32, s: f64| (f64::from(v) * s).round() as i32;
+        for w in &mut self.widgets {
+            let r = w.rect;
+            w.rect = Rect {
+                x: scale(r.x, sx),
+                y: scale(r.y, sy),
+                w: scale(r.w, sx),
+                h: scale(r.h, sy),
+            }
+            .fit(&to);
+        }
+        self.resolution = to;
+    }
+
     /// A widget id not used yet in this dashboard (`w1`, `w2`, …).
     pub fn next_widget_id(&self) -> WidgetId {
         let n = (1..)
@@ -199,9 +219,11 @@ pub struct Rect {
 impl Rect {
     pub const MIN_SIZE: i32 = 40;
 
-    /// Checks that the box has a sensible size and lies inside the canvas.
+    /// Checks that the box has a sensible size and lies inside the canvas. Sums are
+    /// taken in 64 bits, so no coordinate can overflow past the check.
     pub fn validate(&self, canvas: &Resolution) -> Result<(), Invalid> {
-        if self.w < Self::MIN_SIZE || self.w > canvas.width {
+        let within = |v: i32, lo: i32, hi: i32| (lo..=hi).contains(&v);
+        if !within(self.w, Self::MIN_SIZE, canvas.width) {
             return Err(Invalid::new(
                 "w",
                 format!(
@@ -212,7 +234,7 @@ impl Rect {
                 ),
             ));
         }
-        if self.h < Self::MIN_SIZE || self.h > canvas.height {
+        if !within(self.h, Self::MIN_SIZE, canvas.height) {
             return Err(Invalid::new(
                 "h",
                 format!(
@@ -223,13 +245,13 @@ impl Rect {
                 ),
             ));
         }
-        if self.x < 0 || self.x + self.w > canvas.width {
+        if self.x < 0 || i64::from(self.x) + i64::from(self.w) > i64::from(canvas.width) {
             return Err(Invalid::new(
                 "x",
                 format!("the widget leaves the {}-pixel-wide canvas", canvas.width),
             ));
         }
-        if self.y < 0 || self.y + self.h > canvas.height {
+        if self.y < 0 || i64::from(self.y) + i64::from(self.h) > i64::from(canvas.height) {
             return Err(Invalid::new(
                 "y",
                 format!("the widget leaves the {}-pixel-high canvas", canvas.height),
@@ -444,6 +466,17 @@ mod tests {
     }
 
     #[test]
+    fn a_huge_coordinate_cannot_overflow_past_the_check() {
+        let r = Rect {
+            x: i32::MAX - 10,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
+        assert_eq!(r.validate(&Resolution::FULL_HD).unwrap_err().field, "x");
+    }
+
+    #[test]
     fn two_widgets_with_one_id_are_refused() {
         let mut d = Dashboard::new("x").unwrap();
         let r = Rect {
@@ -500,6 +533,32 @@ mod tests {
             }
         );
         assert!(r.validate(&Resolution::FULL_HD).is_ok());
+    }
+
+    #[test]
+    fn a_new_resolution_scales_the_layout_and_keeps_it_valid() {
+        let mut d = Dashboard::new("x").unwrap();
+        d.widgets.push(kpi(
+            "w1",
+            Rect {
+                x: 960,
+                y: 540,
+                w: 960,
+                h: 540,
+            },
+        ));
+        d.set_resolution(Resolution::UHD);
+        assert_eq!(
+            d.widgets[0].rect,
+            Rect {
+                x: 1920,
+                y: 1080,
+                w: 1920,
+                h: 1080
+            }
+        );
+        d.set_resolution(Resolution::PORTRAIT);
+        assert!(d.validate().is_ok(), "{:?}", d.validate());
     }
 
     #[test]

@@ -53,6 +53,24 @@ impl HttpSource {
         Ok(source)
     }
 
+    /// A short name for the source: host and path, without query or credentials,
+    /// at most 80 characters. Safe to show to anyone who can see the dashboard list.
+    pub fn short_name(&self) -> String {
+        let rest = self
+            .url
+            .split_once("://")
+            .map(|(_, r)| r)
+            .unwrap_or(&self.url);
+        let rest = rest.split(['?', '#']).next().unwrap_or("");
+        let rest = rest.rsplit_once('@').map(|(_, r)| r).unwrap_or(rest);
+        let name: String = rest.chars().take(80).collect();
+        if rest.chars().count() > 80 {
+            format!("{name}…")
+        } else {
+            name
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         let url = self.url.as_str();
         let rest = url
@@ -249,10 +267,7 @@ impl Dataset {
     pub fn extract(&self, doc: &Value) -> Result<Vec<Row>, String> {
         let nodes = self.path.select(doc);
         if nodes.is_empty() {
-            return Err(format!(
-                "the path {} matches nothing in the response",
-                self.path.as_str()
-            ));
+            return Err("the JSON path matches nothing in the response".to_string());
         }
         let nodes: Vec<&Value> = match nodes.as_slice() {
             [Value::Array(items)] => items.iter().collect(),
@@ -446,6 +461,12 @@ mod tests {
     fn a_refresh_under_one_second_is_refused() {
         assert!(RefreshInterval::from_millis(999).is_err());
         assert!(serde_json::from_str::<RefreshInterval>("500").is_err());
+    }
+
+    #[test]
+    fn a_short_name_drops_credentials_and_query() {
+        let s = HttpSource::new("https://user:key@api.example.com/v1/sales?token=secret").unwrap();
+        assert_eq!(s.short_name(), "api.example.com/v1/sales");
     }
 
     #[test]

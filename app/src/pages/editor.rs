@@ -13,7 +13,7 @@ use crate::error::AppError;
 use crate::hooks::use_live_frames;
 use crate::model::{
     Binding, Dashboard, DashboardId, DatasetId, DatasetSummary, Document, FieldKind, KpiProps,
-    NewHttpDataset, Rect, Widget, WidgetId, WidgetKind,
+    NewHttpDataset, Rect, Resolution, Theme, Widget, WidgetId, WidgetKind,
 };
 use leptos::{ev, html, prelude::*};
 use leptos_meta::Title;
@@ -120,12 +120,8 @@ fn Editor(data: EditorData) -> impl IntoView {
         datasets: RwSignal::new(datasets),
         notice: RwSignal::new(None),
     };
-    let live = use_live_frames(frames, move || {
-        let ids: Vec<DatasetId> = state
-            .datasets
-            .with(|d| d.iter().map(|d| d.id.clone()).collect());
-        dataset_stream_url(&ids)
-    });
+    let bound = Memo::new(move |_| state.dashboard.with(Dashboard::datasets));
+    let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
     let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
     let id = stored.id.to_string();
     let gesture = StoredValue::new(None::<Gesture>);
@@ -204,9 +200,47 @@ fn Editor(data: EditorData) -> impl IntoView {
             });
         }
     });
+    // Keyboard: Delete removes the selected widget, arrows nudge it by one grid step.
+    let on_key = window_event_listener(ev::keydown, move |ev| {
+        let typing = ev
+            .target()
+            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
+        let Some(id) = state.selected.get_untracked() else {
+            return;
+        };
+        if typing {
+            return;
+        }
+        let step = crate::model::GRID;
+        let (dx, dy) = match ev.key().as_str() {
+            "Delete" | "Backspace" => {
+                ev.prevent_default();
+                state.dashboard.update(|d| d.widgets.retain(|w| w.id != id));
+                state.selected.set(None);
+                return;
+            }
+            "ArrowLeft" => (-step, 0),
+            "ArrowRight" => (step, 0),
+            "ArrowUp" => (0, -step),
+            "ArrowDown" => (0, step),
+            _ => return,
+        };
+        ev.prevent_default();
+        let canvas_res = state.dashboard.with_untracked(|d| d.resolution);
+        state.update_widget(&id, |w| {
+            w.rect = Rect {
+                x: w.rect.x + dx,
+                y: w.rect.y + dy,
+                ..w.rect
+            }
+            .fit(&canvas_res)
+        });
+    });
     on_cleanup(move || {
         on_move.remove();
         on_up.remove();
+        on_key.remove();
     });
 
     let start_place = move |ev: ev::PointerEvent, kind: WidgetKind| {
@@ -266,7 +300,14 @@ fn Editor(data: EditorData) -> impl IntoView {
                 </div>
                 <p class="hint">"Drag a widget onto the canvas."</p>
             </aside>
-            <section class="canvas-area" on:pointerdown=move |_| state.selected.set(None)>
+            <section
+                class="canvas-area"
+                on:pointerdown=move |_| {
+                    if state.selected.get_untracked().is_some() {
+                        state.selected.set(None);
+                    }
+                }
+            >
                 <div
                     class=move || format!("stage editor-stage {}", state.dashboard.with(|d| d.theme.css_class()))
                     style=move || state.dashboard.with(stage_style)
@@ -467,8 +508,9 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                 .and_then(|w| w.binding.clone())
         })
     });
-    let bind = move |dataset: Option<DatasetSummary>| {
-        state.update_widget(&id.get_value(), |w| {
+    // Takes the widget id as an argument: an answer may arrive after this panel is gone.
+    let bind = move |widget: &WidgetId, dataset: Option<DatasetSummary>| {
+        state.update_widget(widget, |w| {
             w.binding = dataset.map(|d| Binding {
                 field: d
                     .fields
@@ -479,6 +521,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
             })
         })
     };
+
     let url = RwSignal::new(String::new());
     let path = RwSignal::new("$.value".to_string());
     let refresh = RwSignal::new("5".to_string());
@@ -486,7 +529,11 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
     let connect = move |_| {
         let seconds: f64 = refresh.get_untracked().trim().parse().unwrap_or(0.0);
         let form = NewHttpDataset {
-            name: format!("{} ({})", url.get_untracked(), path.get_untracked()),
+            name: crate::model::HttpSource {
+                url: url.get_untracked(),
+                timeout_ms: crate::model::HttpSource::DEFAULT_TIMEOUT_MS,
+            }
+            .short_name(),
             url: url.get_untracked(),
             path: path.get_untracked(),
             field: "value".into(),
@@ -499,13 +546,16 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
             return;
         }
         problem.set(None);
+        let widget = id.get_value();
         leptos::task::spawn_local(async move {
             match create_http_dataset(form).await {
                 Ok(dataset) => {
                     state.datasets.update(|all| all.push(dataset.clone()));
-                    bind(Some(dataset));
+                    bind(&widget, Some(dataset));
                 }
-                Err(e) => problem.set(Some(e.to_string())),
+                Err(e) => {
+                    problem.try_set(Some(e.to_string()));
+                }
             }
         });
     };
@@ -521,7 +571,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                         let found = state
                             .datasets
                             .with_untracked(|all| all.iter().find(|d| d.id.as_str() == chosen).cloned());
-                        bind(found);
+                        bind(&id.get_value(), found);
                     }
                 >
                     <option value="" selected=move || binding.get().is_none()>"Not connected"</option>
@@ -618,6 +668,44 @@ fn DashboardInspector(state: EditorState) -> impl IntoView {
                         .with(|d| format!("{} × {} · {} widgets", d.resolution.width, d.resolution.height, d.widgets.len()))
                 }}
             </p>
+            <label>
+                "Design resolution"
+                <select
+                    name="resolution"
+                    on:change=move |ev| {
+                        let chosen = match event_target_value(&ev).as_str() {
+                            "uhd" => Resolution::UHD,
+                            "portrait" => Resolution::PORTRAIT,
+                            _ => Resolution::FULL_HD,
+                        };
+                        state.dashboard.update(|d| d.set_resolution(chosen));
+                    }
+                >
+                    {[("fhd", "1920 × 1080 (Full HD)", Resolution::FULL_HD), ("uhd", "3840 × 2160 (4K)", Resolution::UHD), ("portrait", "1080 × 1920 (portrait)", Resolution::PORTRAIT)]
+                        .into_iter()
+                        .map(|(value, label, res)| {
+                            view! {
+                                <option value=value selected=move || state.dashboard.with(|d| d.resolution == res)>
+                                    {label}
+                                </option>
+                            }
+                        })
+                        .collect_view()}
+                </select>
+            </label>
+            <label>
+                "Theme"
+                <select
+                    name="theme"
+                    on:change=move |ev| {
+                        let theme = if event_target_value(&ev) == "light" { Theme::Light } else { Theme::Dark };
+                        state.dashboard.update(|d| d.theme = theme);
+                    }
+                >
+                    <option value="dark" selected=move || state.dashboard.with(|d| d.theme == Theme::Dark)>"Dark"</option>
+                    <option value="light" selected=move || state.dashboard.with(|d| d.theme == Theme::Light)>"Light"</option>
+                </select>
+            </label>
             <h3>"Share"</h3>
             <p class="hint">"Anyone with a link can watch this dashboard, read-only."</p>
             <button on:click=share data-testid="create-share">"Create share link"</button>

@@ -1,6 +1,6 @@
 //! `/`: the list of dashboards and a form to create one.
 
-use crate::api::{create_dashboard, list_dashboards};
+use crate::api::{create_dashboard, delete_dashboard, list_dashboards};
 use crate::components::ErrorPanel;
 use leptos::prelude::*;
 
@@ -16,6 +16,22 @@ pub fn HomePage() -> impl IntoView {
                 Ok(id) => {
                     let _ = window().location().set_href(&format!("/edit/{id}"));
                 }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let remove = move |id: crate::model::DashboardId, name: String| {
+        let sure = window()
+            .confirm_with_message(&format!(
+                "Delete the dashboard \u{201c}{name}\u{201d}? Its share links stop working."
+            ))
+            .unwrap_or(false);
+        if !sure {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            match delete_dashboard(id).await {
+                Ok(()) => list.refetch(),
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
@@ -56,12 +72,19 @@ pub fn HomePage() -> impl IntoView {
                                     {items
                                         .into_iter()
                                         .map(|d| {
+                                            let (del_id, del_name) = (d.id.clone(), d.name.clone());
                                             view! {
                                                 <li>
                                                     <a class="name" href=format!("/edit/{}", d.id)>{d.name}</a>
                                                     <span class="meta">{format!("{} widgets", d.widgets)}</span>
                                                     <a href=format!("/view/{}", d.id)>"View"</a>
                                                     <a href=format!("/kiosk/{}", d.id)>"Kiosk"</a>
+                                                    <button
+                                                        class="danger small"
+                                                        on:click=move |_| remove(del_id.clone(), del_name.clone())
+                                                    >
+                                                        "Delete"
+                                                    </button>
                                                 </li>
                                             }
                                         })

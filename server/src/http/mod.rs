@@ -3,5 +3,6 @@
 
 pub mod assets;
 pub mod error;
+pub mod guard;
 pub mod health;
 pub mod stream;

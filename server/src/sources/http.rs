@@ -5,13 +5,14 @@ use app::model::HttpSource;
 use futures::StreamExt;
 use std::time::Duration;
 
-/// GETs `source.url` and parses the body as JSON.
-#[tracing::instrument(skip_all, fields(url = %source.url))]
-pub async fn fetch_json(
+/// GETs `source.url` and returns the body. Logs name the host only: URLs may carry
+/// credentials in their query.
+#[tracing::instrument(skip_all, fields(host = %host_of(&source.url)))]
+pub async fn fetch(
     client: &reqwest::Client,
     source: &HttpSource,
     max_bytes: usize,
-) -> Result<serde_json::Value, String> {
+) -> Result<Vec<u8>, String> {
     let timeout = Duration::from_millis(u64::from(source.timeout_ms));
     let response = client
         .get(&source.url)
@@ -36,7 +37,14 @@ pub async fn fetch_json(
         }
         body.extend_from_slice(&chunk);
     }
-    serde_json::from_slice(&body).map_err(|e| format!("the response is not JSON: {e}"))
+    Ok(body)
+}
+
+fn host_of(url: &str) -> String {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 fn describe(err: &reqwest::Error, timeout: Duration) -> String {

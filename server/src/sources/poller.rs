@@ -36,6 +36,11 @@ impl Scheduler {
         }
     }
 
+    /// Whether `id` is a dataset this instance knows (and polls).
+    pub fn knows(&self, id: &DatasetId) -> bool {
+        self.tasks.lock().expect("scheduler lock").contains_key(id)
+    }
+
     pub fn stop_all(&self) {
         for (_, task) in self.tasks.lock().expect("scheduler lock").drain() {
             task.abort();
@@ -58,7 +63,7 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset) {
     let previous = ctx
         .hub
         .latest(&dataset.id)
-        .map(|f| (*f).clone())
+        .map(|p| p.frame.clone())
         .unwrap_or_else(|| Frame::empty(dataset.id.clone()));
     let started = std::time::Instant::now();
     let outcome = read(ctx, dataset).await;
@@ -107,8 +112,16 @@ async fn read(ctx: &PollContext, dataset: &Dataset) -> Result<Vec<app::model::Ro
         .ok_or_else(|| "the source of this dataset was deleted".to_string())?;
     match &source.config {
         SourceConfig::Http(http) => {
-            let doc = super::http::fetch_json(&ctx.client, http, ctx.max_response_bytes).await?;
-            dataset.extract(&doc)
+            let body = super::http::fetch(&ctx.client, http, ctx.max_response_bytes).await?;
+            // Parsing and extraction are CPU work: keep them off the async workers.
+            let dataset = dataset.clone();
+            tokio::task::spawn_blocking(move || {
+                let doc: serde_json::Value = serde_json::from_slice(&body)
+                    .map_err(|e| format!("the response is not JSON: {e}"))?;
+                dataset.extract(&doc)
+            })
+            .await
+            .map_err(|_| "reading the response failed".to_string())?
         }
     }
 }

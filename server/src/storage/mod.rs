@@ -148,8 +148,8 @@ impl Storage {
             .fetch_all(p)
             .await
         })?;
-        rows.into_iter()
-            .map(|(id, name, document, updated_at_ms)| {
+        Ok(skip_corrupt(rows.into_iter().map(
+            |(id, name, document, updated_at_ms)| {
                 let dashboard = decode_dashboard(&id, &document)?;
                 Ok(DashboardSummary {
                     id: parse_id(&id, "dashboard", DashboardId::parse)?,
@@ -157,8 +157,8 @@ impl Storage {
                     widgets: dashboard.widgets.len(),
                     updated_at_ms,
                 })
-            })
-            .collect()
+            },
+        )))
     }
 
     pub async fn insert_dashboard(&self, id: &DashboardId, dashboard: &Dashboard) -> Result<()> {
@@ -331,9 +331,9 @@ impl Storage {
                         .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
                 })
         })?;
-        rows.into_iter()
-            .map(|(id, name, source, config)| decode_dataset(id, name, source, &config))
-            .collect()
+        Ok(skip_corrupt(rows.into_iter().map(
+            |(id, name, source, config)| decode_dataset(id, name, source, &config),
+        )))
     }
 
     pub async fn get_dataset(&self, id: &DatasetId) -> Result<Option<Dataset>> {
@@ -374,9 +374,9 @@ impl Storage {
                 .fetch_all(p)
                 .await
         })?;
-        rows.into_iter()
-            .map(|(id, text)| serde_json::from_str(&text).map_err(|e| corrupt("frame", &id, e)))
-            .collect()
+        Ok(skip_corrupt(rows.into_iter().map(|(id, text)| {
+            serde_json::from_str(&text).map_err(|e| corrupt("frame", &id, e))
+        })))
     }
 
     // --- share links ---
@@ -504,6 +504,20 @@ impl DatasetConfig {
             refresh: d.refresh,
         }
     }
+}
+
+/// Keeps the readable items of a listing and logs the others, so one bad row (say, a
+/// document from a newer version) does not hide every other row or stop start-up.
+fn skip_corrupt<T>(items: impl Iterator<Item = Result<T>>) -> Vec<T> {
+    items
+        .filter_map(|item| match item {
+            Ok(value) => Some(value),
+            Err(err) => {
+                tracing::warn!(error = %err, "skipping a stored row that cannot be read");
+                None
+            }
+        })
+        .collect()
 }
 
 fn decode_dashboard(id: &str, document: &str) -> Result<Dashboard> {
