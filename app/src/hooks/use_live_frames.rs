@@ -3,8 +3,8 @@
 //!
 //! On the server the hook only holds the frames it was given, so the first HTML already
 //! shows current values; in the browser it opens an `EventSource` to `stream_url`,
-//! applies the snapshot and every frame, reconnects when the URL changes, and closes
-//! the stream when the component is dropped.
+//! applies the snapshot and every frame, reconnects when the URL changes or the stream
+//! breaks (with backoff and jitter), and closes the stream when the component is dropped.
 
 use crate::model::{DatasetId, Frame};
 use leptos::prelude::*;
@@ -88,15 +88,20 @@ mod imp {
     ) {
         let current: StoredValue<Option<SendWrapper<Stream>>, LocalStorage> =
             StoredValue::new_local(None);
+        let retry = Retry {
+            reopen: RwSignal::new(0),
+            failures: StoredValue::new(0),
+        };
         Effect::new(move |_| {
             let url = stream_url();
+            retry.reopen.track();
             if let Some(old) = current.try_update_value(|c| c.take()).flatten() {
                 old.close();
             }
             connection.set(Connection::Connecting);
-            match Stream::open(&url, frames, connection) {
+            match Stream::open(&url, frames, connection, retry) {
                 Ok(stream) => current.set_value(Some(SendWrapper::new(stream))),
-                Err(_) => connection.set(Connection::Reconnecting),
+                Err(_) => retry.later(connection),
             }
         });
         on_cleanup(move || {
@@ -104,6 +109,36 @@ mod imp {
                 old.close();
             }
         });
+    }
+
+    /// Reconnection with exponential backoff and jitter: 1 s, 2 s, 4 s … up to 30 s,
+    /// each scaled by a random factor in [0.5, 1.5), so that many screens that lost
+    /// the same server do not all come back in the same instant.
+    #[derive(Clone, Copy)]
+    struct Retry {
+        reopen: RwSignal<u64>,
+        failures: StoredValue<u32>,
+    }
+
+    impl Retry {
+        fn later(self, connection: RwSignal<Connection>) {
+            connection.set(Connection::Reconnecting);
+            let failures = self.failures.get_value();
+            self.failures.set_value(failures.saturating_add(1));
+            let base = (1000.0 * 2f64.powi(failures.min(5) as i32)).min(30_000.0);
+            let delay = base * (0.5 + js_sys::Math::random());
+            let reopen = self.reopen;
+            set_timeout(
+                move || {
+                    reopen.try_update(|n| *n += 1);
+                },
+                std::time::Duration::from_millis(delay as u64),
+            );
+        }
+
+        fn succeeded(self) {
+            self.failures.set_value(0);
+        }
     }
 
     /// An open `EventSource` and the callbacks it holds.
@@ -117,6 +152,7 @@ mod imp {
             url: &str,
             frames: RwSignal<HashMap<DatasetId, Frame>>,
             connection: RwSignal<Connection>,
+            retry: Retry,
         ) -> Result<Self, wasm_bindgen::JsValue> {
             let source = EventSource::new(url)?;
             let on_message = move |ev: web_sys::Event| {
@@ -147,12 +183,17 @@ mod imp {
                 callbacks.push(cb);
             }
             let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-                connection.set(Connection::Live)
+                retry.succeeded();
+                connection.set(Connection::Live);
             });
             source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
             callbacks.push(on_open);
+            // On any error, close and come back on our own schedule (the browser's own
+            // retry has no backoff, and gives up for good on an HTTP error answer).
+            let failed = source.clone();
             let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_| {
-                connection.set(Connection::Reconnecting)
+                failed.close();
+                retry.later(connection);
             });
             source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
             callbacks.push(on_error);
