@@ -37,12 +37,7 @@ async fn a_saved_layout_comes_back_and_a_stale_save_is_a_conflict(backend: Backe
 
     let mut moved = doc.clone();
     moved["widgets"][0]["rect"]["x"] = json!(500);
-    let (status, body) = app
-        .call(
-            "save_dashboard",
-            json!({ "id": id, "dashboard": moved, "revision": 1 }),
-        )
-        .await;
+    let (status, body) = app.save(&id, &moved, 1).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["error"], "conflict");
     let loaded = app.ok("load_editor", json!({ "id": id })).await;
@@ -207,23 +202,13 @@ async fn a_malformed_dashboard_is_refused_naming_the_field() {
     let id = app.create_dashboard("x").await;
     let mut doc = dashboard_doc("x", None);
     doc["widgets"][0]["rect"]["w"] = json!(5000);
-    let (status, body) = app
-        .call(
-            "save_dashboard",
-            json!({ "id": id, "dashboard": doc, "revision": 1 }),
-        )
-        .await;
+    let (status, body) = app.save(&id, &doc, 1).await;
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["field"], "widgets[0].rect.w");
 
     let mut doc = dashboard_doc("x", None);
     doc["resolution"]["height"] = json!("tall");
-    let (status, body) = app
-        .call(
-            "save_dashboard",
-            json!({ "id": id, "dashboard": doc, "revision": 1 }),
-        )
-        .await;
+    let (status, body) = app.save(&id, &doc, 1).await;
     assert_eq!(status, 422, "{body}");
     assert!(
         body["message"].as_str().unwrap().contains("invalid type"),

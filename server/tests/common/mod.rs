@@ -159,6 +159,15 @@ impl TestApp {
         json
     }
 
+    /// Saves `dashboard` over `revision` through the editor's server function.
+    pub async fn save(&self, id: &str, dashboard: &Value, revision: i64) -> (u16, Value) {
+        self.call(
+            "save_dashboard",
+            serde_json::json!({ "id": id, "dashboard": dashboard, "revision": revision }),
+        )
+        .await
+    }
+
     pub async fn get(&self, path: &str) -> (u16, String) {
         let res = self
             .http
