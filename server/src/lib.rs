@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod http;
 pub mod live;
+pub mod metrics;
 pub mod sources;
 pub mod startup;
 pub mod storage;

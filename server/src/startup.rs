@@ -28,6 +28,7 @@ pub struct Core {
     pub hub: Arc<LiveHub>,
     pub scheduler: Scheduler,
     pub poll: Arc<PollContext>,
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Turns `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -95,11 +96,13 @@ impl Application {
             .user_agent(concat!("Wallboard/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()?;
+        let metrics = crate::metrics::Metrics::new();
         let poll = Arc::new(PollContext {
             storage: storage.clone(),
             hub: hub.clone(),
             client,
             max_response_bytes: config.max_response_bytes,
+            metrics: metrics.clone(),
         });
         let (shutdown_tx, shutdown) = watch::channel(false);
         let core = Arc::new(Core {
@@ -108,6 +111,7 @@ impl Application {
             hub,
             scheduler: Scheduler::default(),
             poll,
+            metrics,
             shutdown,
         });
         for dataset in core.storage.list_datasets().await? {
@@ -215,6 +219,7 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
+        .route("/metrics", get(crate::metrics::handler))
         .route("/api/v1/live", get(http::stream::datasets))
         .route("/api/v1/live/share/{token}", get(http::stream::share))
         .route("/demo/metrics", get(crate::demo::metrics))

@@ -468,3 +468,35 @@ async fn revoking_a_share_link_ends_its_open_streams() {
     .await;
     assert!(ended.is_ok(), "the share stream outlived its link");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_viewers_polls_and_deliveries() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let source = FakeSource::start(json!({ "v": 1 })).await;
+    let dataset = create_dataset(&app, &source.url, "$.v", 1000).await;
+    let metric = |text: &str, name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
+            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
+    };
+    let (_, before) = app.get("/metrics").await;
+    assert_eq!(metric(&before, "wallboard_viewers "), 0.0);
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={dataset}")).await;
+    live.frame_where(SOON, |f| f["rows"][0]["value"].as_f64() == Some(1.0))
+        .await;
+    let (status, text) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    assert_eq!(metric(&text, "wallboard_viewers "), 1.0);
+    assert!(metric(&text, "wallboard_polls_total ") >= 1.0);
+    assert!(metric(&text, "wallboard_frames_published_total ") >= 1.0);
+    assert!(metric(&text, "wallboard_events_delivered_total ") >= 1.0);
+    assert!(text.contains("wallboard_poll_duration_seconds_bucket"));
+    drop(live);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, after) = app.get("/metrics").await;
+    assert_eq!(
+        metric(&after, "wallboard_viewers "),
+        0.0,
+        "a closed stream is still counted"
+    );
+}

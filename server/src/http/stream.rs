@@ -93,6 +93,8 @@ fn sse(
         .iter()
         .filter_map(|rx| rx.borrow().as_ref().map(|p| p.json.clone()))
         .collect();
+    let delivered = core.metrics.clone();
+    let guard = crate::metrics::ViewerGuard::new(core.metrics.clone());
     let snapshot = stream::once(async move {
         Ok(event(
             "snapshot",
@@ -117,8 +119,16 @@ fn sse(
     // Stay open with nothing to carry (an editor with no data yet) until shutdown.
     let stream = snapshot
         .chain(updates)
+        .map(move |event| {
+            delivered.events_delivered.inc();
+            event
+        })
         .chain(stream::pending())
-        .take_until(stopped);
+        .take_until(stopped)
+        .map(move |event| {
+            let _open = &guard;
+            event
+        });
     Sse::new(stream).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))

@@ -19,6 +19,7 @@ pub struct PollContext {
     pub hub: Arc<LiveHub>,
     pub client: reqwest::Client,
     pub max_response_bytes: usize,
+    pub metrics: Arc<crate::metrics::Metrics>,
 }
 
 #[derive(Default)]
@@ -67,6 +68,13 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset) {
         .unwrap_or_else(|| Frame::empty(dataset.id.clone()));
     let started = std::time::Instant::now();
     let outcome = read(ctx, dataset).await;
+    ctx.metrics.polls.inc();
+    ctx.metrics
+        .poll_seconds
+        .observe(started.elapsed().as_secs_f64());
+    if outcome.is_err() {
+        ctx.metrics.poll_failures.inc();
+    }
     let frame = match outcome {
         Ok(rows) => {
             if previous.rows == rows && previous.error.is_none() {
@@ -101,6 +109,7 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset) {
         tracing::warn!(error = %err, "could not store the latest frame");
     }
     ctx.hub.publish(frame);
+    ctx.metrics.frames_published.inc();
 }
 
 async fn read(ctx: &PollContext, dataset: &Dataset) -> Result<Vec<app::model::Row>, String> {
