@@ -35,11 +35,14 @@ impl Invalid {
 /// Parses a JSON document into `T`, reporting the path of the first bad field.
 pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Invalid> {
     let de = &mut serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(de).map_err(|err| {
-        let path = err.path().to_string();
-        let field = if path == "." { String::new() } else { path };
-        Invalid::new(field, err.into_inner().to_string())
-    })
+    serde_path_to_error::deserialize(de).map_err(located)
+}
+
+/// A deserialization error as an `Invalid` naming the path of the bad field.
+fn located<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> Invalid {
+    let path = err.path().to_string();
+    let field = if path == "." { String::new() } else { path };
+    Invalid::new(field, err.into_inner().to_string())
 }
 
 /// A JSON document that is parsed into `T` (and validated) on arrival, keeping the
@@ -77,11 +80,7 @@ impl<'de, T: serde::de::DeserializeOwned + Validate> Deserialize<'de> for Docume
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = serde_json::Value::deserialize(d)?;
         let parsed = serde_path_to_error::deserialize::<_, T>(raw)
-            .map_err(|err| {
-                let path = err.path().to_string();
-                let field = if path == "." { String::new() } else { path };
-                Invalid::new(field, err.into_inner().to_string())
-            })
+            .map_err(located)
             .and_then(|value| value.check().map(|()| value));
         Ok(Self(parsed))
     }

@@ -7,7 +7,7 @@
 
 use crate::live::LiveHub;
 use crate::storage::Storage;
-use app::model::{Dataset, DatasetId, Frame, SourceConfig};
+use app::model::{DataSource, Dataset, DatasetId, Frame, SourceConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -52,22 +52,25 @@ impl Scheduler {
 async fn poll_forever(ctx: Arc<PollContext>, dataset: Dataset) {
     let mut ticker = tokio::time::interval(Duration::from_millis(dataset.refresh.millis()));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The source's configuration is read once, not on every tick (again after a
+    // failed read).
+    let mut source = None;
     loop {
         ticker.tick().await;
-        refresh(&ctx, &dataset).await;
+        refresh(&ctx, &dataset, &mut source).await;
     }
 }
 
 /// Refreshes `dataset` once and publishes the result.
 #[tracing::instrument(skip_all, fields(dataset = %dataset.id))]
-pub async fn refresh(ctx: &PollContext, dataset: &Dataset) {
+pub async fn refresh(ctx: &PollContext, dataset: &Dataset, source: &mut Option<DataSource>) {
     let previous = ctx
         .hub
         .latest(&dataset.id)
         .map(|p| p.frame.clone())
         .unwrap_or_else(|| Frame::empty(dataset.id.clone()));
     let started = std::time::Instant::now();
-    let outcome = read(ctx, dataset).await;
+    let outcome = read(ctx, dataset, source).await;
     ctx.metrics.polls.inc();
     ctx.metrics
         .poll_seconds
@@ -112,13 +115,21 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset) {
     ctx.metrics.frames_published.inc();
 }
 
-async fn read(ctx: &PollContext, dataset: &Dataset) -> Result<Vec<app::model::Row>, String> {
-    let source = ctx
-        .storage
-        .get_source(&dataset.source)
-        .await
-        .map_err(|_| "the source configuration cannot be read".to_string())?
-        .ok_or_else(|| "the source of this dataset was deleted".to_string())?;
+async fn read(
+    ctx: &PollContext,
+    dataset: &Dataset,
+    cached: &mut Option<DataSource>,
+) -> Result<Vec<app::model::Row>, String> {
+    if cached.is_none() {
+        *cached = Some(
+            ctx.storage
+                .get_source(&dataset.source)
+                .await
+                .map_err(|_| "the source configuration cannot be read".to_string())?
+                .ok_or_else(|| "the source of this dataset was deleted".to_string())?,
+        );
+    }
+    let source = cached.as_ref().expect("loaded above");
     match &source.config {
         SourceConfig::Http(http) => {
             let body = super::http::fetch(&ctx.client, http, ctx.max_response_bytes).await?;
