@@ -3,13 +3,15 @@
 //! as `Unavailable` or an opaque `Internal`.
 
 use crate::startup::Core;
+use crate::storage::SourcedDataset;
 use crate::storage::{SaveOutcome, StorageError};
 use app::api::ssr::Backend;
-use app::api::{DashboardSummary, ShareLink, StoredDashboard};
+use app::api::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
 use app::error::AppError;
 use app::model::{
-    Dashboard, DashboardId, DataSource, Dataset, DatasetId, DatasetSummary, Frame, NewHttpDataset,
-    ShareToken, SourceConfig, SourceId,
+    Dashboard, DashboardId, DataSource, Dataset, DatasetId, DatasetSummary, Frame, JsonPathExpr,
+    NewHttpDataset, NewPushDataset, PushSource, PushTokenId, RefreshInterval, ShareToken,
+    SourceConfig, SourceId,
 };
 use base64::Engine;
 use rand::RngCore;
@@ -100,20 +102,22 @@ impl Backend for Core {
     }
 
     async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame> {
-        datasets
-            .iter()
-            .map(|id| {
-                self.hub
-                    .latest(id)
-                    .map(|p| p.frame.clone())
-                    .unwrap_or_else(|| Frame::empty(id.clone()))
-            })
-            .collect()
+        let mut frames = Vec::with_capacity(datasets.len());
+        for id in datasets {
+            frames.push(match self.bus.latest(id).await {
+                Some(p) => p.frame.clone(),
+                None => Frame::empty(id.clone()),
+            });
+        }
+        frames
     }
 
     async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError> {
         let all = self.storage.list_datasets().await.map_err(storage_error)?;
-        Ok(all.iter().map(DatasetSummary::from).collect())
+        Ok(all
+            .iter()
+            .map(|e| DatasetSummary::of(&e.dataset, &e.source.config))
+            .collect())
     }
 
     async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError> {
@@ -130,15 +134,85 @@ impl Backend for Core {
             path,
             fields: vec![field],
             refresh,
+            always_refresh: false,
         };
-        dataset.validate()?;
-        self.storage
-            .insert_source_and_dataset(&source, &dataset)
+        self.add_dataset(source, dataset).await
+    }
+
+    async fn create_push_dataset(&self, form: NewPushDataset) -> Result<DatasetSummary, AppError> {
+        form.validate()?;
+        let source = DataSource {
+            id: SourceId::parse(crate::new_id()).expect("hex is a valid id"),
+            name: "push API".into(),
+            config: SourceConfig::Push(PushSource { mode: form.mode }),
+        };
+        let dataset = Dataset {
+            id: DatasetId::parse(crate::new_id()).expect("hex is a valid id"),
+            name: form.name.trim().to_string(),
+            source: source.id.clone(),
+            path: JsonPathExpr::parse("$").expect("the root path is valid"),
+            fields: form.fields,
+            refresh: RefreshInterval::from_millis(1000).expect("one second is valid"),
+            always_refresh: false,
+        };
+        self.add_dataset(source, dataset).await
+    }
+
+    async fn create_push_token(
+        &self,
+        dataset: &DatasetId,
+        label: String,
+    ) -> Result<NewPushToken, AppError> {
+        let entry = self
+            .storage
+            .get_dataset(dataset)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| AppError::not_found("dataset"))?;
+        if entry.source.config.is_polled() {
+            return Err(AppError::Invalid {
+                field: "dataset".into(),
+                message: "only pushed datasets take push tokens".into(),
+            });
+        }
+        let secret = crate::push::new_secret();
+        let id = PushTokenId::parse(crate::new_id()).expect("hex is a valid id");
+        let label = if label.is_empty() {
+            "token".to_string()
+        } else {
+            label
+        };
+        let token = self
+            .storage
+            .insert_push_token(&id, dataset, &crate::push::hash_secret(&secret), &label)
             .await
             .map_err(storage_error)?;
-        let summary = DatasetSummary::from(&dataset);
-        self.scheduler.schedule(self.poll.clone(), dataset);
-        Ok(summary)
+        Ok(NewPushToken { token, secret })
+    }
+
+    async fn list_push_tokens(&self, dataset: &DatasetId) -> Result<Vec<PushToken>, AppError> {
+        self.storage
+            .list_push_tokens(dataset)
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn revoke_push_token(
+        &self,
+        dataset: &DatasetId,
+        id: &PushTokenId,
+    ) -> Result<(), AppError> {
+        let revoked = self
+            .storage
+            .revoke_push_token(dataset, id)
+            .await
+            .map_err(storage_error)?;
+        self.push_tokens.forget(id);
+        if revoked {
+            Ok(())
+        } else {
+            Err(AppError::not_found("push token"))
+        }
     }
 
     async fn create_share_link(&self, id: &DashboardId) -> Result<ShareLink, AppError> {
@@ -183,6 +257,26 @@ impl Backend for Core {
         self.load_dashboard(&id)
             .await
             .map_err(|_| AppError::not_found("share link"))
+    }
+}
+
+impl Core {
+    /// Stores a new source and dataset and starts polling it if it is polled.
+    async fn add_dataset(
+        &self,
+        source: DataSource,
+        dataset: Dataset,
+    ) -> Result<DatasetSummary, AppError> {
+        dataset.validate()?;
+        source.config.validate()?;
+        self.storage
+            .insert_source_and_dataset(&source, &dataset)
+            .await
+            .map_err(storage_error)?;
+        let summary = DatasetSummary::of(&dataset, &source.config);
+        self.scheduler
+            .schedule(self.poll.clone(), SourcedDataset { dataset, source });
+        Ok(summary)
     }
 }
 

@@ -50,6 +50,19 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// `WALLBOARD_MAX_RESPONSE_BYTES`: the largest source response read (default 8 MiB).
     pub max_response_bytes: usize,
+    /// `REDIS_URL`: Redis for the live bus, frame cache, polling leases and push rate
+    /// limits across instances (`redis://host:6379`). Unset: all in this process.
+    pub redis_url: Option<Secret>,
+    /// `WALLBOARD_MAX_VIEWERS`: live streams one instance holds open before answering
+    /// 503 with Retry-After (default 16,000).
+    pub max_viewers: usize,
+    /// `WALLBOARD_PUSH_MAX_BYTES`: the largest push request body (default 16 MiB).
+    pub push_max_bytes: usize,
+    /// `WALLBOARD_PUSH_RATE`: push requests per second one token may make (default 100).
+    pub push_rate: u32,
+    /// `WALLBOARD_FRAME_CACHE_TTL_SECS`: how long Redis keeps a dataset's latest frame
+    /// (default 3600).
+    pub frame_cache_ttl: Duration,
 }
 
 impl Config {
@@ -92,6 +105,31 @@ impl Config {
             get("WALLBOARD_MAX_RESPONSE_BYTES"),
             8 << 20,
         )?;
+        let redis_url = get("REDIS_URL").filter(|u| !u.trim().is_empty());
+        if let Some(url) = &redis_url {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err("REDIS_URL: must start with redis:// or rediss://".into());
+            }
+        }
+        let max_viewers = parse_num(
+            "WALLBOARD_MAX_VIEWERS",
+            get("WALLBOARD_MAX_VIEWERS"),
+            16_000,
+        )?;
+        let push_max_bytes = parse_num(
+            "WALLBOARD_PUSH_MAX_BYTES",
+            get("WALLBOARD_PUSH_MAX_BYTES"),
+            16 << 20,
+        )?;
+        let push_rate = parse_num("WALLBOARD_PUSH_RATE", get("WALLBOARD_PUSH_RATE"), 100)?;
+        if push_rate == 0 || push_rate > u64::from(u32::MAX) {
+            return Err("WALLBOARD_PUSH_RATE: must be at least 1".into());
+        }
+        let frame_cache_ttl = parse_num(
+            "WALLBOARD_FRAME_CACHE_TTL_SECS",
+            get("WALLBOARD_FRAME_CACHE_TTL_SECS"),
+            3600,
+        )?;
         Ok(Self {
             addr,
             database_url: Secret::new(database_url),
@@ -102,6 +140,11 @@ impl Config {
             log_format,
             shutdown_grace: Duration::from_secs(grace),
             max_response_bytes: max_response_bytes as usize,
+            redis_url: redis_url.map(Secret::new),
+            max_viewers: max_viewers as usize,
+            push_max_bytes: push_max_bytes as usize,
+            push_rate: push_rate as u32,
+            frame_cache_ttl: Duration::from_secs(frame_cache_ttl.max(1)),
         })
     }
 }
@@ -157,6 +200,19 @@ mod tests {
         assert!(config(&[("WALLBOARD_DEMO", "perhaps")])
             .unwrap_err()
             .starts_with("WALLBOARD_DEMO"));
+    }
+
+    #[test]
+    fn redis_is_optional_and_checked() {
+        assert!(config(&[]).unwrap().redis_url.is_none());
+        let c = config(&[("REDIS_URL", "redis://:pw@127.0.0.1:6379")]).unwrap();
+        assert!(!format!("{c:?}").contains("pw@"));
+        assert!(config(&[("REDIS_URL", "127.0.0.1:6379")])
+            .unwrap_err()
+            .starts_with("REDIS_URL"));
+        assert!(config(&[("WALLBOARD_PUSH_RATE", "0")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_PUSH_RATE"));
     }
 
     #[test]

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod http;
 pub mod live;
 pub mod metrics;
+pub mod push;
 pub mod sources;
 pub mod startup;
 pub mod storage;

@@ -3,17 +3,23 @@
 
 use crate::config::Config;
 use crate::http;
+use crate::live::bus::Bus;
 use crate::live::LiveHub;
+use crate::push::rate::RateLimiter;
+use crate::push::writer::PushWriter;
+use crate::push::TokenCache;
+use crate::sources::lease::Leases;
 use crate::sources::poller::{PollContext, Scheduler};
 use crate::storage::{Storage, StorageError};
 use app::api::ssr::Services;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::net::SocketAddr;
+use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -26,9 +32,15 @@ pub struct Core {
     pub config: Config,
     pub storage: Storage,
     pub hub: Arc<LiveHub>,
-    pub scheduler: Scheduler,
+    pub bus: Arc<Bus>,
+    pub scheduler: Arc<Scheduler>,
     pub poll: Arc<PollContext>,
+    pub pushes: PushWriter,
+    pub push_rate: RateLimiter,
+    pub push_tokens: TokenCache,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// Live streams open now (checked against `config.max_viewers`).
+    pub streams: AtomicUsize,
     /// Turns `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -51,6 +63,8 @@ pub enum StartupError {
     Storage(#[from] StorageError),
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    #[error("Redis: {0}")]
+    Redis(#[from] redis::RedisError),
 }
 
 /// Asks a running `Application` to shut down gracefully.
@@ -88,18 +102,47 @@ impl Application {
         let storage = Storage::connect(config.database_url.expose()).await?;
         tracing::info!(backend = storage.backend_name(), "storage ready");
 
-        let hub = Arc::new(LiveHub::new());
-        for frame in storage.load_frames().await? {
-            hub.publish(frame);
-        }
+        let metrics = crate::metrics::Metrics::new();
+        let hub = LiveHub::new();
+        let (bus, leases, push_rate) = match &config.redis_url {
+            None => (
+                Bus::local(hub.clone(), storage.clone(), metrics.clone()),
+                Leases::Local,
+                RateLimiter::local(config.push_rate),
+            ),
+            Some(url) => {
+                let client = redis::Client::open(url.expose())?;
+                let conn = redis::aio::ConnectionManager::new(client.clone()).await?;
+                let bus = Bus::redis(
+                    hub.clone(),
+                    storage.clone(),
+                    metrics.clone(),
+                    client,
+                    config.frame_cache_ttl,
+                )
+                .await?;
+                tracing::info!("live bus, leases and rate limits on Redis");
+                (
+                    bus,
+                    Leases::Redis {
+                        conn: conn.clone(),
+                        holder: crate::new_id(),
+                    },
+                    RateLimiter::Redis {
+                        per_sec: config.push_rate,
+                        conn,
+                    },
+                )
+            }
+        };
         let client = reqwest::Client::builder()
             .user_agent(concat!("Wallboard/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::limited(5))
             .build()?;
-        let metrics = crate::metrics::Metrics::new();
         let poll = Arc::new(PollContext {
             storage: storage.clone(),
-            hub: hub.clone(),
+            bus: bus.clone(),
+            leases,
             client,
             max_response_bytes: config.max_response_bytes,
             metrics: metrics.clone(),
@@ -107,16 +150,22 @@ impl Application {
         let (shutdown_tx, shutdown) = watch::channel(false);
         let core = Arc::new(Core {
             config: config.clone(),
+            pushes: PushWriter::start(storage.clone(), bus.clone(), metrics.clone()),
             storage,
             hub,
-            scheduler: Scheduler::default(),
+            bus,
+            scheduler: Arc::new(Scheduler::default()),
             poll,
+            push_rate,
+            push_tokens: TokenCache::default(),
             metrics,
+            streams: AtomicUsize::new(0),
             shutdown,
         });
-        for dataset in core.storage.list_datasets().await? {
-            core.scheduler.schedule(core.poll.clone(), dataset);
+        for entry in core.storage.list_datasets().await? {
+            core.scheduler.schedule(core.poll.clone(), entry);
         }
+        core.scheduler.follow(core.poll.clone());
         if config.demo {
             crate::demo::seed(&core, addr).await;
         }
@@ -175,7 +224,7 @@ impl Application {
             result = server => result?,
             () = deadline => tracing::warn!("requests still open after the grace period; stopping anyway"),
         }
-        core.scheduler.stop_all();
+        core.scheduler.stop_all(&core.poll).await;
         core.storage.close().await;
         tracing::info!("stopped");
         Ok(())
@@ -233,6 +282,8 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         ))
         .layer(axum::middleware::from_fn(http::guard::same_origin_json))
         .layer(RequestBodyLimitLayer::new(http::guard::MAX_BODY_BYTES))
+        // The push API reads its body under its own (larger) limit.
+        .route("/api/v1/datasets/{id}/rows", post(crate::push::push_rows))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -488,8 +488,8 @@ async fn metrics_count_viewers_polls_and_deliveries() {
     assert_eq!(status, 200);
     assert_eq!(metric(&text, "wallboard_viewers "), 1.0);
     assert!(metric(&text, "wallboard_polls_total ") >= 1.0);
-    assert!(metric(&text, "wallboard_frames_published_total ") >= 1.0);
-    assert!(metric(&text, "wallboard_events_delivered_total ") >= 1.0);
+    assert!(metric(&text, "wallboard_updates_published_total ") >= 1.0);
+    assert!(metric(&text, "wallboard_updates_delivered_total ") >= 1.0);
     assert!(text.contains("wallboard_poll_duration_seconds_bucket"));
     drop(live);
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -4,11 +4,13 @@
 mod common;
 
 use app::model::{
-    Dashboard, DashboardId, DataSource, Dataset, DatasetId, Field, FieldKind, Frame, HttpSource,
-    JsonPathExpr, RefreshInterval, ShareToken, SourceConfig, SourceId,
+    Append, Dashboard, DashboardId, DataSource, Dataset, DatasetId, Field, FieldKind, Frame,
+    HttpSource, JsonPathExpr, PushMode, PushSource, PushTokenId, RefreshInterval, Row, ShareToken,
+    SourceConfig, SourceId,
 };
 use common::{Backend, TestDb};
-use wallboard_server::storage::SaveOutcome;
+use serde_json::json;
+use wallboard_server::storage::{Committed, PushWrite, SaveOutcome, SourcedDataset, Storage};
 
 fn id() -> DashboardId {
     DashboardId::parse(wallboard_server::new_id()).unwrap()
@@ -133,6 +135,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
             kind: FieldKind::Number,
         }],
         refresh: RefreshInterval::from_millis(5000).unwrap(),
+        always_refresh: true,
     };
     s.insert_source_and_dataset(&source, &dataset)
         .await
@@ -141,11 +144,12 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         s.get_source(&source.id).await.unwrap(),
         Some(source.clone())
     );
-    assert_eq!(s.list_datasets().await.unwrap(), vec![dataset.clone()]);
-    assert_eq!(
-        s.get_dataset(&dataset.id).await.unwrap(),
-        Some(dataset.clone())
-    );
+    let sourced = SourcedDataset {
+        dataset: dataset.clone(),
+        source: source.clone(),
+    };
+    assert_eq!(s.list_datasets().await.unwrap(), vec![sourced.clone()]);
+    assert_eq!(s.get_dataset(&dataset.id).await.unwrap(), Some(sourced));
 
     let mut frame = Frame::empty(dataset.id.clone());
     frame.seq = 1;
@@ -153,7 +157,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
     frame.seq = 2;
     frame.error = Some("down".into());
     s.save_frame(&frame).await.unwrap();
-    assert_eq!(s.load_frames().await.unwrap(), vec![frame]);
+    assert_eq!(s.load_frame(&dataset.id).await.unwrap(), Some(frame));
 
     // A dataset whose id is taken is refused and leaves no orphan source behind.
     let source2 = DataSource {
@@ -165,6 +169,135 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         .await
         .is_err());
     assert_eq!(s.get_source(&source2.id).await.unwrap(), None);
+}
+
+/// Stores a pushed dataset with fields `v` (number) and returns its id.
+async fn pushed_dataset(s: &Storage, mode: PushMode) -> DatasetId {
+    let source = DataSource {
+        id: SourceId::parse(wallboard_server::new_id()).unwrap(),
+        name: "push API".into(),
+        config: SourceConfig::Push(PushSource { mode }),
+    };
+    let dataset = Dataset {
+        id: DatasetId::parse(wallboard_server::new_id()).unwrap(),
+        name: "pushed".into(),
+        source: source.id.clone(),
+        path: JsonPathExpr::parse("$").unwrap(),
+        fields: vec![Field {
+            name: "v".into(),
+            kind: FieldKind::Number,
+        }],
+        refresh: RefreshInterval::from_millis(1000).unwrap(),
+        always_refresh: false,
+    };
+    s.insert_source_and_dataset(&source, &dataset)
+        .await
+        .unwrap();
+    dataset.id
+}
+
+fn rows(values: std::ops::Range<i64>) -> Vec<Row> {
+    values
+        .map(|v| json!({ "v": v }).as_object().unwrap().clone())
+        .collect()
+}
+
+async fn appended_rows_are_kept_up_to_the_limit_in_order(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let mode = PushMode::Append {
+        max_rows: 5,
+        max_age_secs: None,
+    };
+    let id = pushed_dataset(&s, mode).await;
+    let write = |r| PushWrite {
+        dataset: id.clone(),
+        mode,
+        rows: r,
+    };
+    let first = s.commit_pushes(&[write(rows(0..3))]).await.unwrap();
+    assert_eq!(
+        first,
+        vec![Committed::Appended(Append {
+            dataset: id.clone(),
+            seq: 1,
+            drop: 0,
+            rows: rows(0..3),
+            updated_at_ms: match &first[0] {
+                Committed::Appended(a) => a.updated_at_ms,
+                other => panic!("{other:?}"),
+            },
+        })]
+    );
+    let second = s.commit_pushes(&[write(rows(3..7))]).await.unwrap();
+    let Committed::Appended(append) = &second[0] else {
+        panic!("{second:?}")
+    };
+    assert_eq!((append.seq, append.drop), (2, 2));
+    let frame = s.load_frame(&id).await.unwrap().unwrap();
+    assert_eq!(frame.seq, 2);
+    assert_eq!(frame.rows, rows(2..7));
+    // The stored frame is what a viewer holding seq 1 gets by applying the append.
+    let mut at_one = frame.clone();
+    at_one.seq = 1;
+    at_one.rows = rows(0..3);
+    assert_eq!(at_one.after(append).unwrap().rows, frame.rows);
+}
+
+async fn a_replace_push_replaces_every_row(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let id = pushed_dataset(&s, PushMode::Replace).await;
+    let write = |r| PushWrite {
+        dataset: id.clone(),
+        mode: PushMode::Replace,
+        rows: r,
+    };
+    s.commit_pushes(&[write(rows(0..3))]).await.unwrap();
+    s.commit_pushes(&[write(rows(7..8))]).await.unwrap();
+    let frame = s.load_frame(&id).await.unwrap().unwrap();
+    assert_eq!((frame.seq, frame.rows), (2, rows(7..8)));
+}
+
+async fn a_failed_group_commit_keeps_nothing(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let mode = PushMode::Append {
+        max_rows: 100,
+        max_age_secs: None,
+    };
+    let id = pushed_dataset(&s, mode).await;
+    let good = PushWrite {
+        dataset: id.clone(),
+        mode,
+        rows: rows(0..2),
+    };
+    // A dataset that does not exist breaks the foreign key: the whole batch fails.
+    let bad = PushWrite {
+        dataset: DatasetId::parse("zzz_missing").unwrap(),
+        mode,
+        rows: rows(0..1),
+    };
+    assert!(s.commit_pushes(&[good, bad]).await.is_err());
+    assert_eq!(s.load_frame(&id).await.unwrap(), None);
+}
+
+async fn push_tokens_resolve_by_hash_until_revoked(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let id = pushed_dataset(&s, PushMode::Replace).await;
+    let token = PushTokenId::parse("t1").unwrap();
+    s.insert_push_token(&token, &id, "hash-1", "ci")
+        .await
+        .unwrap();
+    assert_eq!(s.list_push_tokens(&id).await.unwrap()[0].label, "ci");
+    let found = s.resolve_push_token("hash-1").await.unwrap().unwrap();
+    assert_eq!((found.id, found.dataset), (token.clone(), id.clone()));
+    assert!(s.resolve_push_token("hash-2").await.unwrap().is_none());
+    assert!(s.revoke_push_token(&id, &token).await.unwrap());
+    assert!(!s.revoke_push_token(&id, &token).await.unwrap());
+    assert!(s.resolve_push_token("hash-1").await.unwrap().is_none());
+    assert!(s.list_push_tokens(&id).await.unwrap().is_empty());
 }
 
 async fn a_one_time_task_is_claimed_once(backend: Backend) {
@@ -203,6 +336,10 @@ on_both_backends!(
     of_two_concurrent_saves_of_one_revision_exactly_one_wins,
     share_links_resolve_until_revoked_and_die_with_their_dashboard,
     sources_datasets_and_frames_are_kept,
+    appended_rows_are_kept_up_to_the_limit_in_order,
+    a_replace_push_replaces_every_row,
+    a_failed_group_commit_keeps_nothing,
+    push_tokens_resolve_by_hash_until_revoked,
     a_one_time_task_is_claimed_once,
     migrations_run_twice_without_harm,
 );

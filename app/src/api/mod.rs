@@ -4,12 +4,14 @@
 
 mod dashboards;
 mod datasets;
+mod push;
 mod shares;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
 pub use dashboards::*;
 pub use datasets::*;
+pub use push::*;
 pub use shares::*;
 
 use crate::model::{Dashboard, DashboardId, DatasetSummary, Frame, ShareToken};
@@ -65,6 +67,23 @@ impl ShareLink {
     pub fn kiosk_path(&self) -> String {
         format!("/s/{}/kiosk", self.token)
     }
+}
+
+/// A push token as lists show it: never the token itself, which is shown once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushToken {
+    pub id: crate::model::PushTokenId,
+    pub dataset: crate::model::DatasetId,
+    pub label: String,
+    pub created_at_ms: i64,
+}
+
+/// A push token just made: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewPushToken {
+    pub token: PushToken,
+    /// `Authorization: Bearer <secret>` on `POST /api/v1/datasets/{id}/rows`.
+    pub secret: String,
 }
 
 /// The live-stream URL for a set of datasets (editor and view pages).

@@ -2,10 +2,11 @@
 //! Leptos context by the server crate, and the helper that turns an `AppError` into the
 //! response's HTTP status.
 
-use super::{DashboardSummary, ShareLink, StoredDashboard};
+use super::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
 use crate::error::AppError;
 use crate::model::{
-    Dashboard, DashboardId, DatasetId, DatasetSummary, Frame, NewHttpDataset, ShareToken,
+    Dashboard, DashboardId, DatasetId, DatasetSummary, Frame, NewHttpDataset, NewPushDataset,
+    PushTokenId, ShareToken,
 };
 use std::sync::Arc;
 
@@ -28,6 +29,18 @@ pub trait Backend: Send + Sync + 'static {
     async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame>;
     async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError>;
     async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError>;
+    async fn create_push_dataset(&self, form: NewPushDataset) -> Result<DatasetSummary, AppError>;
+    async fn create_push_token(
+        &self,
+        dataset: &DatasetId,
+        label: String,
+    ) -> Result<NewPushToken, AppError>;
+    async fn list_push_tokens(&self, dataset: &DatasetId) -> Result<Vec<PushToken>, AppError>;
+    async fn revoke_push_token(
+        &self,
+        dataset: &DatasetId,
+        id: &PushTokenId,
+    ) -> Result<(), AppError>;
     async fn create_share_link(&self, id: &DashboardId) -> Result<ShareLink, AppError>;
     async fn list_share_links(&self, id: &DashboardId) -> Result<Vec<ShareLink>, AppError>;
     async fn revoke_share_link(&self, id: &DashboardId, token: &ShareToken)

@@ -3,8 +3,11 @@
 //!
 //! On the server the hook only holds the frames it was given, so the first HTML already
 //! shows current values; in the browser it opens an `EventSource` to `stream_url`,
-//! applies the snapshot and every frame, reconnects when the URL changes or the stream
-//! breaks (with backoff and jitter), and closes the stream when the component is dropped.
+//! applies the snapshot, every frame and every append, reconnects when the URL changes
+//! or the stream breaks (with backoff and jitter), and closes the stream when the
+//! component is dropped. A reconnect names the last event seen, so the server sends
+//! only what changed meanwhile; when a server asks its clients to reconnect (it is
+//! stopping), the hook does so at once and the screen keeps its values throughout.
 
 use crate::model::{DatasetId, Frame};
 use leptos::prelude::*;
@@ -36,6 +39,17 @@ pub struct UseLiveFramesReturn {
     pub connection: RwSignal<Connection>,
 }
 
+/// The stream URL resuming after event `last_event_id`.
+pub fn resume_url(url: &str, last_event_id: Option<&str>) -> String {
+    match last_event_id.filter(|id| !id.is_empty()) {
+        None => url.to_string(),
+        Some(id) => {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}last_event_id={id}")
+        }
+    }
+}
+
 /// Applies `frame` unless an equal or newer one of the same stream is already held.
 pub fn apply_frame(frames: &mut HashMap<DatasetId, Frame>, frame: Frame) {
     match frames.get(&frame.dataset) {
@@ -59,6 +73,27 @@ pub fn use_live_frames(
     let connection = RwSignal::new(Connection::Idle);
     imp::connect(frames, connection, stream_url);
     UseLiveFramesReturn { frames, connection }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_resume_url_adds_the_last_event_id() {
+        assert_eq!(
+            resume_url("/api/v1/live?datasets=a", None),
+            "/api/v1/live?datasets=a"
+        );
+        assert_eq!(
+            resume_url("/api/v1/live?datasets=a", Some("4")),
+            "/api/v1/live?datasets=a&last_event_id=4"
+        );
+        assert_eq!(
+            resume_url("/api/v1/live/share/t", Some("4.5")),
+            "/api/v1/live/share/t?last_event_id=4.5"
+        );
+    }
 }
 
 #[cfg(not(feature = "hydrate"))]
@@ -91,14 +126,24 @@ mod imp {
         let retry = Retry {
             reopen: RwSignal::new(0),
             failures: StoredValue::new(0),
+            last_event_id: StoredValue::new(None),
         };
+        let opened_url: StoredValue<String> = StoredValue::new(String::new());
         Effect::new(move |_| {
             let url = stream_url();
             retry.reopen.track();
             if let Some(old) = current.try_update_value(|c| c.take()).flatten() {
                 old.close();
             }
-            connection.set(Connection::Connecting);
+            // A resume point belongs to the set of datasets it was made for.
+            if opened_url.get_value() != url {
+                retry.last_event_id.set_value(None);
+                opened_url.set_value(url.clone());
+            }
+            if connection.get_untracked() != Connection::Live {
+                connection.set(Connection::Connecting);
+            }
+            let url = resume_url(&url, retry.last_event_id.get_value().as_deref());
             match Stream::open(&url, frames, connection, retry) {
                 Ok(stream) => current.set_value(Some(SendWrapper::new(stream))),
                 Err(_) => retry.later(connection),
@@ -118,9 +163,24 @@ mod imp {
     struct Retry {
         reopen: RwSignal<u64>,
         failures: StoredValue<u32>,
+        /// The id of the last event received: where a new stream resumes.
+        last_event_id: StoredValue<Option<String>>,
     }
 
     impl Retry {
+        /// Reconnects soon (within a quarter second, spread so that the clients of a
+        /// stopping server do not all arrive at once), keeping the screen as it is.
+        fn now(self) {
+            let delay = 250.0 * js_sys::Math::random();
+            let reopen = self.reopen;
+            set_timeout(
+                move || {
+                    reopen.try_update(|n| *n += 1);
+                },
+                std::time::Duration::from_millis(delay as u64),
+            );
+        }
+
         fn later(self, connection: RwSignal<Connection>) {
             connection.set(Connection::Reconnecting);
             let failures = self.failures.get_value();
@@ -155,16 +215,22 @@ mod imp {
             retry: Retry,
         ) -> Result<Self, wasm_bindgen::JsValue> {
             let source = EventSource::new(url)?;
+            let closing = source.clone();
             let on_message = move |ev: web_sys::Event| {
-                let Some(data) = ev
-                    .dyn_ref::<MessageEvent>()
-                    .and_then(|m| m.data().as_string())
-                else {
+                let Some(message) = ev.dyn_ref::<MessageEvent>() else {
                     return;
                 };
+                let Some(data) = message.data().as_string() else {
+                    return;
+                };
+                let id = message.last_event_id();
+                if !id.is_empty() {
+                    retry.last_event_id.set_value(Some(id));
+                }
                 match serde_json::from_str::<LiveEvent>(&data) {
-                    // A snapshot is the truth of the (possibly new) server: it replaces
-                    // what is held, whatever its sequence numbers.
+                    // A snapshot is the truth of the (possibly new) server: its frames
+                    // replace those held, whatever their sequence numbers. After a
+                    // resume it holds only the frames that changed.
                     Ok(LiveEvent::Snapshot { frames: snapshot }) => frames.update(|held| {
                         for frame in snapshot {
                             held.insert(frame.dataset.clone(), frame);
@@ -173,11 +239,21 @@ mod imp {
                     Ok(LiveEvent::Frame { frame }) => {
                         frames.update(|held| apply_frame(held, frame))
                     }
+                    Ok(LiveEvent::Append(append)) => frames.update(|held| {
+                        if let Some(next) = held.get(&append.dataset).and_then(|f| f.after(&append))
+                        {
+                            held.insert(next.dataset.clone(), next);
+                        }
+                    }),
+                    Ok(LiveEvent::Reconnect) => {
+                        closing.close();
+                        retry.now();
+                    }
                     Err(err) => leptos::logging::warn!("live stream: unreadable message: {err}"),
                 }
             };
             let mut callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> = Vec::new();
-            for name in ["snapshot", "frame"] {
+            for name in ["snapshot", "frame", "append", "reconnect"] {
                 let cb = Closure::<dyn FnMut(web_sys::Event)>::new(on_message);
                 source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())?;
                 callbacks.push(cb);

@@ -31,6 +31,25 @@ impl Frame {
         }
     }
 
+    /// This frame after `append`, if `append` follows it directly (its `seq` is one
+    /// more); `None` when a change was missed and the whole frame must be fetched.
+    pub fn after(&self, append: &Append) -> Option<Frame> {
+        if append.seq != self.seq + 1 || append.dataset != self.dataset {
+            return None;
+        }
+        let drop = append.drop.min(self.rows.len());
+        let mut rows = Vec::with_capacity(self.rows.len() - drop + append.rows.len());
+        rows.extend_from_slice(&self.rows[drop..]);
+        rows.extend(append.rows.iter().cloned());
+        Some(Frame {
+            dataset: self.dataset.clone(),
+            seq: append.seq,
+            rows,
+            updated_at_ms: append.updated_at_ms,
+            error: None,
+        })
+    }
+
     /// The number in `field` of the last row, for KPI widgets.
     pub fn number(&self, field: &str) -> Result<f64, String> {
         let row = self.rows.last().ok_or_else(|| "no data yet".to_string())?;
@@ -45,14 +64,33 @@ impl Frame {
     }
 }
 
+/// A change to a frame that only adds rows (and drops the oldest): what a push to an
+/// append dataset sends instead of the whole frame.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Append {
+    pub dataset: DatasetId,
+    /// The frame's `seq` after this change; it applies to the frame of `seq - 1` only.
+    pub seq: u64,
+    /// How many of the oldest rows go.
+    pub drop: usize,
+    /// The rows added after the rest.
+    pub rows: Vec<Row>,
+    pub updated_at_ms: i64,
+}
+
 /// What the live stream sends, as server-sent events named by `event_name`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum LiveEvent {
-    /// The current frames of every dataset the stream carries; sent first.
+    /// The current frames of the datasets the stream carries; sent first. After a
+    /// resume (`Last-Event-ID`) it holds only the frames that changed meanwhile.
     Snapshot { frames: Vec<Frame> },
-    /// One dataset changed.
+    /// One dataset changed: its whole frame.
     Frame { frame: Frame },
+    /// Rows were added to one dataset.
+    Append(Append),
+    /// The server is going away: open a new stream now (to another instance).
+    Reconnect,
 }
 
 impl LiveEvent {
@@ -60,6 +98,8 @@ impl LiveEvent {
         match self {
             LiveEvent::Snapshot { .. } => "snapshot",
             LiveEvent::Frame { .. } => "frame",
+            LiveEvent::Append(_) => "append",
+            LiveEvent::Reconnect => "reconnect",
         }
     }
 }
@@ -79,5 +119,56 @@ mod tests {
         assert_eq!(f.number("v").unwrap(), 2.5);
         assert!(f.number("t").unwrap_err().contains("not a number"));
         assert!(f.number("zz").unwrap_err().contains("no field"));
+    }
+
+    fn row(v: i64) -> Row {
+        json!({ "v": v }).as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn an_append_applies_only_to_the_frame_before_it() {
+        let mut f = Frame::empty(DatasetId::parse("d").unwrap());
+        f.seq = 4;
+        f.rows = vec![row(1), row(2), row(3)];
+        let append = Append {
+            dataset: f.dataset.clone(),
+            seq: 5,
+            drop: 2,
+            rows: vec![row(4)],
+            updated_at_ms: 9,
+        };
+        let next = f.after(&append).unwrap();
+        assert_eq!(next.rows, vec![row(3), row(4)]);
+        assert_eq!((next.seq, next.updated_at_ms), (5, 9));
+        assert!(
+            next.after(&append).is_none(),
+            "a repeated append is refused"
+        );
+        let gap = Append { seq: 7, ..append };
+        assert!(
+            next.after(&gap).is_none(),
+            "an append after a gap is refused"
+        );
+    }
+
+    #[test]
+    fn an_append_event_is_tagged_like_the_others() {
+        let event = LiveEvent::Append(Append {
+            dataset: DatasetId::parse("d").unwrap(),
+            seq: 1,
+            drop: 0,
+            rows: vec![row(1)],
+            updated_at_ms: 2,
+        });
+        let text = serde_json::to_string(&event).unwrap();
+        assert!(
+            text.starts_with(r#"{"type":"append","dataset":"d""#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<LiveEvent>(&text).unwrap(), event);
+        assert_eq!(
+            serde_json::to_string(&LiveEvent::Reconnect).unwrap(),
+            r#"{"type":"reconnect"}"#
+        );
     }
 }

@@ -76,6 +76,10 @@ string_id!(
     DatasetId, "a dataset id", 64
 );
 string_id!(
+    /// A push token's id (not the token): what lists show and revocation names.
+    PushTokenId, "a push token id", 64
+);
+string_id!(
     /// A share-link token: 256 random bits, base64url without padding (43 characters).
     ShareToken, "a share token", 64
 );

@@ -23,12 +23,70 @@ pub struct DataSource {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourceConfig {
     Http(HttpSource),
+    /// Rows pushed by integrators through `POST /api/v1/datasets/{id}/rows`.
+    Push(PushSource),
 }
 
 impl SourceConfig {
     pub fn validate(&self) -> Result<(), Invalid> {
         match self {
             SourceConfig::Http(http) => http.validate(),
+            SourceConfig::Push(push) => push.mode.validate(),
+        }
+    }
+
+    /// Whether the server polls this source (pushed data arrives by itself).
+    pub fn is_polled(&self) -> bool {
+        !matches!(self, SourceConfig::Push(_))
+    }
+}
+
+/// Data that arrives through the push API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushSource {
+    pub mode: PushMode,
+}
+
+/// What a push does to a dataset's rows.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum PushMode {
+    /// Pushed rows are added after the held ones; the oldest go when there are more
+    /// than `max_rows`, or when they are older than `max_age_secs` (if set).
+    Append {
+        max_rows: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_age_secs: Option<u32>,
+    },
+    /// Each push replaces every row.
+    Replace,
+}
+
+impl PushMode {
+    /// Most rows an append dataset may keep.
+    pub const MAX_KEPT_ROWS: u32 = 100_000;
+
+    pub fn validate(&self) -> Result<(), Invalid> {
+        match *self {
+            PushMode::Append {
+                max_rows,
+                max_age_secs,
+            } => {
+                if max_rows == 0 || max_rows > Self::MAX_KEPT_ROWS {
+                    return Err(Invalid::new(
+                        "mode.max_rows",
+                        format!("keep 1 to {} rows", Self::MAX_KEPT_ROWS),
+                    ));
+                }
+                if max_age_secs == Some(0) {
+                    return Err(Invalid::new(
+                        "mode.max_age_secs",
+                        "a maximum age is at least 1 second (or none)",
+                    ));
+                }
+                Ok(())
+            }
+            PushMode::Replace => Ok(()),
         }
     }
 }
@@ -243,6 +301,10 @@ pub struct Dataset {
     pub path: JsonPathExpr,
     pub fields: Vec<Field>,
     pub refresh: RefreshInterval,
+    /// Poll even when no screen shows the dataset (by default only watched datasets
+    /// are polled).
+    #[serde(default)]
+    pub always_refresh: bool,
 }
 
 impl Dataset {
@@ -294,6 +356,28 @@ impl Dataset {
             .collect()
     }
 
+    /// Checks one pushed row against the fields: each field is converted to its kind
+    /// (a missing one is null); keys that are not fields are dropped. The error names
+    /// the field.
+    pub fn pushed_row(&self, value: Value) -> Result<Row, PushRowError> {
+        let Value::Object(object) = value else {
+            return Err(PushRowError {
+                field: None,
+                message: format!("a row is a JSON object, got {}", preview(&value)),
+            });
+        };
+        let mut row = Row::new();
+        for field in &self.fields {
+            let value = object.get(&field.name).unwrap_or(&Value::Null);
+            let value = field.kind.convert(value).map_err(|message| PushRowError {
+                field: Some(field.name.clone()),
+                message,
+            })?;
+            row.insert(field.name.clone(), value);
+        }
+        Ok(row)
+    }
+
     fn row(&self, node: &Value) -> Result<Row, String> {
         let mut row = Row::new();
         match node {
@@ -320,6 +404,13 @@ impl Dataset {
     }
 }
 
+/// Why a pushed row was refused: the field (if one is to blame) and the reason.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushRowError {
+    pub field: Option<String>,
+    pub message: String,
+}
+
 /// What the browser may know of a dataset: no URL, no credentials.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetSummary {
@@ -327,16 +418,55 @@ pub struct DatasetSummary {
     pub name: String,
     pub fields: Vec<Field>,
     pub refresh: RefreshInterval,
+    /// How pushes change it, for pushed datasets; `None` for polled ones.
+    #[serde(default)]
+    pub push: Option<PushMode>,
+    #[serde(default)]
+    pub always_refresh: bool,
 }
 
-impl From<&Dataset> for DatasetSummary {
-    fn from(d: &Dataset) -> Self {
+impl DatasetSummary {
+    pub fn of(d: &Dataset, source: &SourceConfig) -> Self {
         Self {
             id: d.id.clone(),
             name: d.name.clone(),
             fields: d.fields.clone(),
             refresh: d.refresh,
+            push: match source {
+                SourceConfig::Push(p) => Some(p.mode),
+                SourceConfig::Http(_) => None,
+            },
+            always_refresh: d.always_refresh,
         }
+    }
+}
+
+/// The form for a dataset fed by the push API.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewPushDataset {
+    pub name: String,
+    pub fields: Vec<Field>,
+    pub mode: PushMode,
+}
+
+impl NewPushDataset {
+    pub fn validate(&self) -> Result<(), Invalid> {
+        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
+            return Err(Invalid::new("name", "a name is 1 to 120 characters"));
+        }
+        if self.fields.is_empty() || self.fields.len() > 100 {
+            return Err(Invalid::new("fields", "a dataset has 1 to 100 fields"));
+        }
+        for (i, field) in self.fields.iter().enumerate() {
+            validate_field_name(&field.name).map_err(|e| e.within(&format!("fields[{i}].name")))?;
+            if self.fields[..i].iter().any(|f| f.name == field.name) {
+                return Err(Invalid::new(
+                    format!("fields[{i}].name"),
+                    format!("'{}' is named twice", field.name),
+                ));
+            }
+        }
+        self.mode.validate()
     }
 }
 
@@ -394,7 +524,62 @@ mod tests {
                 })
                 .collect(),
             refresh: RefreshInterval::from_millis(1000).unwrap(),
+            always_refresh: false,
         }
+    }
+
+    #[test]
+    fn a_pushed_row_is_converted_and_a_bad_one_names_its_field() {
+        let d = dataset("$", &[("t", FieldKind::Text), ("n", FieldKind::Number)]);
+        let row = d.pushed_row(json!({"n": "3", "extra": 1})).unwrap();
+        assert_eq!(Value::Object(row), json!({"t": null, "n": 3.0}));
+        let err = d.pushed_row(json!({"n": "three"})).unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("n"));
+        assert!(err.message.contains("expected a number"), "{}", err.message);
+        assert_eq!(d.pushed_row(json!([1])).unwrap_err().field, None);
+    }
+
+    #[test]
+    fn push_modes_keep_a_bounded_number_of_rows() {
+        assert!(PushMode::Append {
+            max_rows: 0,
+            max_age_secs: None
+        }
+        .validate()
+        .is_err());
+        assert!(PushMode::Append {
+            max_rows: 100_001,
+            max_age_secs: None
+        }
+        .validate()
+        .is_err());
+        assert!(PushMode::Append {
+            max_rows: 10,
+            max_age_secs: Some(0)
+        }
+        .validate()
+        .is_err());
+        assert!(PushMode::Append {
+            max_rows: 10,
+            max_age_secs: Some(60)
+        }
+        .validate()
+        .is_ok());
+        let form = NewPushDataset {
+            name: "orders".into(),
+            fields: vec![
+                Field {
+                    name: "n".into(),
+                    kind: FieldKind::Number,
+                },
+                Field {
+                    name: "n".into(),
+                    kind: FieldKind::Text,
+                },
+            ],
+            mode: PushMode::Replace,
+        };
+        assert_eq!(form.validate().unwrap_err().field, "fields[1].name");
     }
 
     #[test]

@@ -1,45 +1,69 @@
 //! Live streams (server-sent events). One connection per open screen carries only the
-//! datasets that screen shows: first a `snapshot` of their current frames, then a
-//! `frame` event whenever one changes. Slow clients see the newest frame when they are
-//! ready (the hub is latest-wins), heartbeats keep proxies from closing idle streams,
-//! and on shutdown every stream ends so clients reconnect elsewhere.
+//! datasets that screen shows:
+//!
+//! - first a `snapshot` of their current frames;
+//! - then, per change, an `append` (the rows added, when the viewer holds the frame
+//!   just before) or a `frame` (the whole frame, otherwise);
+//! - every event's id lists the `seq` the viewer now holds of each dataset, so a
+//!   reconnecting client (`Last-Event-ID`, or `last_event_id=` in the query) gets a
+//!   snapshot of only what changed meanwhile, from whichever instance it reaches;
+//! - a slow client reads the newest frame when it is ready (latest wins): its memory is
+//!   bounded by one frame per dataset and it never delays anyone else;
+//! - heartbeats keep proxies from closing idle streams;
+//! - past `WALLBOARD_MAX_VIEWERS` open streams, or while stopping, a request gets 503
+//!   with Retry-After; on shutdown every stream is sent `reconnect` and closed, and
+//!   clients reconnect at once (to another instance behind the balancer).
 
 use super::error::ApiError;
+use crate::live::Watch;
 use crate::startup::Core;
 use app::error::AppError;
 use app::model::{DatasetId, ShareToken};
 use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::sse::{Event, KeepAlive, Sse};
-use futures::stream::{self, Stream, StreamExt};
+use axum::response::{IntoResponse, Response};
+use futures::stream;
 use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_stream::wrappers::WatchStream;
 
 /// Most datasets one stream may carry.
 const MAX_DATASETS: usize = 200;
 /// How often an open share stream checks that its link is still valid.
 const SHARE_RECHECK: Duration = Duration::from_secs(5);
+/// What the browser waits before reconnecting after a plain disconnect.
+const RETRY: Duration = Duration::from_millis(1000);
 
 #[derive(serde::Deserialize)]
 pub struct LiveQuery {
     #[serde(default)]
     datasets: String,
+    #[serde(default)]
+    last_event_id: Option<String>,
+}
+
+#[derive(serde::Deserialize)]
+pub struct ResumeQuery {
+    #[serde(default)]
+    last_event_id: Option<String>,
 }
 
 /// `GET /api/v1/live?datasets=a,b`: the editor's and viewer's stream.
 pub async fn datasets(
     State(core): State<Arc<Core>>,
     Query(query): Query<LiveQuery>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
-    let ids = query
-        .datasets
-        .split(',')
-        .filter(|s| !s.is_empty())
-        .map(|s| DatasetId::parse(s).map_err(|e| AppError::from(e.within("datasets"))))
-        .collect::<Result<Vec<_>, _>>()?;
-    if let Some(unknown) = ids.iter().find(|id| !core.scheduler.knows(id)) {
-        return Err(AppError::not_found(&format!("dataset {unknown}")).into());
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let mut ids: Vec<DatasetId> = Vec::new();
+    for raw in query.datasets.split(',').filter(|s| !s.is_empty()) {
+        let id = DatasetId::parse(raw).map_err(|e| AppError::from(e.within("datasets")))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
     if ids.len() > MAX_DATASETS {
         return Err(AppError::Invalid {
@@ -48,7 +72,20 @@ pub async fn datasets(
         }
         .into());
     }
-    Ok(sse(&core, ids, futures::future::pending()))
+    for id in &ids {
+        if core.hub.latest(id).is_none()
+            && core
+                .storage
+                .get_dataset(id)
+                .await
+                .map_err(crate::backend::storage_error)?
+                .is_none()
+        {
+            return Err(AppError::not_found(&format!("dataset {id}")).into());
+        }
+    }
+    let resume = resume_point(&headers, query.last_event_id);
+    Ok(open(core, ids, resume, Box::pin(std::future::pending())).await)
 }
 
 /// `GET /api/v1/live/share/{token}`: a share page's stream; the token decides which
@@ -56,7 +93,9 @@ pub async fn datasets(
 pub async fn share(
     State(core): State<Arc<Core>>,
     Path(token): Path<String>,
-) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    Query(query): Query<ResumeQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
     let id = core
         .storage
@@ -80,86 +119,261 @@ pub async fn share(
             }
         }
     };
-    Ok(sse(&core, dashboard.dashboard.datasets(), revoked))
+    let resume = resume_point(&headers, query.last_event_id);
+    Ok(open(
+        core,
+        dashboard.dashboard.datasets(),
+        resume,
+        Box::pin(revoked),
+    )
+    .await)
 }
 
-fn sse(
-    core: &Core,
-    ids: Vec<DatasetId>,
-    revoked: impl std::future::Future<Output = ()> + Send + 'static,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receivers: Vec<_> = ids.iter().map(|id| core.hub.subscribe(id)).collect();
-    let frames: Vec<String> = receivers
-        .iter()
-        .filter_map(|rx| rx.borrow().as_ref().map(|p| p.json.clone()))
-        .collect();
-    let delivered = core.metrics.clone();
-    let guard = crate::metrics::ViewerGuard::new(core.metrics.clone());
-    let snapshot = stream::once(async move {
-        Ok(event(
-            "snapshot",
-            format!(r#"{{"type":"snapshot","frames":[{}]}}"#, frames.join(",")),
-        ))
-    });
-    let updates = stream::select_all(receivers.into_iter().map(WatchStream::from_changes))
-        .filter_map(|published| async move { published })
-        .map(|p| {
-            Ok(event(
-                "frame",
-                format!(r#"{{"type":"frame","frame":{}}}"#, p.json),
-            ))
-        });
-    let mut shutdown = core.shutdown.clone();
-    let stopped = async move {
-        tokio::select! {
-            _ = shutdown.wait_for(|stopping| *stopping) => {},
-            () = revoked => {},
+/// The resume point a reconnecting client sent: the header (browsers' own retry) or
+/// the query (our own reconnects, which open a new `EventSource`).
+fn resume_point(headers: &HeaderMap, query: Option<String>) -> Option<String> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or(query)
+}
+
+/// The `seq` of each dataset that an event id names, if it names one per dataset.
+fn parse_event_id(id: &str, datasets: usize) -> Option<Vec<u64>> {
+    let seqs = id
+        .split('.')
+        .map(|s| s.parse().ok())
+        .collect::<Option<Vec<u64>>>()?;
+    (seqs.len() == datasets).then_some(seqs)
+}
+
+fn event_id(seqs: &[u64]) -> String {
+    let mut id = String::with_capacity(seqs.len() * 4);
+    for (i, seq) in seqs.iter().enumerate() {
+        if i > 0 {
+            id.push('.');
         }
+        id.push_str(&seq.to_string());
+    }
+    id
+}
+
+/// Counts one open stream (for the limit and the metric) for as long as it lives.
+struct Slot(Arc<Core>);
+
+impl Slot {
+    fn take(core: &Arc<Core>) -> Option<Self> {
+        let open = core.streams.fetch_add(1, Ordering::AcqRel);
+        if open >= core.config.max_viewers {
+            core.streams.fetch_sub(1, Ordering::AcqRel);
+            return None;
+        }
+        core.metrics.viewers.inc();
+        Some(Self(core.clone()))
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        self.0.streams.fetch_sub(1, Ordering::AcqRel);
+        self.0.metrics.viewers.dec();
+    }
+}
+
+fn refuse(core: &Core, why: &str, retry_after_secs: u64) -> Response {
+    core.metrics.viewers_refused.inc();
+    let mut response = ApiError(AppError::Unavailable {
+        message: why.to_string(),
+    })
+    .into_response();
+    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
+enum Stop {
+    Shutdown,
+    Revoked,
+}
+
+type StopFuture = Pin<Box<dyn Future<Output = Stop> + Send>>;
+
+/// One open stream: what it watches, what its client holds, and when to stop.
+struct Viewer {
+    core: Arc<Core>,
+    watches: Vec<Watch>,
+    /// The `seq` the client holds of each dataset (0: nothing yet).
+    held: Vec<u64>,
+    stop: StopFuture,
+    done: bool,
+    _slot: Slot,
+}
+
+async fn open(
+    core: Arc<Core>,
+    ids: Vec<DatasetId>,
+    resume: Option<String>,
+    revoked: Pin<Box<dyn Future<Output = ()> + Send>>,
+) -> Response {
+    if *core.shutdown.borrow() {
+        return refuse(&core, "this instance is stopping; connect to another", 1);
+    }
+    let Some(slot) = Slot::take(&core) else {
+        return refuse(&core, "this instance holds all the streams it can", 5);
     };
-    // Stay open with nothing to carry (an editor with no data yet) until shutdown.
-    let stream = snapshot
-        .chain(updates)
-        .map(move |event| {
-            delivered.events_delivered.inc();
-            event
-        })
-        .chain(stream::pending())
-        .take_until(stopped)
-        .map(move |event| {
-            let _open = &guard;
-            event
-        });
-    Sse::new(stream).keep_alive(
-        KeepAlive::new()
-            .interval(Duration::from_secs(15))
-            .text("heartbeat"),
-    )
+    let mut watches: Vec<Watch> = ids.iter().map(|id| core.hub.watch(id)).collect();
+    // The first viewer of a dataset here: load its frame before the snapshot.
+    for (id, watch) in ids.iter().zip(&watches) {
+        if watch.rx.borrow().is_none() {
+            core.bus.latest(id).await;
+        }
+    }
+    let client_holds = resume.and_then(|id| parse_event_id(&id, ids.len()));
+    let mut held = vec![0u64; ids.len()];
+    let mut frames = Vec::new();
+    for (i, watch) in watches.iter_mut().enumerate() {
+        if let Some(p) = watch.rx.borrow_and_update().clone() {
+            held[i] = p.frame.seq;
+            let current = client_holds.as_ref().is_some_and(|c| c[i] == p.frame.seq);
+            if !current {
+                frames.push(p);
+            }
+        }
+    }
+    let mut snapshot = String::from(r#"{"type":"snapshot","frames":["#);
+    for (i, p) in frames.iter().enumerate() {
+        if i > 0 {
+            snapshot.push(',');
+        }
+        snapshot.push_str(p.frame_json());
+    }
+    snapshot.push_str("]}");
+    let first = event("snapshot", &snapshot, &event_id(&held));
+
+    let mut shutdown = core.shutdown.clone();
+    let stop: StopFuture = Box::pin(async move {
+        tokio::select! {
+            _ = shutdown.wait_for(|stopping| *stopping) => Stop::Shutdown,
+            () = revoked => Stop::Revoked,
+        }
+    });
+    let viewer = Viewer {
+        core: core.clone(),
+        watches,
+        held,
+        stop,
+        done: false,
+        _slot: slot,
+    };
+    core.metrics.updates_delivered.inc();
+    let events = stream::unfold((viewer, Some(first)), |(mut viewer, first)| async move {
+        let event = match first {
+            Some(event) => event,
+            None => {
+                let event = viewer.next_event().await?;
+                viewer.core.metrics.updates_delivered.inc();
+                event
+            }
+        };
+        Some((Ok::<_, Infallible>(event), (viewer, None)))
+    });
+    Sse::new(events)
+        .keep_alive(
+            KeepAlive::new()
+                .interval(Duration::from_secs(15))
+                .text("heartbeat"),
+        )
+        .into_response()
+}
+
+impl Viewer {
+    /// Waits for the next change worth sending (or the end of the stream).
+    async fn next_event(&mut self) -> Option<Event> {
+        if self.done {
+            return None;
+        }
+        loop {
+            let Viewer { watches, stop, .. } = self;
+            let changed = async {
+                if watches.len() == 1 {
+                    watches[0].rx.changed().await.map(|()| 0)
+                } else if watches.is_empty() {
+                    std::future::pending().await
+                } else {
+                    let waits = watches
+                        .iter_mut()
+                        .enumerate()
+                        .map(|(i, w)| Box::pin(async move { w.rx.changed().await.map(|()| i) }));
+                    futures::future::select_all(waits).await.0
+                }
+            };
+            tokio::select! {
+                biased;
+                why = stop => {
+                    self.done = true;
+                    return match why {
+                        Stop::Shutdown => Some(event("reconnect", r#"{"type":"reconnect"}"#, &event_id(&self.held))),
+                        Stop::Revoked => None,
+                    };
+                }
+                changed = changed => {
+                    let i = changed.ok()?;
+                    if let Some(event) = self.event_for(i) {
+                        return Some(event);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The event that brings the client's copy of dataset `i` up to date, if it is not.
+    fn event_for(&mut self, i: usize) -> Option<Event> {
+        let p = self.watches[i].rx.borrow_and_update().clone()?;
+        let seq = p.frame.seq;
+        let held = self.held[i];
+        if seq <= held {
+            return None;
+        }
+        let (name, data) = match p.append_event() {
+            Some(append) if seq == held + 1 => ("append", append),
+            _ => {
+                if held > 0 && seq > held + 1 {
+                    self.core.metrics.updates_coalesced.inc_by(seq - held - 1);
+                }
+                ("frame", p.frame_event())
+            }
+        };
+        self.held[i] = seq;
+        Some(event(name, data, &event_id(&self.held)))
+    }
 }
 
 /// One server-sent event; `data` is the JSON of a `LiveEvent` named `name`.
-fn event(name: &'static str, data: String) -> Event {
-    Event::default()
-        .event(name)
-        .retry(Duration::from_millis(1000))
-        .data(data)
+fn event(name: &'static str, data: &str, id: &str) -> Event {
+    Event::default().event(name).id(id).retry(RETRY).data(data)
 }
 
 #[cfg(test)]
 mod tests {
-    use app::model::{DatasetId, Frame, LiveEvent};
+    use super::*;
+    use crate::live::Published;
+    use app::model::{Frame, LiveEvent};
 
     #[test]
     fn hand_built_events_are_live_events() {
         let frame = Frame::empty(DatasetId::parse("d").unwrap());
-        let json = serde_json::to_string(&frame).unwrap();
-        let one: LiveEvent =
-            serde_json::from_str(&format!(r#"{{"type":"frame","frame":{json}}}"#)).unwrap();
+        let p = Published::full(frame.clone());
+        let one: LiveEvent = serde_json::from_str(p.frame_event()).unwrap();
         assert_eq!(
             one,
             LiveEvent::Frame {
                 frame: frame.clone()
             }
         );
+        let json = p.frame_json();
         let all: LiveEvent = serde_json::from_str(&format!(
             r#"{{"type":"snapshot","frames":[{json},{json}]}}"#
         ))
@@ -170,5 +384,14 @@ mod tests {
                 frames: vec![frame.clone(), frame]
             }
         );
+    }
+
+    #[test]
+    fn event_ids_round_trip_and_must_fit_the_datasets() {
+        assert_eq!(event_id(&[3, 0, 12]), "3.0.12");
+        assert_eq!(parse_event_id("3.0.12", 3), Some(vec![3, 0, 12]));
+        assert_eq!(parse_event_id("3.0.12", 2), None);
+        assert_eq!(parse_event_id("3.x", 2), None);
+        assert_eq!(parse_event_id("", 1), None);
     }
 }

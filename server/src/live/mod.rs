@@ -1,106 +1,365 @@
-//! The live hub: this instance's fan-out of dataset frames to its viewers.
+//! The live engine.
 //!
-//! Each dataset has one `watch` channel holding its latest frame, serialized once when
-//! published. Publishing replaces the value; every viewer stream reads the newest value
-//! when it is ready for it, so a slow viewer skips intermediate frames (latest wins),
-//! costs no memory beyond one frame per dataset, and never delays anyone else.
+//! - [`LiveHub`]: this instance's fan-out. Each dataset has one `watch` channel holding
+//!   its latest frame, serialized at most once per change. Publishing replaces the
+//!   value; a viewer stream reads the newest value when it is ready for it, so a slow
+//!   viewer skips intermediate changes (latest wins), costs no memory beyond one frame
+//!   per dataset, and never delays anyone else. The hub counts viewers per dataset and
+//!   tells its listeners when a dataset gains its first viewer or loses its last.
+//! - [`bus::Bus`]: how changes reach the hubs of every instance: straight into this
+//!   hub (the embedded default) or through Redis pub/sub.
 
-use app::model::{DatasetId, Frame};
+pub mod bus;
+mod redis_bus;
+
+use app::model::{Append, DatasetId, Frame, LiveEvent};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use tokio::sync::watch;
+use std::sync::{Arc, Mutex, OnceLock};
+use tokio::sync::{mpsc, watch};
 
-/// A frame and its JSON, made once per publish and shared by every viewer.
+/// A frame and its wire forms, made at most once per change and shared by every viewer.
 #[derive(Debug)]
 pub struct Published {
     pub frame: Frame,
-    pub json: String,
+    frame_json: OnceLock<String>,
+    frame_event: OnceLock<String>,
+    /// The `append` event that turned the frame of `seq - 1` into this one, if any.
+    append_event: Option<String>,
 }
 
 impl Published {
-    pub fn new(frame: Frame) -> Self {
-        let json = serde_json::to_string(&frame).expect("a frame serializes");
-        Self { frame, json }
+    pub fn full(frame: Frame) -> Self {
+        Self {
+            frame,
+            frame_json: OnceLock::new(),
+            frame_event: OnceLock::new(),
+            append_event: None,
+        }
     }
+
+    /// A frame received as the `frame` event `event` (as made by [`frame_event`]).
+    fn from_frame_event(frame: Frame, event: String) -> Self {
+        let inner = event
+            .strip_prefix(FRAME_EVENT_HEAD)
+            .and_then(|rest| rest.strip_suffix('}'))
+            .map(str::to_string);
+        Self {
+            frame,
+            frame_json: inner.map(OnceLock::from).unwrap_or_default(),
+            frame_event: OnceLock::from(event),
+            append_event: None,
+        }
+    }
+
+    fn appended(frame: Frame, append_event: String) -> Self {
+        Self {
+            append_event: Some(append_event),
+            ..Self::full(frame)
+        }
+    }
+
+    /// The frame as JSON.
+    pub fn frame_json(&self) -> &str {
+        self.frame_json
+            .get_or_init(|| serde_json::to_string(&self.frame).expect("a frame serializes"))
+    }
+
+    /// The `frame` event carrying the whole frame.
+    pub fn frame_event(&self) -> &str {
+        self.frame_event
+            .get_or_init(|| format!("{FRAME_EVENT_HEAD}{}}}", self.frame_json()))
+    }
+
+    /// The `append` event that leads here from the frame before, if this change was one.
+    pub fn append_event(&self) -> Option<&str> {
+        self.append_event.as_deref()
+    }
+}
+
+const FRAME_EVENT_HEAD: &str = r#"{"type":"frame","frame":"#;
+
+/// A dataset gained its first viewer on this instance, or lost its last.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Interest {
+    Watched(DatasetId),
+    Unwatched(DatasetId),
+}
+
+/// What became of an append offered to the hub.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Applied {
+    Yes,
+    /// The hub already holds this change or a later one.
+    Stale,
+    /// The hub misses an earlier change (or holds nothing): load the whole frame.
+    Gap,
 }
 
 pub type FrameReceiver = watch::Receiver<Option<Arc<Published>>>;
 
+struct Entry {
+    tx: watch::Sender<Option<Arc<Published>>>,
+    viewers: usize,
+}
+
 #[derive(Default)]
 pub struct LiveHub {
-    channels: Mutex<HashMap<DatasetId, watch::Sender<Option<Arc<Published>>>>>,
+    entries: Mutex<HashMap<DatasetId, Entry>>,
+    listeners: Mutex<Vec<mpsc::UnboundedSender<Interest>>>,
 }
 
 impl LiveHub {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
     }
 
-    fn channel(&self, id: &DatasetId) -> watch::Sender<Option<Arc<Published>>> {
-        let mut channels = self.channels.lock().expect("live hub lock");
-        channels
-            .entry(id.clone())
-            .or_insert_with(|| watch::channel(None).0)
-            .clone()
+    /// Sends every later change of interest to `tx`.
+    pub fn listen(&self) -> mpsc::UnboundedReceiver<Interest> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.listeners.lock().expect("hub listeners").push(tx);
+        rx
     }
 
-    /// Makes `frame` the latest of its dataset and wakes its viewers.
-    pub fn publish(&self, frame: Frame) {
-        let id = frame.dataset.clone();
-        self.channel(&id)
-            .send_replace(Some(Arc::new(Published::new(frame))));
+    fn tell(&self, interest: Interest) {
+        self.listeners
+            .lock()
+            .expect("hub listeners")
+            .retain(|tx| tx.send(interest.clone()).is_ok());
     }
 
-    /// The latest frame of `id`, if any was published.
+    fn with_entry<T>(&self, id: &DatasetId, f: impl FnOnce(&mut Entry) -> T) -> T {
+        let mut entries = self.entries.lock().expect("hub entries");
+        let entry = entries.entry(id.clone()).or_insert_with(|| Entry {
+            tx: watch::channel(None).0,
+            viewers: 0,
+        });
+        f(entry)
+    }
+
+    /// Makes `published` the latest of its dataset and wakes its viewers, unless the
+    /// hub already holds the same change or a later one. Returns whether it did.
+    pub fn publish(&self, published: Arc<Published>) -> bool {
+        let id = published.frame.dataset.clone();
+        self.with_entry(&id, |e| {
+            e.tx.send_if_modified(|held| {
+                let newer = held
+                    .as_ref()
+                    .is_none_or(|h| published.frame.seq > h.frame.seq);
+                if newer {
+                    *held = Some(published);
+                }
+                newer
+            })
+        })
+    }
+
+    /// Applies an append (its event JSON is `event`) to the held frame.
+    pub fn apply(&self, append: &Append, event: String) -> Applied {
+        self.with_entry(&append.dataset, |e| {
+            let mut outcome = Applied::Gap;
+            e.tx.send_if_modified(|held| {
+                let Some(h) = held.as_ref() else {
+                    return false;
+                };
+                if append.seq <= h.frame.seq {
+                    outcome = Applied::Stale;
+                    return false;
+                }
+                match h.frame.after(append) {
+                    Some(next) => {
+                        *held = Some(Arc::new(Published::appended(next, event)));
+                        outcome = Applied::Yes;
+                        true
+                    }
+                    None => false,
+                }
+            });
+            outcome
+        })
+    }
+
+    /// Applies a change received as a live event's JSON (from the bus).
+    pub fn receive(&self, event: String) -> Result<Applied, String> {
+        match serde_json::from_str::<LiveEvent>(&event) {
+            Ok(LiveEvent::Frame { frame }) => Ok(
+                if self.publish(Arc::new(Published::from_frame_event(frame, event))) {
+                    Applied::Yes
+                } else {
+                    Applied::Stale
+                },
+            ),
+            Ok(LiveEvent::Append(append)) => Ok(self.apply(&append, event)),
+            Ok(other) => Err(format!("unexpected {} event", other.event_name())),
+            Err(err) => Err(format!("unreadable event: {err}")),
+        }
+    }
+
+    /// The latest frame of `id` held here, if any.
     pub fn latest(&self, id: &DatasetId) -> Option<Arc<Published>> {
-        let channels = self.channels.lock().expect("live hub lock");
-        channels.get(id).and_then(|tx| tx.borrow().clone())
+        let entries = self.entries.lock().expect("hub entries");
+        entries.get(id).and_then(|e| e.tx.borrow().clone())
     }
 
-    /// A receiver that sees every later frame of `id` (the newest one when it looks).
-    pub fn subscribe(&self, id: &DatasetId) -> FrameReceiver {
-        self.channel(id).subscribe()
+    /// Drops the frame held for `id` if nobody watches it (it would go stale).
+    pub fn forget_if_unwatched(&self, id: &DatasetId) {
+        let mut entries = self.entries.lock().expect("hub entries");
+        if entries.get(id).is_some_and(|e| e.viewers == 0) {
+            entries.remove(id);
+        }
+    }
+
+    pub fn is_watched(&self, id: &DatasetId) -> bool {
+        let entries = self.entries.lock().expect("hub entries");
+        entries.get(id).is_some_and(|e| e.viewers > 0)
+    }
+
+    /// Every dataset with a viewer on this instance.
+    pub fn watched(&self) -> Vec<DatasetId> {
+        let entries = self.entries.lock().expect("hub entries");
+        entries
+            .iter()
+            .filter(|(_, e)| e.viewers > 0)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// Watches `id` for as long as the returned `Watch` lives.
+    pub fn watch(self: &Arc<Self>, id: &DatasetId) -> Watch {
+        let (rx, first) = self.with_entry(id, |e| {
+            e.viewers += 1;
+            (e.tx.subscribe(), e.viewers == 1)
+        });
+        if first {
+            self.tell(Interest::Watched(id.clone()));
+        }
+        Watch {
+            rx,
+            hub: self.clone(),
+            id: id.clone(),
+        }
+    }
+}
+
+/// One viewer's hold on a dataset: its receiver, and its share of the viewer count.
+pub struct Watch {
+    pub rx: FrameReceiver,
+    hub: Arc<LiveHub>,
+    id: DatasetId,
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        let last = self.hub.with_entry(&self.id, |e| {
+            e.viewers = e.viewers.saturating_sub(1);
+            e.viewers == 0
+        });
+        if last {
+            self.hub.tell(Interest::Unwatched(self.id.clone()));
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    fn id() -> DatasetId {
+        DatasetId::parse("d").unwrap()
+    }
 
     fn frame(seq: u64) -> Frame {
         Frame {
             seq,
-            ..Frame::empty(DatasetId::parse("d").unwrap())
+            ..Frame::empty(id())
         }
     }
 
-    #[tokio::test]
-    async fn a_subscriber_sees_the_next_frame() {
-        let hub = LiveHub::new();
-        let id = DatasetId::parse("d").unwrap();
-        let mut rx = hub.subscribe(&id);
-        hub.publish(frame(1));
-        rx.changed().await.unwrap();
-        assert_eq!(rx.borrow().as_ref().unwrap().frame.seq, 1);
-        assert_eq!(hub.latest(&id).unwrap().frame.seq, 1);
+    fn publish(hub: &LiveHub, seq: u64) -> bool {
+        hub.publish(Arc::new(Published::full(frame(seq))))
     }
 
     #[tokio::test]
-    async fn a_slow_subscriber_gets_only_the_latest_frame() {
+    async fn a_viewer_sees_the_next_frame() {
         let hub = LiveHub::new();
-        let id = DatasetId::parse("d").unwrap();
-        let mut rx = hub.subscribe(&id);
+        let mut w = hub.watch(&id());
+        publish(&hub, 1);
+        w.rx.changed().await.unwrap();
+        assert_eq!(w.rx.borrow().as_ref().unwrap().frame.seq, 1);
+        assert_eq!(hub.latest(&id()).unwrap().frame.seq, 1);
+    }
+
+    #[tokio::test]
+    async fn a_slow_viewer_gets_only_the_latest_frame() {
+        let hub = LiveHub::new();
+        let mut w = hub.watch(&id());
         for seq in 1..=1000 {
-            hub.publish(frame(seq));
+            publish(&hub, seq);
         }
-        rx.changed().await.unwrap();
-        assert_eq!(rx.borrow_and_update().as_ref().unwrap().frame.seq, 1000);
-        assert!(!rx.has_changed().unwrap());
+        w.rx.changed().await.unwrap();
+        assert_eq!(w.rx.borrow_and_update().as_ref().unwrap().frame.seq, 1000);
+        assert!(!w.rx.has_changed().unwrap());
     }
 
     #[test]
-    fn the_published_json_is_the_frame() {
-        let p = Published::new(frame(7));
-        assert_eq!(serde_json::from_str::<Frame>(&p.json).unwrap(), frame(7));
+    fn an_older_frame_never_replaces_a_newer_one() {
+        let hub = LiveHub::new();
+        assert!(publish(&hub, 5));
+        assert!(!publish(&hub, 4));
+        assert!(!publish(&hub, 5));
+        assert_eq!(hub.latest(&id()).unwrap().frame.seq, 5);
+    }
+
+    #[test]
+    fn the_first_and_last_viewer_are_announced() {
+        let hub = LiveHub::new();
+        let mut rx = hub.listen();
+        let a = hub.watch(&id());
+        let b = hub.watch(&id());
+        assert_eq!(rx.try_recv().unwrap(), Interest::Watched(id()));
+        assert!(rx.try_recv().is_err(), "a second viewer is not announced");
+        assert!(hub.is_watched(&id()));
+        drop(a);
+        assert!(rx.try_recv().is_err());
+        drop(b);
+        assert_eq!(rx.try_recv().unwrap(), Interest::Unwatched(id()));
+        assert!(hub.watched().is_empty());
+    }
+
+    #[test]
+    fn appends_apply_in_order_and_a_gap_asks_for_the_whole_frame() {
+        let hub = LiveHub::new();
+        let append = |seq| Append {
+            dataset: id(),
+            seq,
+            drop: 0,
+            rows: vec![json!({"v": seq}).as_object().unwrap().clone()],
+            updated_at_ms: 1,
+        };
+        assert_eq!(
+            hub.apply(&append(1), String::new()),
+            Applied::Gap,
+            "nothing held"
+        );
+        publish(&hub, 1);
+        assert_eq!(hub.apply(&append(2), "two".into()), Applied::Yes);
+        assert_eq!(hub.apply(&append(2), "two".into()), Applied::Stale);
+        assert_eq!(hub.apply(&append(4), "four".into()), Applied::Gap);
+        let held = hub.latest(&id()).unwrap();
+        assert_eq!(held.frame.seq, 2);
+        assert_eq!(held.frame.rows.len(), 1);
+        assert_eq!(held.append_event(), Some("two"));
+    }
+
+    #[test]
+    fn a_received_frame_keeps_its_wire_form() {
+        let hub = LiveHub::new();
+        let p = Published::full(frame(3));
+        let event = p.frame_event().to_string();
+        assert_eq!(hub.receive(event.clone()).unwrap(), Applied::Yes);
+        let held = hub.latest(&id()).unwrap();
+        assert_eq!(held.frame_event(), event);
+        assert_eq!(held.frame_json(), p.frame_json());
+        assert!(hub.receive("{".into()).is_err());
     }
 }

@@ -1,4 +1,6 @@
-//! Reading data sources: fetching (HTTP) and the per-dataset polling schedule.
+//! Reading data sources: fetching (HTTP), the per-dataset polling schedule, and the
+//! leases that make one instance of many poll each dataset.
 
 pub mod http;
+pub mod lease;
 pub mod poller;

@@ -1,73 +1,208 @@
-//! The polling schedule: one task per dataset, refreshing it on its interval.
+//! The polling schedule: one task per polled dataset, refreshing it on its interval.
 //!
-//! A refresh fetches the source, extracts typed rows and publishes a new frame. A
-//! failed refresh publishes the *last good* rows with the error, so every screen keeps
-//! the last good value and shows why it is stale. One dataset's slow source never
-//! delays another's.
+//! A dataset is polled only while someone watches it (on any instance: each instance
+//! with viewers competes for the dataset's lease) or when it is marked "always
+//! refresh", and then only by the instance holding its lease, so a cluster reads each
+//! source once per interval. A refresh fetches the source, extracts typed rows and
+//! publishes a new frame. A failed refresh publishes the *last good* rows with the
+//! error, so every screen keeps the last good value and shows why it is stale; repeated
+//! failures back off. One dataset's slow source never delays another's.
 
-use crate::live::LiveHub;
-use crate::storage::Storage;
+use super::lease::{Hold, Leases};
+use crate::live::bus::Bus;
+use crate::live::Interest;
+use crate::storage::{SourcedDataset, Storage};
 use app::model::{DataSource, Dataset, DatasetId, Frame, SourceConfig};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// The longest pause between attempts at a failing source.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// What a refresh needs, shared by all polling tasks.
 pub struct PollContext {
     pub storage: Storage,
-    pub hub: Arc<LiveHub>,
+    pub bus: Arc<Bus>,
+    pub leases: Leases,
     pub client: reqwest::Client,
     pub max_response_bytes: usize,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
+struct Task {
+    handle: JoinHandle<()>,
+    wake: Arc<Notify>,
+}
+
 #[derive(Default)]
 pub struct Scheduler {
-    tasks: Mutex<HashMap<DatasetId, JoinHandle<()>>>,
+    tasks: Mutex<HashMap<DatasetId, Task>>,
 }
 
 impl Scheduler {
-    /// Starts (or restarts) polling `dataset`.
-    pub fn schedule(&self, ctx: Arc<PollContext>, dataset: Dataset) {
-        let id = dataset.id.clone();
-        let task = tokio::spawn(poll_forever(ctx, dataset));
-        if let Some(old) = self.tasks.lock().expect("scheduler lock").insert(id, task) {
-            old.abort();
+    /// Starts (or restarts) the polling task of `entry`; pushed datasets have none.
+    pub fn schedule(&self, ctx: Arc<PollContext>, entry: SourcedDataset) {
+        if !entry.source.config.is_polled() {
+            return;
+        }
+        let id = entry.dataset.id.clone();
+        let wake = Arc::new(Notify::new());
+        let handle = tokio::spawn(poll_forever(ctx, entry, wake.clone()));
+        let old = self
+            .tasks
+            .lock()
+            .expect("scheduler lock")
+            .insert(id, Task { handle, wake });
+        if let Some(old) = old {
+            old.handle.abort();
         }
     }
 
-    /// Whether `id` is a dataset this instance knows (and polls).
-    pub fn knows(&self, id: &DatasetId) -> bool {
-        self.tasks.lock().expect("scheduler lock").contains_key(id)
+    /// Follows the hub: a dataset that gains its first viewer here is refreshed now
+    /// (if this instance gets its lease), and one created on another instance is
+    /// scheduled here too.
+    pub fn follow(self: &Arc<Self>, ctx: Arc<PollContext>) {
+        let mut interest = ctx.bus.hub().listen();
+        let scheduler = Arc::downgrade(self);
+        tokio::spawn(async move {
+            while let Some(event) = interest.recv().await {
+                let Interest::Watched(id) = event else {
+                    continue;
+                };
+                let Some(scheduler) = scheduler.upgrade() else {
+                    return;
+                };
+                if scheduler.wake(&id) {
+                    continue;
+                }
+                match ctx.storage.get_dataset(&id).await {
+                    Ok(Some(entry)) => scheduler.schedule(ctx.clone(), entry),
+                    Ok(None) => {}
+                    Err(err) => {
+                        tracing::warn!(dataset = %id, error = %err, "cannot load a dataset")
+                    }
+                }
+            }
+        });
     }
 
-    pub fn stop_all(&self) {
-        for (_, task) in self.tasks.lock().expect("scheduler lock").drain() {
-            task.abort();
+    /// Wakes the task of `id`; `false` if there is none.
+    fn wake(&self, id: &DatasetId) -> bool {
+        let tasks = self.tasks.lock().expect("scheduler lock");
+        match tasks.get(id) {
+            Some(task) => {
+                task.wake.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Stops every task and gives up their leases, so other instances take over at once.
+    pub async fn stop_all(&self, ctx: &PollContext) {
+        let stopped: Vec<DatasetId> = {
+            let mut tasks = self.tasks.lock().expect("scheduler lock");
+            tasks
+                .drain()
+                .map(|(id, task)| {
+                    task.handle.abort();
+                    id
+                })
+                .collect()
+        };
+        for id in stopped {
+            ctx.leases.release(id.as_str()).await;
         }
     }
 }
 
-async fn poll_forever(ctx: Arc<PollContext>, dataset: Dataset) {
-    let mut ticker = tokio::time::interval(Duration::from_millis(dataset.refresh.millis()));
+/// How long to wait, beyond the usual interval, after `failures` failures in a row:
+/// nothing after the first, then 1, 3, 7 … intervals, at most five minutes.
+fn backoff(interval: Duration, failures: u32) -> Duration {
+    let factor = (1u32 << failures.saturating_sub(1).min(16)) - 1;
+    (interval * factor).min(MAX_BACKOFF)
+}
+
+async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<Notify>) {
+    let SourcedDataset { dataset, source } = entry;
+    let interval = Duration::from_millis(dataset.refresh.millis());
+    // A lease outlives two intervals: the holder renews it every interval, and when it
+    // dies another instance takes over within one lease period and one interval.
+    let lease_ttl = (interval * 2).max(Duration::from_secs(2));
+    let lease = dataset.id.to_string();
+    let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // The source's configuration is read once, not on every tick (again after a
-    // failed read).
-    let mut source = None;
+    let mut holding = false;
+    let mut last: Option<Frame> = None;
+    let mut failures = 0u32;
+    let mut resume_at = Instant::now();
     loop {
-        ticker.tick().await;
-        refresh(&ctx, &dataset, &mut source).await;
+        tokio::select! {
+            _ = ticker.tick() => {}
+            () = wake.notified() => {}
+        }
+        let wanted = dataset.always_refresh || ctx.bus.hub().is_watched(&dataset.id);
+        if !wanted {
+            if holding {
+                ctx.leases.release(&lease).await;
+                ctx.metrics.lease_released.inc();
+                holding = false;
+            }
+            continue;
+        }
+        match ctx.leases.hold(&lease, lease_ttl).await {
+            Ok(Hold::Acquired) => {
+                tracing::info!(dataset = %dataset.id, "took the polling lease");
+                ctx.metrics.lease_acquired.inc();
+                holding = true;
+                // Another instance polled until now: start from what it stored.
+                last = None;
+            }
+            Ok(Hold::Kept) => holding = true,
+            Ok(Hold::Elsewhere) => {
+                if holding {
+                    ctx.metrics.lease_released.inc();
+                }
+                holding = false;
+                continue;
+            }
+            Err(err) => {
+                // Without Redis nobody can know who polls; nobody does until it is back.
+                tracing::warn!(dataset = %dataset.id, error = %err, "cannot reach the lease store");
+                holding = false;
+                continue;
+            }
+        }
+        if Instant::now() < resume_at {
+            continue;
+        }
+        if last.is_none() {
+            last = ctx.storage.load_frame(&dataset.id).await.ok().flatten();
+        }
+        if refresh(&ctx, &dataset, &source, &mut last).await {
+            failures = 0;
+        } else {
+            failures += 1;
+            resume_at = Instant::now() + backoff(interval, failures);
+        }
     }
 }
 
-/// Refreshes `dataset` once and publishes the result.
+/// Refreshes `dataset` once and publishes the result if it changed; `last` is the
+/// frame published before. Returns whether the source could be read.
 #[tracing::instrument(skip_all, fields(dataset = %dataset.id))]
-pub async fn refresh(ctx: &PollContext, dataset: &Dataset, source: &mut Option<DataSource>) {
-    let previous = ctx
-        .hub
-        .latest(&dataset.id)
-        .map(|p| p.frame.clone())
+pub async fn refresh(
+    ctx: &PollContext,
+    dataset: &Dataset,
+    source: &DataSource,
+    last: &mut Option<Frame>,
+) -> bool {
+    let previous = last
+        .clone()
         .unwrap_or_else(|| Frame::empty(dataset.id.clone()));
     let started = std::time::Instant::now();
     let outcome = read(ctx, dataset, source).await;
@@ -75,13 +210,14 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset, source: &mut Option<D
     ctx.metrics
         .poll_seconds
         .observe(started.elapsed().as_secs_f64());
-    if outcome.is_err() {
+    let ok = outcome.is_ok();
+    if !ok {
         ctx.metrics.poll_failures.inc();
     }
     let frame = match outcome {
         Ok(rows) => {
-            if previous.rows == rows && previous.error.is_none() {
-                return;
+            if previous.rows == rows && previous.error.is_none() && previous.seq > 0 {
+                return true;
             }
             Frame {
                 dataset: dataset.id.clone(),
@@ -94,7 +230,7 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset, source: &mut Option<D
         Err(error) => {
             tracing::info!(error = %error, "refresh failed; keeping the last good data");
             if previous.error.as_deref() == Some(error.as_str()) {
-                return;
+                return false;
             }
             Frame {
                 seq: previous.seq + 1,
@@ -111,25 +247,16 @@ pub async fn refresh(ctx: &PollContext, dataset: &Dataset, source: &mut Option<D
     if let Err(err) = ctx.storage.save_frame(&frame).await {
         tracing::warn!(error = %err, "could not store the latest frame");
     }
-    ctx.hub.publish(frame);
-    ctx.metrics.frames_published.inc();
+    *last = Some(frame.clone());
+    ctx.bus.publish(frame).await;
+    ok
 }
 
 async fn read(
     ctx: &PollContext,
     dataset: &Dataset,
-    cached: &mut Option<DataSource>,
+    source: &DataSource,
 ) -> Result<Vec<app::model::Row>, String> {
-    if cached.is_none() {
-        *cached = Some(
-            ctx.storage
-                .get_source(&dataset.source)
-                .await
-                .map_err(|_| "the source configuration cannot be read".to_string())?
-                .ok_or_else(|| "the source of this dataset was deleted".to_string())?,
-        );
-    }
-    let source = cached.as_ref().expect("loaded above");
     match &source.config {
         SourceConfig::Http(http) => {
             let body = super::http::fetch(&ctx.client, http, ctx.max_response_bytes).await?;
@@ -143,5 +270,21 @@ async fn read(
             .await
             .map_err(|_| "reading the response failed".to_string())?
         }
+        SourceConfig::Push(_) => Err("a pushed dataset is not polled".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_back_off_exponentially_up_to_five_minutes() {
+        let s = Duration::from_secs(1);
+        assert_eq!(backoff(s, 1), Duration::ZERO);
+        assert_eq!(backoff(s, 2), s);
+        assert_eq!(backoff(s, 3), 3 * s);
+        assert_eq!(backoff(s, 4), 7 * s);
+        assert_eq!(backoff(s, 40), MAX_BACKOFF);
     }
 }

@@ -10,7 +10,6 @@ use app::model::{
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use sqlx::Row;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -75,6 +74,16 @@ macro_rules! with_pool {
             Pool::Postgres($p) => $body,
         }
     };
+}
+
+mod push;
+pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
+
+/// A dataset with the source it reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourcedDataset {
+    pub dataset: Dataset,
+    pub source: DataSource,
 }
 
 #[derive(Clone)]
@@ -313,70 +322,67 @@ impl Storage {
         .transpose()
     }
 
-    pub async fn list_datasets(&self) -> Result<Vec<Dataset>> {
+    /// Every dataset with its source, oldest first.
+    pub async fn list_datasets(&self) -> Result<Vec<SourcedDataset>> {
         let rows = with_pool!(self, |p| {
-            sqlx::query("SELECT id, name, source_id, config FROM datasets ORDER BY created_at, id")
-                .fetch_all(p)
-                .await
-                .and_then(|rows| {
-                    rows.into_iter()
-                        .map(|r| {
-                            Ok((
-                                r.try_get::<String, _>("id")?,
-                                r.try_get::<String, _>("name")?,
-                                r.try_get::<String, _>("source_id")?,
-                                r.try_get::<String, _>("config")?,
-                            ))
-                        })
-                        .collect::<std::result::Result<Vec<_>, sqlx::Error>>()
-                })
+            sqlx::query_as::<_, (String, String, String, String, String, String)>(
+                "SELECT d.id, d.name, d.config, s.id, s.name, s.config
+                 FROM datasets d JOIN data_sources s ON s.id = d.source_id
+                 ORDER BY d.created_at, d.id",
+            )
+            .fetch_all(p)
+            .await
         })?;
         Ok(skip_corrupt(rows.into_iter().map(
-            |(id, name, source, config)| decode_dataset(id, name, source, &config),
+            |(id, name, config, source_id, source_name, source_config)| {
+                decode_sourced(id, name, &config, source_id, source_name, &source_config)
+            },
         )))
     }
 
-    pub async fn get_dataset(&self, id: &DatasetId) -> Result<Option<Dataset>> {
+    pub async fn get_dataset(&self, id: &DatasetId) -> Result<Option<SourcedDataset>> {
         let row = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, String, String)>(
-                "SELECT name, source_id, config FROM datasets WHERE id = $1",
+            sqlx::query_as::<_, (String, String, String, String, String)>(
+                "SELECT d.name, d.config, s.id, s.name, s.config
+                 FROM datasets d JOIN data_sources s ON s.id = d.source_id WHERE d.id = $1",
             )
             .bind(id.as_str())
             .fetch_optional(p)
             .await
         })?;
-        row.map(|(name, source, config)| decode_dataset(id.to_string(), name, source, &config))
-            .transpose()
+        row.map(|(name, config, source_id, source_name, source_config)| {
+            decode_sourced(
+                id.to_string(),
+                name,
+                &config,
+                source_id,
+                source_name,
+                &source_config,
+            )
+        })
+        .transpose()
     }
 
-    /// Keeps the latest frame of a dataset, so a restarted server shows it at once.
+    /// Keeps the latest frame of a polled dataset, so a restarted server (or another
+    /// instance) shows it at once and goes on counting from its `seq`.
     pub async fn save_frame(&self, frame: &Frame) -> Result<()> {
         let text = serde_json::to_string(frame).expect("a frame serializes");
         let now = crate::now_ms();
         with_pool!(self, |p| {
             sqlx::query(
-                "INSERT INTO dataset_frames (dataset_id, frame, updated_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (dataset_id) DO UPDATE SET frame = excluded.frame, updated_at = excluded.updated_at",
+                "INSERT INTO dataset_frames (dataset_id, frame, updated_at, seq) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (dataset_id) DO UPDATE
+                 SET frame = excluded.frame, updated_at = excluded.updated_at, seq = excluded.seq",
             )
             .bind(frame.dataset.as_str())
             .bind(&text)
             .bind(now)
+            .bind(frame.seq as i64)
             .execute(p)
             .await
             .map(|_| ())
         })?;
         Ok(())
-    }
-
-    pub async fn load_frames(&self) -> Result<Vec<Frame>> {
-        let rows = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, String)>("SELECT dataset_id, frame FROM dataset_frames")
-                .fetch_all(p)
-                .await
-        })?;
-        Ok(skip_corrupt(rows.into_iter().map(|(id, text)| {
-            serde_json::from_str(&text).map_err(|e| corrupt("frame", &id, e))
-        })))
     }
 
     // --- share links ---
@@ -494,6 +500,8 @@ struct DatasetConfig {
     path: app::model::JsonPathExpr,
     fields: Vec<app::model::Field>,
     refresh: app::model::RefreshInterval,
+    #[serde(default)]
+    always_refresh: bool,
 }
 
 impl DatasetConfig {
@@ -502,6 +510,7 @@ impl DatasetConfig {
             path: d.path.clone(),
             fields: d.fields.clone(),
             refresh: d.refresh,
+            always_refresh: d.always_refresh,
         }
     }
 }
@@ -533,6 +542,27 @@ fn decode_dataset(id: String, name: String, source: String, config: &str) -> Res
         path: c.path,
         fields: c.fields,
         refresh: c.refresh,
+        always_refresh: c.always_refresh,
+    })
+}
+
+fn decode_sourced(
+    id: String,
+    name: String,
+    config: &str,
+    source_id: String,
+    source_name: String,
+    source_config: &str,
+) -> Result<SourcedDataset> {
+    let source = DataSource {
+        id: parse_id(&source_id, "source", SourceId::parse)?,
+        name: source_name,
+        config: serde_json::from_str(source_config)
+            .map_err(|e| corrupt("source", &source_id, e))?,
+    };
+    Ok(SourcedDataset {
+        dataset: decode_dataset(id, name, source_id, config)?,
+        source,
     })
 }
 

@@ -1,0 +1,54 @@
+//! Server functions for pushed datasets: create one, and make, list and revoke the
+//! tokens integrators push with. A token's secret is returned once, by
+//! `create_push_token`; the server keeps only its hash.
+
+use super::{NewPushToken, PushToken};
+use crate::error::AppError;
+use crate::model::{DatasetId, DatasetSummary, NewPushDataset, PushTokenId};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+
+#[server(prefix = "/api/fn", endpoint = "create_push_dataset", input = Json)]
+pub async fn create_push_dataset(form: NewPushDataset) -> Result<DatasetSummary, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            form.validate()?;
+            backend()?.create_push_dataset(form).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "create_push_token", input = Json)]
+pub async fn create_push_token(
+    dataset: DatasetId,
+    label: String,
+) -> Result<NewPushToken, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let label = label.trim().to_string();
+            if label.chars().count() > 80 {
+                return Err(AppError::Invalid {
+                    field: "label".into(),
+                    message: "a label is at most 80 characters".into(),
+                });
+            }
+            backend()?.create_push_token(&dataset, label).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_push_tokens", input = Json)]
+pub async fn list_push_tokens(dataset: DatasetId) -> Result<Vec<PushToken>, AppError> {
+    use super::ssr::*;
+    respond(backend()?.list_push_tokens(&dataset).await)
+}
+
+#[server(prefix = "/api/fn", endpoint = "revoke_push_token", input = Json)]
+pub async fn revoke_push_token(dataset: DatasetId, id: PushTokenId) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(backend()?.revoke_push_token(&dataset, &id).await)
+}

@@ -1,0 +1,457 @@
+//! The push API: `POST /api/v1/datasets/{id}/rows`.
+//!
+//! The body is a JSON object (one row), a JSON array of rows, or NDJSON (one row per
+//! line, `Content-Type: application/x-ndjson`). The request carries the dataset's push
+//! token as `Authorization: Bearer …`; tokens are stored as SHA-256 hashes. Every row
+//! is checked against the dataset's fields before anything is written; a refused
+//! request says which row and which field. An acknowledged (200) push is committed to
+//! the database and published.
+
+pub mod rate;
+pub mod writer;
+
+use crate::startup::Core;
+use crate::storage::{PushWrite, StoredPushToken};
+use app::model::{DatasetId, PushTokenId, Row, SourceConfig};
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use rand::RngCore;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// How long a resolved token is trusted before it is looked up again: a token revoked
+/// on another instance stops working here within this time (at once on this one).
+const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
+
+/// A new push token's secret: `wbp_` and 256 random bits in base64url.
+pub fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!(
+        "wbp_{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    )
+}
+
+/// What is stored of a secret: its SHA-256 in hex. (The secret has 256 random bits,
+/// so a fast hash is enough; there is nothing to guess.)
+pub fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Resolved tokens, by hash, for `TOKEN_CACHE_TTL`.
+#[derive(Default)]
+pub struct TokenCache {
+    entries: Mutex<HashMap<String, (StoredPushToken, Instant)>>,
+}
+
+impl TokenCache {
+    fn get(&self, hash: &str) -> Option<StoredPushToken> {
+        let entries = self.entries.lock().expect("token cache");
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < TOKEN_CACHE_TTL)
+            .map(|(t, _)| t.clone())
+    }
+
+    fn put(&self, hash: String, token: StoredPushToken) {
+        let mut entries = self.entries.lock().expect("token cache");
+        if entries.len() > 10_000 {
+            entries.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
+        }
+        entries.insert(hash, (token, Instant::now()));
+    }
+
+    /// Forgets token `id` at once (it was revoked here).
+    pub fn forget(&self, id: &PushTokenId) {
+        let mut entries = self.entries.lock().expect("token cache");
+        entries.retain(|_, (t, _)| &t.id != id);
+    }
+}
+
+/// Why a push was refused; the body is `{"error": code, "message": …}` plus `row` and
+/// `field` where they are known.
+#[derive(Debug)]
+pub enum PushError {
+    Unauthorized(&'static str),
+    NotFound,
+    TooLarge(usize),
+    Unsupported(String),
+    Invalid {
+        row: Option<usize>,
+        field: Option<String>,
+        message: String,
+    },
+    RateLimited(u64),
+    Unavailable(String),
+}
+
+impl IntoResponse for PushError {
+    fn into_response(self) -> Response {
+        let (status, body) = match &self {
+            PushError::Unauthorized(why) => (
+                StatusCode::UNAUTHORIZED,
+                json!({"error": "unauthorized", "message": why}),
+            ),
+            PushError::NotFound => (
+                StatusCode::NOT_FOUND,
+                json!({"error": "not_found", "message": "no such dataset"}),
+            ),
+            PushError::TooLarge(limit) => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                json!({"error": "too_large", "message": format!("the body is larger than {limit} bytes; send smaller batches")}),
+            ),
+            PushError::Unsupported(what) => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                json!({"error": "unsupported_media_type", "message": what}),
+            ),
+            PushError::Invalid {
+                row,
+                field,
+                message,
+            } => {
+                let mut body = json!({"error": "invalid", "message": message});
+                if let Some(row) = row {
+                    body["row"] = json!(row);
+                }
+                if let Some(field) = field {
+                    body["field"] = json!(field);
+                }
+                (StatusCode::UNPROCESSABLE_ENTITY, body)
+            }
+            PushError::RateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({"error": "rate_limited", "message": "too many pushes with this token; slow down or batch rows"}),
+            ),
+            PushError::Unavailable(why) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": "unavailable", "message": why}),
+            ),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        let headers = response.headers_mut();
+        match self {
+            PushError::Unauthorized(_) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            PushError::RateLimited(ms) => {
+                let secs = ms.div_ceil(1000).max(1);
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            }
+            PushError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+/// `POST /api/v1/datasets/{id}/rows`.
+#[tracing::instrument(skip_all, fields(dataset = %id))]
+pub async fn push_rows(
+    State(core): State<Arc<Core>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Body,
+) -> Result<Response, PushError> {
+    core.metrics.push_requests.inc();
+    let id = DatasetId::parse(id).map_err(|_| PushError::NotFound)?;
+    let token = authorize(&core, &headers, &id).await?;
+    core.push_rate.check(&token.id).await.map_err(|wait| {
+        core.metrics.push_rate_limited.inc();
+        PushError::RateLimited(wait)
+    })?;
+    let limit = core.config.push_max_bytes;
+    let bytes: Bytes = axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| PushError::TooLarge(limit))?;
+    let entry = core
+        .storage
+        .get_dataset(&id)
+        .await
+        .map_err(|_| PushError::Unavailable("the database does not answer".into()))?
+        .ok_or(PushError::NotFound)?;
+    let SourceConfig::Push(push) = &entry.source.config else {
+        return Err(PushError::Invalid {
+            row: None,
+            field: None,
+            message: "this dataset is polled from its source; only pushed datasets take rows"
+                .into(),
+        });
+    };
+    let ndjson = is_ndjson(&headers)?;
+    let rows = match parse_rows(&entry.dataset, &bytes, ndjson) {
+        Ok(rows) => rows,
+        Err(err) => {
+            core.metrics.push_rows_rejected.inc();
+            return Err(err);
+        }
+    };
+    let count = rows.len();
+    let seq = core
+        .pushes
+        .submit(PushWrite {
+            dataset: id,
+            mode: push.mode,
+            rows,
+        })
+        .await
+        .map_err(PushError::Unavailable)?;
+    core.metrics.push_rows_accepted.inc_by(count as u64);
+    Ok(axum::Json(json!({"accepted": count, "seq": seq})).into_response())
+}
+
+async fn authorize(
+    core: &Core,
+    headers: &HeaderMap,
+    dataset: &DatasetId,
+) -> Result<StoredPushToken, PushError> {
+    let secret = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or(PushError::Unauthorized(
+            "send the dataset's push token as 'Authorization: Bearer <token>'",
+        ))?;
+    let hash = hash_secret(secret);
+    let token = match core.push_tokens.get(&hash) {
+        Some(token) => token,
+        None => {
+            let token = core
+                .storage
+                .resolve_push_token(&hash)
+                .await
+                .map_err(|_| PushError::Unavailable("the database does not answer".into()))?
+                .ok_or(PushError::Unauthorized(
+                    "this push token is unknown or revoked",
+                ))?;
+            core.push_tokens.put(hash, token.clone());
+            token
+        }
+    };
+    if &token.dataset != dataset {
+        return Err(PushError::Unauthorized(
+            "this push token belongs to another dataset",
+        ));
+    }
+    Ok(token)
+}
+
+fn is_ndjson(headers: &HeaderMap) -> Result<bool, PushError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/json");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match essence.as_str() {
+        "application/json" => Ok(false),
+        "application/x-ndjson" | "application/ndjson" | "application/jsonl"
+        | "application/x-jsonlines" => Ok(true),
+        other => Err(PushError::Unsupported(format!(
+            "'{other}' is not taken: send application/json (an object or an array of objects) or application/x-ndjson (one object per line)"
+        ))),
+    }
+}
+
+/// Most rows one request may carry.
+pub const MAX_ROWS_PER_REQUEST: usize = 100_000;
+
+/// Parses and checks every row; the first bad one refuses the whole request. Rows are
+/// numbered from 1: array items, or NDJSON lines (blank lines are skipped but counted).
+pub fn parse_rows(
+    dataset: &app::model::Dataset,
+    bytes: &[u8],
+    ndjson: bool,
+) -> Result<Vec<Row>, PushError> {
+    let invalid = |row: Option<usize>, field: Option<String>, message: String| PushError::Invalid {
+        row,
+        field,
+        message,
+    };
+    let values: Vec<(usize, Value)> = if ndjson {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| invalid(None, None, format!("the body is not UTF-8: {e}")))?;
+        let mut values = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let value = serde_json::from_str(line).map_err(|e| {
+                invalid(
+                    Some(i + 1),
+                    None,
+                    format!("line {} is not JSON: {e}", i + 1),
+                )
+            })?;
+            values.push((i + 1, value));
+            if values.len() > MAX_ROWS_PER_REQUEST {
+                break;
+            }
+        }
+        values
+    } else {
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(Value::Array(items)) => items
+                .into_iter()
+                .enumerate()
+                .map(|(i, v)| (i + 1, v))
+                .collect(),
+            Ok(object @ Value::Object(_)) => vec![(1, object)],
+            Ok(other) => {
+                return Err(invalid(
+                    None,
+                    None,
+                    format!(
+                        "the body is a JSON {}; send an object or an array of objects",
+                        kind(&other)
+                    ),
+                ))
+            }
+            Err(e) => return Err(invalid(None, None, format!("the body is not JSON: {e}"))),
+        }
+    };
+    if values.is_empty() {
+        return Err(invalid(None, None, "the body holds no rows".into()));
+    }
+    if values.len() > MAX_ROWS_PER_REQUEST {
+        return Err(invalid(
+            None,
+            None,
+            format!("at most {MAX_ROWS_PER_REQUEST} rows per request; split the batch"),
+        ));
+    }
+    values
+        .into_iter()
+        .map(|(n, value)| {
+            dataset.pushed_row(value).map_err(|e| {
+                let message = match &e.field {
+                    Some(field) => format!("row {n}, field '{field}': {}", e.message),
+                    None => format!("row {n}: {}", e.message),
+                };
+                invalid(Some(n), e.field, message)
+            })
+        })
+        .collect()
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use app::model::{Dataset, Field, FieldKind, JsonPathExpr, RefreshInterval, SourceId};
+
+    fn dataset() -> Dataset {
+        Dataset {
+            id: DatasetId::parse("d").unwrap(),
+            name: "d".into(),
+            source: SourceId::parse("s").unwrap(),
+            path: JsonPathExpr::parse("$").unwrap(),
+            fields: vec![
+                Field {
+                    name: "city".into(),
+                    kind: FieldKind::Text,
+                },
+                Field {
+                    name: "temp".into(),
+                    kind: FieldKind::Number,
+                },
+            ],
+            refresh: RefreshInterval::from_millis(1000).unwrap(),
+            always_refresh: false,
+        }
+    }
+
+    fn error(result: Result<Vec<Row>, PushError>) -> (Option<usize>, Option<String>, String) {
+        match result {
+            Err(PushError::Invalid {
+                row,
+                field,
+                message,
+            }) => (row, field, message),
+            other => panic!("expected an invalid-row error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_object_an_array_and_ndjson_are_rows() {
+        let d = dataset();
+        assert_eq!(
+            parse_rows(&d, br#"{"city":"Oslo","temp":3}"#, false)
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(
+            parse_rows(&d, br#"[{"temp":1},{"temp":2}]"#, false)
+                .unwrap()
+                .len(),
+            2
+        );
+        let rows = parse_rows(&d, b"{\"temp\":1}\n\n{\"temp\":\"2.5\"}\n", true).unwrap();
+        assert_eq!(rows[1]["temp"], json!(2.5));
+    }
+
+    #[test]
+    fn a_bad_row_is_named_by_number_and_field() {
+        let d = dataset();
+        let (row, field, message) =
+            error(parse_rows(&d, br#"[{"temp":1},{"temp":"warm"}]"#, false));
+        assert_eq!((row, field.as_deref()), (Some(2), Some("temp")));
+        assert!(
+            message.starts_with("row 2, field 'temp': expected a number"),
+            "{message}"
+        );
+        let (row, _, message) = error(parse_rows(&d, b"{\"temp\":1}\n{oops\n", true));
+        assert_eq!(row, Some(2));
+        assert!(message.starts_with("line 2 is not JSON"), "{message}");
+        let (row, field, _) = error(parse_rows(&d, br#"[{"temp":1}, 7]"#, false));
+        assert_eq!((row, field), (Some(2), None));
+    }
+
+    #[test]
+    fn bodies_that_are_not_rows_say_what_they_are() {
+        let d = dataset();
+        assert!(error(parse_rows(&d, b"42", false))
+            .2
+            .contains("JSON number"));
+        assert!(error(parse_rows(&d, b"[]", false)).2.contains("no rows"));
+        assert!(error(parse_rows(&d, b"{\"temp\": ", false))
+            .2
+            .contains("line 1"));
+    }
+
+    #[test]
+    fn secrets_are_long_random_and_stored_only_as_hashes() {
+        let a = new_secret();
+        assert!(a.starts_with("wbp_") && a.len() == 47, "{a}");
+        assert_ne!(a, new_secret());
+        let h = hash_secret(&a);
+        assert_eq!(h.len(), 64);
+        assert!(!h.contains(&a[4..]));
+        assert_eq!(h, hash_secret(&a));
+    }
+}
