@@ -36,6 +36,8 @@ pub struct Metrics {
     pub lease_acquired: Counter,
     /// Times this instance lost or gave up a dataset's polling lease.
     pub lease_released: Counter,
+    /// Polling leases this instance holds now.
+    pub leases_held: Gauge,
 }
 
 impl Metrics {
@@ -91,6 +93,12 @@ impl Metrics {
             "Live streams open on this instance",
             viewers.clone(),
         );
+        let leases_held = Gauge::default();
+        registry.register(
+            "wallboard_leases_held",
+            "Polling leases this instance holds now",
+            leases_held.clone(),
+        );
         let poll_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 16));
         registry.register(
             "wallboard_poll_duration_seconds",
@@ -120,6 +128,7 @@ impl Metrics {
             poll_seconds,
             lease_acquired,
             lease_released,
+            leases_held,
         })
     }
 

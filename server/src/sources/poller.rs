@@ -117,6 +117,7 @@ impl Scheduler {
         for id in stopped {
             ctx.leases.release(id.as_str()).await;
         }
+        ctx.metrics.leases_held.set(0);
     }
 }
 
@@ -150,6 +151,7 @@ async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<No
             if holding {
                 ctx.leases.release(&lease).await;
                 ctx.metrics.lease_released.inc();
+                ctx.metrics.leases_held.dec();
                 holding = false;
             }
             continue;
@@ -158,21 +160,30 @@ async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<No
             Ok(Hold::Acquired) => {
                 tracing::info!(dataset = %dataset.id, "took the polling lease");
                 ctx.metrics.lease_acquired.inc();
+                if !holding {
+                    ctx.metrics.leases_held.inc();
+                }
                 holding = true;
                 // Another instance polled until now: start from what it stored.
                 last = None;
             }
-            Ok(Hold::Kept) => holding = true,
-            Ok(Hold::Elsewhere) => {
-                if holding {
-                    ctx.metrics.lease_released.inc();
+            Ok(Hold::Kept) => {
+                if !holding {
+                    ctx.metrics.leases_held.inc();
                 }
+                holding = true;
+            }
+            Ok(Hold::Elsewhere) | Err(_) if !holding => continue,
+            Ok(Hold::Elsewhere) => {
+                ctx.metrics.lease_released.inc();
+                ctx.metrics.leases_held.dec();
                 holding = false;
                 continue;
             }
             Err(err) => {
                 // Without Redis nobody can know who polls; nobody does until it is back.
                 tracing::warn!(dataset = %dataset.id, error = %err, "cannot reach the lease store");
+                ctx.metrics.leases_held.dec();
                 holding = false;
                 continue;
             }

@@ -109,14 +109,32 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, demo: bool) -> TestApp {
+    spawn_app_env(
+        backend,
+        &[("WALLBOARD_DEMO", if demo { "true" } else { "false" })],
+    )
+    .await
+}
+
+/// A server on a fresh database of `backend`, configured by `env` over the test defaults.
+pub async fn spawn_app_env(backend: Backend, env: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new(backend).await;
     let url = db.url.clone();
-    let config = Config::from_lookup(|key| match key {
-        "WALLBOARD_ADDR" => Some("127.0.0.1:0".into()),
-        "DATABASE_URL" => Some(url.clone()),
-        "WALLBOARD_DEMO" => Some(demo.to_string()),
-        "WALLBOARD_SHUTDOWN_GRACE_SECS" => Some("3".into()),
-        _ => None,
+    let env: std::collections::HashMap<String, String> = env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let config = Config::from_lookup(|key| {
+        if let Some(v) = env.get(key) {
+            return Some(v.clone());
+        }
+        match key {
+            "WALLBOARD_ADDR" => Some("127.0.0.1:0".into()),
+            "DATABASE_URL" => Some(url.clone()),
+            "WALLBOARD_DEMO" => Some("false".into()),
+            "WALLBOARD_SHUTDOWN_GRACE_SECS" => Some("3".into()),
+            _ => None,
+        }
     })
     .expect("test config");
     let app = Application::build(config).await.expect("the server starts");
@@ -136,20 +154,87 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> TestApp {
     }
 }
 
+/// Calls server function `name` at `base` with a JSON body; returns the status and
+/// JSON answer.
+pub async fn call_at(http: &reqwest::Client, base: &str, name: &str, body: Value) -> (u16, Value) {
+    let res = http
+        .post(format!("{base}/api/fn/{name}"))
+        .json(&body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, json)
+}
+
+/// Pushes `body` (JSON) to `dataset` at `base` with push token `secret`.
+pub async fn push_at(
+    http: &reqwest::Client,
+    base: &str,
+    dataset: &str,
+    secret: &str,
+    body: &Value,
+) -> (u16, Value) {
+    let res = http
+        .post(format!("{base}/api/v1/datasets/{dataset}/rows"))
+        .bearer_auth(secret)
+        .json(body)
+        .send()
+        .await
+        .expect("the server answers");
+    let status = res.status().as_u16();
+    let text = res.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+/// Creates a pushed dataset with one number field `n` and a token for it, through the
+/// server at `base`; returns (dataset id, token secret).
+pub async fn create_pushed_dataset(
+    http: &reqwest::Client,
+    base: &str,
+    mode: Value,
+) -> (String, String) {
+    let (status, summary) = call_at(
+        http,
+        base,
+        "create_push_dataset",
+        serde_json::json!({ "form": {
+            "name": "pushed", "fields": [{ "name": "n", "kind": "number" }], "mode": mode
+        }}),
+    )
+    .await;
+    assert_eq!(status, 200, "{summary}");
+    let id = summary["id"].as_str().unwrap().to_string();
+    let (status, token) = call_at(
+        http,
+        base,
+        "create_push_token",
+        serde_json::json!({ "dataset": id, "label": "test" }),
+    )
+    .await;
+    assert_eq!(status, 200, "{token}");
+    (id, token["secret"].as_str().unwrap().to_string())
+}
+
+/// The value of metric line `name` (with its trailing space) in `text`.
+pub fn metric(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name))
+        .unwrap_or_else(|| panic!("no metric {name}"))
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 impl TestApp {
     /// Calls server function `name` with a JSON body; returns the status and JSON answer.
     pub async fn call(&self, name: &str, body: Value) -> (u16, Value) {
-        let res = self
-            .http
-            .post(format!("{}/api/fn/{name}", self.base))
-            .json(&body)
-            .send()
-            .await
-            .expect("the server answers");
-        let status = res.status().as_u16();
-        let text = res.text().await.unwrap();
-        let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, json)
+        call_at(&self.http, &self.base, name, body).await
     }
 
     /// Like `call`, but the call must succeed.
@@ -234,16 +319,27 @@ impl FakeSource {
     }
 }
 
-/// Reads server-sent events from a live stream.
+/// Reads server-sent events from a live stream and keeps the frames they describe,
+/// as a browser would: snapshots and frames replace, appends apply to the frame just
+/// before them (a gap is a test failure).
 pub struct SseReader {
     response: reqwest::Response,
     buffer: String,
+    path: String,
+    /// The id of the last event read.
+    pub last_id: Option<String>,
+    /// Dataset id → frame, as JSON.
+    pub frames: std::collections::HashMap<String, Value>,
 }
 
 impl SseReader {
     pub async fn open(app: &TestApp, path: &str) -> Self {
+        Self::open_at(&app.base, path).await
+    }
+
+    pub async fn open_at(base: &str, path: &str) -> Self {
         let response = reqwest::Client::new()
-            .get(format!("{}{path}", app.base))
+            .get(format!("{base}{path}"))
             .send()
             .await
             .expect("the stream opens");
@@ -251,7 +347,22 @@ impl SseReader {
         Self {
             response,
             buffer: String::new(),
+            path: path.to_string(),
+            last_id: None,
+            frames: Default::default(),
         }
+    }
+
+    /// Opens the same stream at `base`, resuming after the last event read.
+    pub async fn resume_at(&mut self, base: &str) {
+        let mut request = reqwest::Client::new().get(format!("{base}{}", self.path));
+        if let Some(id) = &self.last_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.expect("the stream reopens");
+        assert_eq!(response.status(), 200, "stream {}", self.path);
+        self.response = response;
+        self.buffer.clear();
     }
 
     /// The next event as (name, data), skipping heartbeats; `None` when the stream ends.
@@ -267,15 +378,16 @@ impl SseReader {
                             name = v.trim().to_string();
                         } else if let Some(v) = line.strip_prefix("data:") {
                             data.push_str(v.trim_start());
+                        } else if let Some(v) = line.strip_prefix("id:") {
+                            self.last_id = Some(v.trim().to_string());
                         }
                     }
                     if data.is_empty() {
                         continue;
                     }
-                    return Some((
-                        name,
-                        serde_json::from_str(&data).expect("event data is JSON"),
-                    ));
+                    let data: Value = serde_json::from_str(&data).expect("event data is JSON");
+                    self.apply(&name, &data);
+                    return Some((name, data));
                 }
                 match self.response.chunk().await {
                     Ok(Some(bytes)) => self.buffer.push_str(&String::from_utf8_lossy(&bytes)),
@@ -287,21 +399,61 @@ impl SseReader {
         .expect("an event arrives in time")
     }
 
+    fn apply(&mut self, name: &str, data: &Value) {
+        let mut put = |frame: &Value| {
+            let id = frame["dataset"].as_str().unwrap().to_string();
+            self.frames.insert(id, frame.clone());
+        };
+        match name {
+            "snapshot" => data["frames"].as_array().unwrap().iter().for_each(put),
+            "frame" => put(&data["frame"]),
+            "append" => {
+                let id = data["dataset"].as_str().unwrap();
+                let held = self
+                    .frames
+                    .get_mut(id)
+                    .unwrap_or_else(|| panic!("an append for {id} came before its frame"));
+                let seq = data["seq"].as_u64().unwrap();
+                assert_eq!(
+                    held["seq"].as_u64().unwrap() + 1,
+                    seq,
+                    "appends arrive in order"
+                );
+                let drop = data["drop"].as_u64().unwrap() as usize;
+                let mut rows = held["rows"].as_array().unwrap().clone();
+                rows.drain(..drop.min(rows.len()));
+                rows.extend(data["rows"].as_array().unwrap().iter().cloned());
+                held["rows"] = Value::Array(rows);
+                held["seq"] = seq.into();
+            }
+            _ => {}
+        }
+    }
+
     /// Reads events until `pred` holds for a frame; returns that frame.
     pub async fn frame_where(&mut self, within: Duration, pred: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let (name, data) = self.next(left).await.expect("the stream stays open");
-            let frames: Vec<Value> = match name.as_str() {
-                "snapshot" => data["frames"].as_array().cloned().unwrap_or_default(),
-                "frame" => vec![data["frame"].clone()],
-                _ => vec![],
-            };
-            if let Some(f) = frames.into_iter().find(|f| pred(f)) {
-                return f;
+            if let Some(f) = self.frames.values().find(|f| pred(f)) {
+                return f.clone();
             }
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            self.next(left).await.expect("the stream stays open");
         }
+    }
+
+    /// The values of field `n` in the rows held for `dataset`.
+    pub fn numbers(&self, dataset: &str) -> Vec<i64> {
+        self.frames
+            .get(dataset)
+            .and_then(|f| f["rows"].as_array())
+            .map(|rows| {
+                rows.iter()
+                    .filter_map(|r| r["n"].as_f64())
+                    .map(|n| n as i64)
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 }
 

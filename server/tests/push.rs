@@ -1,0 +1,291 @@
+//! The push API and the live stream's protocol, against the real server: rows pushed as
+//! JSON or NDJSON reach viewers as appends; bad input is refused naming the row and
+//! field; tokens, rate limits, body limits, viewer limits, resume and shutdown.
+
+mod common;
+
+use common::{
+    create_dataset, create_pushed_dataset, push_at, spawn_app, spawn_app_env, Backend, FakeSource,
+    SseReader, TestApp,
+};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const SOON: Duration = Duration::from_secs(5);
+
+async fn pushed(app: &TestApp, mode: Value) -> (String, String) {
+    create_pushed_dataset(&app.http, &app.base, mode).await
+}
+
+async fn push(app: &TestApp, id: &str, secret: &str, body: Value) -> (u16, Value) {
+    push_at(&app.http, &app.base, id, secret, &body).await
+}
+
+async fn pushed_rows_reach_a_viewer_as_appends_and_are_kept(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (id, secret) = pushed(&app, json!({"kind": "append", "max_rows": 4})).await;
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    let (name, _) = live.next(SOON).await.unwrap();
+    assert_eq!(name, "snapshot");
+
+    assert_eq!(
+        push(&app, &id, &secret, json!({"n": 1})).await,
+        (200, json!({"accepted": 1, "seq": 1}))
+    );
+    live.frame_where(SOON, |f| f["seq"] == 1).await;
+    assert_eq!(live.numbers(&id), vec![1]);
+
+    let (status, body) = push(&app, &id, &secret, json!([{"n": 2}, {"n": "3"}])).await;
+    assert_eq!((status, body["accepted"].clone()), (200, json!(2)));
+    let ndjson = app
+        .http
+        .post(format!("{}/api/v1/datasets/{id}/rows", app.base))
+        .bearer_auth(&secret)
+        .header("content-type", "application/x-ndjson")
+        .body("{\"n\":4}\n{\"n\":5}\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ndjson.status(), 200);
+    let (name, _) = live.next(SOON).await.unwrap();
+    assert_eq!(
+        name, "append",
+        "the viewer holds the frame before: it gets rows only"
+    );
+    live.frame_where(SOON, |f| f["seq"] == 3).await;
+    assert_eq!(
+        live.numbers(&id),
+        vec![2, 3, 4, 5],
+        "four rows kept, oldest dropped"
+    );
+
+    // A new viewer (and the stored frame) sees the same.
+    let mut fresh = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    fresh.next(SOON).await.unwrap();
+    assert_eq!(fresh.numbers(&id), vec![2, 3, 4, 5]);
+}
+
+async fn a_replace_dataset_shows_only_the_last_push(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (id, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    push(&app, &id, &secret, json!([{"n": 1}, {"n": 2}])).await;
+    push(&app, &id, &secret, json!([{"n": 9}])).await;
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.next(SOON).await.unwrap();
+    assert_eq!(live.numbers(&id), vec![9]);
+}
+
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await })*
+        }
+    };
+}
+
+on_both_backends!(
+    pushed_rows_reach_a_viewer_as_appends_and_are_kept,
+    a_replace_dataset_shows_only_the_last_push,
+);
+
+#[tokio::test]
+async fn a_rejected_push_names_the_row_and_field_and_writes_nothing() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, secret) = pushed(&app, json!({"kind": "append", "max_rows": 100})).await;
+    let (status, body) = push(&app, &id, &secret, json!([{"n": 1}, {"n": "many"}])).await;
+    assert_eq!(status, 422);
+    assert_eq!(
+        (body["row"].clone(), body["field"].clone()),
+        (json!(2), json!("n"))
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("row 2, field 'n': expected a number"),
+        "{body}"
+    );
+    let bad_json = app
+        .http
+        .post(format!("{}/api/v1/datasets/{id}/rows", app.base))
+        .bearer_auth(&secret)
+        .header("content-type", "application/json")
+        .body("[{\"n\": 1},")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_json.status(), 422);
+    let xml = app
+        .http
+        .post(format!("{}/api/v1/datasets/{id}/rows", app.base))
+        .bearer_auth(&secret)
+        .header("content-type", "text/xml")
+        .body("<n>1</n>")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(xml.status(), 415);
+    // Nothing of the refused requests was kept.
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.next(SOON).await.unwrap();
+    assert!(live.numbers(&id).is_empty());
+}
+
+#[tokio::test]
+async fn tokens_are_checked_and_revocation_takes_effect_at_once() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    let (other, other_secret) = pushed(&app, json!({"kind": "replace"})).await;
+    let none = app
+        .http
+        .post(format!("{}/api/v1/datasets/{id}/rows", app.base))
+        .json(&json!({"n": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(none.status(), 401);
+    assert_eq!(none.headers()["www-authenticate"], "Bearer");
+    assert_eq!(push(&app, &id, "wbp_guess", json!({"n": 1})).await.0, 401);
+    assert_eq!(push(&app, &id, &other_secret, json!({"n": 1})).await.0, 401);
+    assert_eq!(
+        push(&app, &other, &other_secret, json!({"n": 1})).await.0,
+        200
+    );
+
+    // Lists never show the secret; revoking stops it on the next request.
+    let tokens = app.ok("list_push_tokens", json!({"dataset": id})).await;
+    assert_eq!(tokens.as_array().unwrap().len(), 1);
+    assert!(!tokens.to_string().contains(&secret[4..]));
+    assert_eq!(push(&app, &id, &secret, json!({"n": 1})).await.0, 200);
+    let token_id = tokens[0]["id"].clone();
+    app.ok("revoke_push_token", json!({"dataset": id, "id": token_id}))
+        .await;
+    assert_eq!(push(&app, &id, &secret, json!({"n": 1})).await.0, 401);
+}
+
+#[tokio::test]
+async fn a_polled_dataset_takes_no_pushes_and_no_tokens() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let source = FakeSource::start(json!({"v": 1})).await;
+    let id = create_dataset(&app, &source.url, "$.v", 1000).await;
+    let (status, body) = app
+        .call("create_push_token", json!({"dataset": id, "label": "x"}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+}
+
+#[tokio::test]
+async fn the_rate_limit_and_the_body_limit_answer_429_and_413() {
+    let app = spawn_app_env(
+        Backend::Sqlite,
+        &[
+            ("WALLBOARD_PUSH_RATE", "3"),
+            ("WALLBOARD_PUSH_MAX_BYTES", "1000"),
+        ],
+    )
+    .await;
+    let (id, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..8 {
+        let res = app
+            .http
+            .post(format!("{}/api/v1/datasets/{id}/rows", app.base))
+            .bearer_auth(&secret)
+            .json(&json!({"n": 1}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(res.status().as_u16());
+        if res.status() == 429 {
+            retry_after = res.headers().get("retry-after").cloned();
+        }
+    }
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 6,
+        "{statuses:?}"
+    );
+    assert_eq!(retry_after.unwrap(), "1");
+
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let big: Vec<Value> = (0..200).map(|n| json!({"n": n})).collect();
+    let (status, body) = push(&app, &id, &secret, Value::Array(big)).await;
+    assert_eq!(status, 413, "{body}");
+}
+
+#[tokio::test]
+async fn a_full_instance_answers_503_with_retry_after() {
+    let app = spawn_app_env(Backend::Sqlite, &[("WALLBOARD_MAX_VIEWERS", "1")]).await;
+    let (id, _) = pushed(&app, json!({"kind": "replace"})).await;
+    let path = format!("/api/v1/live?datasets={id}");
+    let mut first = SseReader::open(&app, &path).await;
+    first.next(SOON).await.unwrap();
+    let second = app
+        .http
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), 503);
+    assert!(second.headers().contains_key("retry-after"));
+    drop(first);
+    // The slot is free again once the first stream is gone.
+    let mut open = false;
+    for _ in 0..50 {
+        let res = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .send()
+            .await
+            .unwrap();
+        if res.status() == 200 {
+            open = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(open, "a closed stream frees its slot");
+}
+
+#[tokio::test]
+async fn a_resumed_stream_sends_only_what_changed() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (a, sa) = pushed(&app, json!({"kind": "replace"})).await;
+    let (b, sb) = pushed(&app, json!({"kind": "replace"})).await;
+    push(&app, &a, &sa, json!({"n": 1})).await;
+    push(&app, &b, &sb, json!({"n": 1})).await;
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={a},{b}")).await;
+    let (_, snapshot) = live.next(SOON).await.unwrap();
+    assert_eq!(snapshot["frames"].as_array().unwrap().len(), 2);
+    assert_eq!(live.last_id.as_deref(), Some("1.1"));
+
+    // Disconnected, b changes; the resumed stream carries b alone.
+    push(&app, &b, &sb, json!({"n": 2})).await;
+    live.resume_at(&app.base).await;
+    let (name, snapshot) = live.next(SOON).await.unwrap();
+    assert_eq!(name, "snapshot");
+    let frames = snapshot["frames"].as_array().unwrap();
+    assert_eq!(frames.len(), 1);
+    assert_eq!(frames[0]["dataset"], json!(b));
+    assert_eq!(live.last_id.as_deref(), Some("1.2"));
+    assert_eq!(live.numbers(&a), vec![1], "a is still held from before");
+}
+
+#[tokio::test]
+async fn shutdown_tells_viewers_to_reconnect() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, _) = pushed(&app, json!({"kind": "replace"})).await;
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.next(SOON).await.unwrap();
+    app.shutdown.shutdown();
+    let (name, data) = live.next(SOON).await.expect("a last event");
+    assert_eq!(
+        (name.as_str(), data),
+        ("reconnect", json!({"type": "reconnect"}))
+    );
+    assert!(live.next(SOON).await.is_none(), "then the stream ends");
+}
