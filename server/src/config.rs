@@ -60,6 +60,9 @@ pub struct Config {
     pub push_max_bytes: usize,
     /// `WALLBOARD_PUSH_RATE`: push requests per second one token may make (default 100).
     pub push_rate: u32,
+    /// `WALLBOARD_STREAM_MAX_RATE`: most events per second one stream sends for one
+    /// dataset; faster changes are coalesced to the latest (default 20; 0: no cap).
+    pub stream_max_rate: u32,
     /// `WALLBOARD_FRAME_CACHE_TTL_SECS`: how long Redis keeps a dataset's latest frame
     /// (default 3600).
     pub frame_cache_ttl: Duration,
@@ -125,6 +128,12 @@ impl Config {
         if push_rate == 0 || push_rate > u64::from(u32::MAX) {
             return Err("WALLBOARD_PUSH_RATE: must be at least 1".into());
         }
+        let stream_max_rate = parse_num(
+            "WALLBOARD_STREAM_MAX_RATE",
+            get("WALLBOARD_STREAM_MAX_RATE"),
+            20,
+        )?
+        .min(1_000_000) as u32;
         let frame_cache_ttl = parse_num(
             "WALLBOARD_FRAME_CACHE_TTL_SECS",
             get("WALLBOARD_FRAME_CACHE_TTL_SECS"),
@@ -144,6 +153,7 @@ impl Config {
             max_viewers: max_viewers as usize,
             push_max_bytes: push_max_bytes as usize,
             push_rate: push_rate as u32,
+            stream_max_rate,
             frame_cache_ttl: Duration::from_secs(frame_cache_ttl.max(1)),
         })
     }

@@ -289,3 +289,30 @@ async fn shutdown_tells_viewers_to_reconnect() {
     );
     assert!(live.next(SOON).await.is_none(), "then the stream ends");
 }
+
+#[tokio::test]
+async fn a_fast_dataset_is_coalesced_to_the_latest_at_the_rate_cap() {
+    let app = spawn_app_env(Backend::Sqlite, &[("WALLBOARD_STREAM_MAX_RATE", "4")]).await;
+    let (id, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.next(SOON).await.unwrap();
+    for n in 1..=30 {
+        push(&app, &id, &secret, json!({"n": n})).await;
+    }
+    live.frame_where(SOON, |f| f["rows"][0]["n"] == 30.0).await;
+    let mut events = 0;
+    while let Some(_) = tokio::time::timeout(Duration::from_millis(600), live.next(SOON))
+        .await
+        .ok()
+        .flatten()
+    {
+        events += 1;
+    }
+    assert_eq!(events, 0, "nothing after the latest");
+    let (_, metrics) = app.get("/metrics").await;
+    let coalesced = common::metric(&metrics, "wallboard_updates_coalesced_total ");
+    assert!(
+        coalesced >= 10.0,
+        "{coalesced} changes coalesced of 30 pushed"
+    );
+}

@@ -2,10 +2,12 @@
 
 mod canvas;
 mod connection;
+mod data;
 mod error_panel;
 mod widget;
 
 pub use canvas::*;
 pub use connection::*;
+pub use data::*;
 pub use error_panel::*;
 pub use widget::*;

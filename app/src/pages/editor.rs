@@ -8,15 +8,19 @@ use crate::api::{
     create_http_dataset, create_share_link, dataset_stream_url, list_share_links, load_editor,
     revoke_share_link, save_dashboard, EditorData, ShareLink,
 };
-use crate::components::{stage_style, ConnectionBadge, ErrorPanel, WidgetBody};
+use crate::components::{
+    stage_style, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset, PushTokens,
+    WidgetBody,
+};
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
 use crate::model::{
-    Binding, Dashboard, DashboardId, DatasetId, DatasetSummary, Document, FieldKind, KpiProps,
-    NewHttpDataset, Rect, Resolution, Theme, Widget, WidgetId, WidgetKind,
+    Binding, Dashboard, DashboardId, DatasetId, DatasetSummary, Document, FieldKind, Frame,
+    KpiProps, NewHttpDataset, Rect, Resolution, Theme, Widget, WidgetId, WidgetKind,
 };
 use leptos::{ev, html, prelude::*};
 use leptos_meta::Title;
+use std::collections::HashMap;
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
@@ -61,6 +65,8 @@ struct EditorState {
     revision: RwSignal<i64>,
     selected: RwSignal<Option<WidgetId>>,
     datasets: RwSignal<Vec<DatasetSummary>>,
+    /// The live frames of the bound datasets.
+    frames: RwSignal<HashMap<DatasetId, Frame>>,
     notice: RwSignal<Option<Notice>>,
 }
 
@@ -118,10 +124,15 @@ fn Editor(data: EditorData) -> impl IntoView {
         revision: RwSignal::new(stored.revision),
         selected: RwSignal::new(None),
         datasets: RwSignal::new(datasets),
+        frames: RwSignal::new(HashMap::new()),
         notice: RwSignal::new(None),
     };
     let bound = Memo::new(move |_| state.dashboard.with(Dashboard::datasets));
     let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
+    let state = EditorState {
+        frames: live.frames,
+        ..state
+    };
     let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
     let id = stored.id.to_string();
     let gesture = StoredValue::new(None::<Gesture>);
@@ -623,8 +634,24 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                 <button on:click=connect data-testid="connect-source">"Connect"</button>
                 {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
             </details>
+            <NewPushedDataset created=Callback::new(move |dataset: DatasetSummary| {
+                state.datasets.update(|all| all.push(dataset.clone()));
+                bind(&id.get_value(), Some(dataset));
+            }) />
+            <DatasetStatus frame=Signal::derive(move || {
+                let dataset = binding.get()?.dataset;
+                state.frames.with(|f| f.get(&dataset).cloned())
+            }) />
+            {move || {
+                let dataset = binding.get()?.dataset;
+                let summary = state
+                    .datasets
+                    .with(|all| all.iter().find(|d| d.id == dataset).cloned())?;
+                summary.push.is_some().then(|| view! { <PushTokens dataset=summary /> })
+            }}
         </fieldset>
     }
+    .into_any()
 }
 
 #[component]

@@ -9,6 +9,8 @@
 //!   snapshot of only what changed meanwhile, from whichever instance it reaches;
 //! - a slow client reads the newest frame when it is ready (latest wins): its memory is
 //!   bounded by one frame per dataset and it never delays anyone else;
+//! - a dataset changing faster than `WALLBOARD_STREAM_MAX_RATE` times a second reaches
+//!   each viewer at most that often, always with its latest value (coalescing);
 //! - heartbeats keep proxies from closing idle streams;
 //! - past `WALLBOARD_MAX_VIEWERS` open streams, or while stopping, a request gets 503
 //!   with Retry-After; on shutdown every stream is sent `reconnect` and closed, and
@@ -35,6 +37,8 @@ use std::time::Duration;
 const MAX_DATASETS: usize = 200;
 /// How often an open share stream checks that its link is still valid.
 const SHARE_RECHECK: Duration = Duration::from_secs(5);
+/// How often an idle stream sends a comment, so proxies keep it open.
+const HEARTBEAT: Duration = Duration::from_secs(15);
 /// What the browser waits before reconnecting after a plain disconnect.
 const RETRY: Duration = Duration::from_millis(1000);
 
@@ -207,6 +211,10 @@ struct Viewer {
     watches: Vec<Watch>,
     /// The `seq` the client holds of each dataset (0: nothing yet).
     held: Vec<u64>,
+    /// When each dataset was last sent, for the rate cap.
+    sent_at: Vec<Option<tokio::time::Instant>>,
+    /// The least time between two events of one dataset (zero: no cap).
+    gap: Duration,
     stop: StopFuture,
     done: bool,
     _slot: Slot,
@@ -260,9 +268,15 @@ async fn open(
             () = revoked => Stop::Revoked,
         }
     });
+    let gap = match core.config.stream_max_rate {
+        0 => Duration::ZERO,
+        rate => Duration::from_secs(1) / rate,
+    };
     let viewer = Viewer {
         core: core.clone(),
         watches,
+        sent_at: vec![None; held.len()],
+        gap,
         held,
         stop,
         done: false,
@@ -281,11 +295,7 @@ async fn open(
         Some((Ok::<_, Infallible>(event), (viewer, None)))
     });
     Sse::new(events)
-        .keep_alive(
-            KeepAlive::new()
-                .interval(Duration::from_secs(15))
-                .text("heartbeat"),
-        )
+        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
         .into_response()
 }
 
@@ -315,13 +325,32 @@ impl Viewer {
                 why = stop => {
                     self.done = true;
                     return match why {
-                        Stop::Shutdown => Some(event("reconnect", r#"{"type":"reconnect"}"#, &event_id(&self.held))),
+                        Stop::Shutdown => Some(reconnect(&self.held)),
                         Stop::Revoked => None,
                     };
                 }
                 changed = changed => {
                     let i = changed.ok()?;
+                    // Too soon after the last event of this dataset: wait out the gap,
+                    // then send whatever is latest by then.
+                    if let Some(at) = self.sent_at[i] {
+                        let due = at + self.gap;
+                        if due > tokio::time::Instant::now() {
+                            tokio::select! {
+                                biased;
+                                why = &mut self.stop => {
+                                    self.done = true;
+                                    return match why {
+                                        Stop::Shutdown => Some(reconnect(&self.held)),
+                                        Stop::Revoked => None,
+                                    };
+                                }
+                                () = tokio::time::sleep_until(due) => {}
+                            }
+                        }
+                    }
                     if let Some(event) = self.event_for(i) {
+                        self.sent_at[i] = Some(tokio::time::Instant::now());
                         return Some(event);
                     }
                 }
@@ -349,6 +378,10 @@ impl Viewer {
         self.held[i] = seq;
         Some(event(name, data, &event_id(&self.held)))
     }
+}
+
+fn reconnect(held: &[u64]) -> Event {
+    event("reconnect", r#"{"type":"reconnect"}"#, &event_id(held))
 }
 
 /// One server-sent event; `data` is the JSON of a `LiveEvent` named `name`.
