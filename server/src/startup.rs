@@ -38,6 +38,8 @@ pub struct Core {
     pub pushes: PushWriter,
     pub push_rate: RateLimiter,
     pub push_tokens: TokenCache,
+    /// Datasets read once per instance (streams and pushes look them up).
+    pub datasets: crate::storage::DatasetCache,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Live streams open now (checked against `config.max_viewers`).
     pub streams: AtomicUsize,
@@ -158,6 +160,7 @@ impl Application {
             poll,
             push_rate,
             push_tokens: TokenCache::default(),
+            datasets: Default::default(),
             metrics,
             streams: AtomicUsize::new(0),
             shutdown,

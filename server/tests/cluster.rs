@@ -410,6 +410,14 @@ async fn a_stopped_instance_loses_no_acknowledged_row_and_its_viewers_move_on() 
     );
     let mut fresh = SseReader::open_at(&c.nodes[0].base, &live_path(&id)).await;
     fresh.next(SOON).await.unwrap();
+    // Its frame comes from the database, loaded once for this instance's first viewer.
+    fresh
+        .frame_where(SOON, |f| {
+            f["rows"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|row| row["n"] == last as f64))
+        })
+        .await;
     let stored = fresh.numbers(&id);
     let missing: Vec<i64> = acked
         .iter()

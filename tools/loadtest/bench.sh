@@ -16,27 +16,29 @@ BIN=${CARGO_TARGET_DIR:-target}/release
 LOAD=$BIN/wallboard-load
 WORK=$(mktemp -d)
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  kill $(jobs -p) 2>/dev/null || true
+  wait 2>/dev/null || true
+  [ -n "$PGDB" ] && psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $PGDB WITH (FORCE)" >/dev/null 2>&1
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 ulimit -n 20000
 
 PGDB=""
-database_url() {
-  if [ "$BACKEND" = redis ]; then
-    if [ -z "$PGDB" ]; then
-      PGDB="wb_bench_$$"
-      psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS $PGDB" -c "CREATE DATABASE $PGDB" >/dev/null
-    fi
-    echo "postgres://postgres@127.0.0.1:5432/$PGDB"
-  else
-    echo "sqlite://$WORK/wallboard.db"
-  fi
-}
+if [ "$BACKEND" = redis ]; then
+  PGDB="wb_bench_$$"
+  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $PGDB" >/dev/null
+  DB_URL="postgres://postgres@127.0.0.1:5432/$PGDB"
+else
+  DB_URL="sqlite://$WORK/wallboard.db"
+fi
 
 # start_server PORT: a release server; prints nothing, waits until ready.
 start_server() {
   local port=$1
-  local env=(WALLBOARD_ADDR=127.0.0.1:$port DATABASE_URL="$(database_url)" WALLBOARD_DEMO=false
+  local env=(WALLBOARD_ADDR=127.0.0.1:$port DATABASE_URL="$DB_URL" WALLBOARD_DEMO=false
     WALLBOARD_MAX_VIEWERS=19500 WALLBOARD_PUSH_RATE=1000000 RUST_LOG=warn
     WALLBOARD_STREAM_MAX_RATE=${STREAM_MAX_RATE:-20})
   [ "$BACKEND" = redis ] && env+=(REDIS_URL=redis://127.0.0.1:6379)
@@ -46,7 +48,7 @@ start_server() {
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.1; done
   echo "server on $port did not start"; cat "$WORK/server-$port.log"; exit 1
 }
-rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/pid-$1")/status"; }
+rss_kb() { awk '/VmRSS/ {print $2}' "/proc/$(cat "$WORK/pid-$1")/status" 2>/dev/null; }
 
 setup() { "$LOAD" setup --server "http://127.0.0.1:$1" --mode "${2:-replace}"; }
 
@@ -83,7 +85,7 @@ case $SCENARIO in
   coalescing)
     start_server 3901
     read -r DS TOKEN < <(setup 3901)
-    ( for _ in $(seq 1 14); do echo "server RSS $(rss_kb 3901) KB"; sleep 1; done ) &
+    ( for _ in $(seq 1 12); do echo "server RSS $(rss_kb 3901) KB"; sleep 1; done ) &
     "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" \
       --count 1000 --rate 10000 --concurrency 256 --seconds 10
     ;;
@@ -95,10 +97,10 @@ case $SCENARIO in
     per=${PER:-16667}
     outs=()
     for p in "${ports[@]}"; do
-      "$LOAD" viewers --server "http://127.0.0.1:$p" --dataset "$DS" --count "$per" --seconds 40 --out "$WORK/v-$p.json" >/dev/null &
+      "$LOAD" viewers --server "http://127.0.0.1:$p" --dataset "$DS" --count "$per" --ramp 2000 --seconds 45 --out "$WORK/v-$p.json" >/dev/null &
       outs+=("$WORK/v-$p.json")
     done
-    sleep 30
+    sleep 40
     "$LOAD" push --server http://127.0.0.1:3911 --dataset "$DS" --token "$TOKEN" --rate 1 --seconds 5
     wait $(jobs -p | tail -6) 2>/dev/null || true
     "$LOAD" merge "${outs[@]}"

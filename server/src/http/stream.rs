@@ -77,13 +77,12 @@ pub async fn datasets(
         .into());
     }
     for id in &ids {
-        if core.hub.latest(id).is_none()
-            && core
-                .storage
-                .get_dataset(id)
-                .await
-                .map_err(crate::backend::storage_error)?
-                .is_none()
+        if core
+            .datasets
+            .get(&core.storage, id)
+            .await
+            .map_err(crate::backend::storage_error)?
+            .is_none()
         {
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
@@ -232,13 +231,9 @@ async fn open(
     let Some(slot) = Slot::take(&core) else {
         return refuse(&core, "this instance holds all the streams it can", 5);
     };
+    // The first viewer of a dataset here makes the bus load its frame (once, however
+    // many viewers arrive together); it reaches them as a `frame` event.
     let mut watches: Vec<Watch> = ids.iter().map(|id| core.hub.watch(id)).collect();
-    // The first viewer of a dataset here: load its frame before the snapshot.
-    for (id, watch) in ids.iter().zip(&watches) {
-        if watch.rx.borrow().is_none() {
-            core.bus.latest(id).await;
-        }
-    }
     let client_holds = resume.and_then(|id| parse_event_id(&id, ids.len()));
     let mut held = vec![0u64; ids.len()];
     let mut frames = Vec::new();

@@ -174,8 +174,8 @@ pub async fn push_rows(
         .await
         .map_err(|_| PushError::TooLarge(limit))?;
     let entry = core
-        .storage
-        .get_dataset(&id)
+        .datasets
+        .get(&core.storage, &id)
         .await
         .map_err(|_| PushError::Unavailable("the database does not answer".into()))?
         .ok_or(PushError::NotFound)?;

@@ -86,6 +86,40 @@ pub struct SourcedDataset {
     pub source: DataSource,
 }
 
+/// Datasets by id, read from storage once per instance. (Datasets cannot be changed
+/// once made; a deleted one is forgotten with `forget`.)
+#[derive(Default)]
+pub struct DatasetCache {
+    entries:
+        std::sync::RwLock<std::collections::HashMap<DatasetId, std::sync::Arc<SourcedDataset>>>,
+}
+
+impl DatasetCache {
+    /// The dataset `id`, from memory or else from `storage`.
+    pub async fn get(
+        &self,
+        storage: &Storage,
+        id: &DatasetId,
+    ) -> Result<Option<std::sync::Arc<SourcedDataset>>> {
+        if let Some(found) = self.entries.read().expect("dataset cache").get(id) {
+            return Ok(Some(found.clone()));
+        }
+        let Some(found) = storage.get_dataset(id).await? else {
+            return Ok(None);
+        };
+        let found = std::sync::Arc::new(found);
+        self.entries
+            .write()
+            .expect("dataset cache")
+            .insert(id.clone(), found.clone());
+        Ok(Some(found))
+    }
+
+    pub fn forget(&self, id: &DatasetId) {
+        self.entries.write().expect("dataset cache").remove(id);
+    }
+}
+
 #[derive(Clone)]
 pub struct Storage {
     pool: Pool,
