@@ -15,6 +15,9 @@ use app::api::ssr::Services;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use axum::Router;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto::Builder;
+use hyper_util::service::TowerToHyperService;
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -26,6 +29,47 @@ use tokio::sync::watch;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
+
+/// Counts the lean streams still open, so shutdown can wait for them.
+mod open_streams {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use tokio::sync::Notify;
+
+    #[derive(Default, Clone)]
+    pub struct Tracker(Arc<(AtomicUsize, Notify)>);
+
+    pub struct Token(Arc<(AtomicUsize, Notify)>);
+
+    impl Tracker {
+        pub fn token(&self) -> Token {
+            self.0 .0.fetch_add(1, Ordering::AcqRel);
+            Token(self.0.clone())
+        }
+
+        /// Resolves when every token is dropped.
+        pub async fn wait(&self) {
+            loop {
+                let notified = self.0 .1.notified();
+                tokio::pin!(notified);
+                // Registered before the check, so a last drop in between still wakes us.
+                notified.as_mut().enable();
+                if self.0 .0.load(Ordering::Acquire) == 0 {
+                    return;
+                }
+                notified.await;
+            }
+        }
+    }
+
+    impl Drop for Token {
+        fn drop(&mut self) {
+            if self.0 .0.fetch_sub(1, Ordering::AcqRel) == 1 {
+                self.0 .1.notify_waiters();
+            }
+        }
+    }
+}
 
 /// The services every request handler and background task shares.
 pub struct Core {
@@ -202,30 +246,61 @@ impl Application {
             shutdown_tx,
         } = self;
         tracing::info!(addr = %listener.local_addr()?, "listening");
-        let mut stopping = core.shutdown.clone();
         let signals = shutdown_tx.clone();
         tokio::spawn(async move {
             wait_for_signal().await;
             signals.send_replace(true);
         });
-        let graceful = async move {
-            let _ = stopping.wait_for(|s| *s).await;
-            tracing::info!("shutting down: closing streams, finishing requests");
-        };
-        let server = axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(graceful);
+        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+        let streams = open_streams::Tracker::default();
+        let builder = Builder::new(TokioExecutor::new());
+        let service = TowerToHyperService::new(router);
         let mut stopping = core.shutdown.clone();
+        loop {
+            let socket = tokio::select! {
+                accepted = listener.accept() => match accepted {
+                    Ok((socket, _)) => socket,
+                    Err(err) => {
+                        // Out of file descriptors, say: back off instead of spinning.
+                        tracing::warn!(error = %err, "accept failed");
+                        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                        continue;
+                    }
+                },
+                () = async { let _ = stopping.wait_for(|s| *s).await; } => break,
+            };
+            let _ = socket.set_nodelay(true);
+            let (core, builder, service) = (core.clone(), builder.clone(), service.clone());
+            let watcher = graceful.watcher();
+            let stream = streams.token();
+            tokio::spawn(async move {
+                match http::lean::is_stream(&socket).await {
+                    Some(true) => {
+                        http::lean::serve(core, socket).await;
+                        drop(stream);
+                    }
+                    Some(false) => {
+                        drop(stream);
+                        let conn = builder
+                            .serve_connection_with_upgrades(TokioIo::new(socket), service)
+                            .into_owned();
+                        if let Err(err) = watcher.watch(conn).await {
+                            tracing::debug!(error = %err, "connection ended with an error");
+                        }
+                    }
+                    None => drop(stream),
+                }
+            });
+        }
+        tracing::info!("shutting down: closing streams, finishing requests");
+        drop(listener);
         let grace = core.config.shutdown_grace;
-        let deadline = async move {
-            let _ = stopping.wait_for(|s| *s).await;
-            tokio::time::sleep(grace).await;
+        let finished = async {
+            graceful.shutdown().await;
+            streams.wait().await;
         };
-        tokio::select! {
-            result = server => result?,
-            () = deadline => tracing::warn!("requests still open after the grace period; stopping anyway"),
+        if tokio::time::timeout(grace, finished).await.is_err() {
+            tracing::warn!("requests still open after the grace period; stopping anyway");
         }
         core.scheduler.stop_all(&core.poll).await;
         core.storage.close().await;

@@ -22,7 +22,8 @@ async fn push(app: &TestApp, id: &str, secret: &str, body: Value) -> (u16, Value
 }
 
 async fn pushed_rows_reach_a_viewer_as_appends_and_are_kept(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // No rate cap: every change is its own event here.
+    let app = spawn_app_env(backend, &[("WALLBOARD_STREAM_MAX_RATE", "0")]).await;
     let (id, secret) = pushed(&app, json!({"kind": "append", "max_rows": 4})).await;
     let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
     let (name, _) = live.next(SOON).await.unwrap();
@@ -315,4 +316,69 @@ async fn a_fast_dataset_is_coalesced_to_the_latest_at_the_rate_cap() {
         coalesced >= 10.0,
         "{coalesced} changes coalesced of 30 pushed"
     );
+}
+
+#[tokio::test]
+async fn a_stream_is_served_alike_on_a_new_and_on_a_reused_connection() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    push(&app, &id, &secret, json!({"n": 7})).await;
+    let path = format!("/api/v1/live?datasets={id}");
+    // A connection that opens with the stream: served straight on the socket.
+    let fresh = reqwest::Client::new();
+    let lean = fresh
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(lean.status(), 200);
+    assert_eq!(lean.headers()["content-type"], "text/event-stream");
+    assert_eq!(lean.headers()["connection"], "close");
+    // A connection that served another request first: through hyper and axum.
+    let reused = reqwest::Client::builder()
+        .pool_max_idle_per_host(1)
+        .build()
+        .unwrap();
+    let health = reused
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let routed = reused
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(routed.status(), 200);
+    assert_eq!(routed.headers()["content-type"], "text/event-stream");
+    assert!(!routed.headers().contains_key("connection"));
+    for mut response in [lean, routed] {
+        let mut text = String::new();
+        while !text.contains("\n\n") {
+            let chunk = tokio::time::timeout(SOON, response.chunk())
+                .await
+                .unwrap()
+                .unwrap()
+                .unwrap();
+            text.push_str(&String::from_utf8_lossy(&chunk));
+        }
+        assert!(
+            text.starts_with("event: snapshot\nid: 1\nretry: 1000\ndata: "),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""n":7.0"#) || text.contains(r#""n":7"#),
+            "{text}"
+        );
+    }
+    // Bad requests on the lean path get plain HTTP answers.
+    let (status, _) = app.get("/api/v1/live?datasets=nope!").await;
+    assert_eq!(status, 422);
+    let res = fresh
+        .get(format!("{}/api/v1/live?datasets=missing", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
 }

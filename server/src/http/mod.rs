@@ -1,8 +1,10 @@
-//! The HTTP layer beside the Leptos pages and server functions: live streams, health
-//! probes, static assets, and the error type REST handlers answer with.
+//! The HTTP layer beside the Leptos pages and server functions: live streams (through
+//! axum, or straight on the socket when a connection opens with one), health probes,
+//! static assets, and the error type REST handlers answer with.
 
 pub mod assets;
 pub mod error;
 pub mod guard;
 pub mod health;
+pub mod lean;
 pub mod stream;

@@ -11,27 +11,28 @@
 //!   bounded by one frame per dataset and it never delays anyone else;
 //! - a dataset changing faster than `WALLBOARD_STREAM_MAX_RATE` times a second reaches
 //!   each viewer at most that often, always with its latest value (coalescing);
-//! - heartbeats keep proxies from closing idle streams;
+//! - a comment every 15 s keeps proxies from closing an idle stream;
 //! - past `WALLBOARD_MAX_VIEWERS` open streams, or while stopping, a request gets 503
 //!   with Retry-After; on shutdown every stream is sent `reconnect` and closed, and
 //!   clients reconnect at once (to another instance behind the balancer).
+//!
+//! A [`Viewer`] yields each event as ready-to-write bytes, so the same stream is served
+//! through axum (`datasets`, `share`) or straight on a socket (`super::lean`).
 
-use super::error::ApiError;
 use crate::live::Watch;
 use crate::startup::Core;
 use app::error::AppError;
 use app::model::{DatasetId, ShareToken};
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use futures::stream;
-use std::convert::Infallible;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// Most datasets one stream may carry.
 const MAX_DATASETS: usize = 200;
@@ -39,21 +40,77 @@ const MAX_DATASETS: usize = 200;
 const SHARE_RECHECK: Duration = Duration::from_secs(5);
 /// How often an idle stream sends a comment, so proxies keep it open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
-/// What the browser waits before reconnecting after a plain disconnect.
-const RETRY: Duration = Duration::from_millis(1000);
+/// What the browser waits before reconnecting after a plain disconnect (milliseconds).
+const RETRY_MS: u32 = 1000;
 
-#[derive(serde::Deserialize)]
+/// The response head of every stream.
+pub const CONTENT_TYPE: &str = "text/event-stream";
+
+#[derive(serde::Deserialize, Default)]
 pub struct LiveQuery {
     #[serde(default)]
-    datasets: String,
+    pub datasets: String,
     #[serde(default)]
-    last_event_id: Option<String>,
+    pub last_event_id: Option<String>,
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, Default)]
 pub struct ResumeQuery {
     #[serde(default)]
-    last_event_id: Option<String>,
+    pub last_event_id: Option<String>,
+}
+
+/// Why a stream was not opened: an `AppError`, or "busy, come back later".
+pub enum Refusal {
+    App(AppError),
+    Busy {
+        message: &'static str,
+        retry_after_secs: u64,
+    },
+}
+
+impl From<AppError> for Refusal {
+    fn from(e: AppError) -> Self {
+        Refusal::App(e)
+    }
+}
+
+impl Refusal {
+    /// The status and JSON body of the refusal, and its Retry-After if any.
+    pub fn parts(&self) -> (StatusCode, String, Option<u64>) {
+        match self {
+            Refusal::App(e) => (
+                StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                serde_json::to_string(e).expect("an error serializes"),
+                None,
+            ),
+            Refusal::Busy {
+                message,
+                retry_after_secs,
+            } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                serde_json::to_string(&AppError::Unavailable {
+                    message: message.to_string(),
+                })
+                .expect("an error serializes"),
+                Some(*retry_after_secs),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let (status, body, retry_after) = self.parts();
+        let mut response =
+            (status, [(header::CONTENT_TYPE, "application/json")], body).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        response
+    }
 }
 
 /// `GET /api/v1/live?datasets=a,b`: the editor's and viewer's stream.
@@ -61,9 +118,37 @@ pub async fn datasets(
     State(core): State<Arc<Core>>,
     Query(query): Query<LiveQuery>,
     headers: HeaderMap,
-) -> Result<Response, ApiError> {
+) -> Response {
+    let resume = resume_point(headers.get("last-event-id"), query.last_event_id.clone());
+    match open_datasets(&core, &query.datasets, resume).await {
+        Ok(viewer) => viewer.into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// `GET /api/v1/live/share/{token}`: a share page's stream; the token decides which
+/// datasets it carries.
+pub async fn share(
+    State(core): State<Arc<Core>>,
+    Path(token): Path<String>,
+    Query(query): Query<ResumeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let resume = resume_point(headers.get("last-event-id"), query.last_event_id);
+    match open_share(&core, token, resume).await {
+        Ok(viewer) => viewer.into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Opens the stream of the datasets named in `list` (comma-separated ids).
+pub async fn open_datasets(
+    core: &Arc<Core>,
+    list: &str,
+    resume: Option<String>,
+) -> Result<Viewer, Refusal> {
     let mut ids: Vec<DatasetId> = Vec::new();
-    for raw in query.datasets.split(',').filter(|s| !s.is_empty()) {
+    for raw in list.split(',').filter(|s| !s.is_empty()) {
         let id = DatasetId::parse(raw).map_err(|e| AppError::from(e.within("datasets")))?;
         if !ids.contains(&id) {
             ids.push(id);
@@ -87,18 +172,15 @@ pub async fn datasets(
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
     }
-    let resume = resume_point(&headers, query.last_event_id);
-    Ok(open(core, ids, resume, Box::pin(std::future::pending())).await)
+    Viewer::open(core, ids, resume, Box::pin(std::future::pending())).await
 }
 
-/// `GET /api/v1/live/share/{token}`: a share page's stream; the token decides which
-/// datasets it carries.
-pub async fn share(
-    State(core): State<Arc<Core>>,
-    Path(token): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
-) -> Result<Response, ApiError> {
+/// Opens a share page's stream; a revoked link ends it within one check.
+pub async fn open_share(
+    core: &Arc<Core>,
+    token: String,
+    resume: Option<String>,
+) -> Result<Viewer, Refusal> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
     let id = core
         .storage
@@ -112,7 +194,6 @@ pub async fn share(
         .await
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
-    // A revoked link (or a deleted dashboard) ends the open streams within one check.
     let watcher = core.clone();
     let revoked = async move {
         loop {
@@ -122,21 +203,19 @@ pub async fn share(
             }
         }
     };
-    let resume = resume_point(&headers, query.last_event_id);
-    Ok(open(
+    Viewer::open(
         core,
         dashboard.dashboard.datasets(),
         resume,
         Box::pin(revoked),
     )
-    .await)
+    .await
 }
 
 /// The resume point a reconnecting client sent: the header (browsers' own retry) or
 /// the query (our own reconnects, which open a new `EventSource`).
-fn resume_point(headers: &HeaderMap, query: Option<String>) -> Option<String> {
-    headers
-        .get("last-event-id")
+pub fn resume_point(header: Option<&HeaderValue>, query: Option<String>) -> Option<String> {
+    header
         .and_then(|v| v.to_str().ok())
         .map(str::to_string)
         .or(query)
@@ -162,6 +241,24 @@ fn event_id(seqs: &[u64]) -> String {
     id
 }
 
+/// One server-sent event as bytes; `data` is the JSON of a `LiveEvent` (one line).
+fn event_bytes(name: &str, id: &str, data: &str, retry: bool) -> Bytes {
+    let mut out = String::with_capacity(name.len() + id.len() + data.len() + 40);
+    out.push_str("event: ");
+    out.push_str(name);
+    out.push_str("\nid: ");
+    out.push_str(id);
+    if retry {
+        out.push_str(&format!("\nretry: {RETRY_MS}"));
+    }
+    out.push_str("\ndata: ");
+    out.push_str(data);
+    out.push_str("\n\n");
+    Bytes::from(out)
+}
+
+const HEARTBEAT_BYTES: &[u8] = b": heartbeat\n\n";
+
 /// Counts one open stream (for the limit and the metric) for as long as it lives.
 struct Slot(Arc<Core>);
 
@@ -184,19 +281,6 @@ impl Drop for Slot {
     }
 }
 
-fn refuse(core: &Core, why: &str, retry_after_secs: u64) -> Response {
-    core.metrics.viewers_refused.inc();
-    let mut response = ApiError(AppError::Unavailable {
-        message: why.to_string(),
-    })
-    .into_response();
-    *response.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
-    response
-}
-
 enum Stop {
     Shutdown,
     Revoked,
@@ -205,102 +289,110 @@ enum Stop {
 type StopFuture = Pin<Box<dyn Future<Output = Stop> + Send>>;
 
 /// One open stream: what it watches, what its client holds, and when to stop.
-struct Viewer {
+pub struct Viewer {
     core: Arc<Core>,
     watches: Vec<Watch>,
     /// The `seq` the client holds of each dataset (0: nothing yet).
     held: Vec<u64>,
     /// When each dataset was last sent, for the rate cap.
-    sent_at: Vec<Option<tokio::time::Instant>>,
+    sent_at: Vec<Option<Instant>>,
     /// The least time between two events of one dataset (zero: no cap).
     gap: Duration,
+    /// The snapshot, until it is sent.
+    first: Option<Bytes>,
+    last_write: Instant,
     stop: StopFuture,
     done: bool,
     _slot: Slot,
 }
 
-async fn open(
-    core: Arc<Core>,
-    ids: Vec<DatasetId>,
-    resume: Option<String>,
-    revoked: Pin<Box<dyn Future<Output = ()> + Send>>,
-) -> Response {
-    if *core.shutdown.borrow() {
-        return refuse(&core, "this instance is stopping; connect to another", 1);
-    }
-    let Some(slot) = Slot::take(&core) else {
-        return refuse(&core, "this instance holds all the streams it can", 5);
-    };
-    // The first viewer of a dataset here makes the bus load its frame (once, however
-    // many viewers arrive together); it reaches them as a `frame` event.
-    let mut watches: Vec<Watch> = ids.iter().map(|id| core.hub.watch(id)).collect();
-    let client_holds = resume.and_then(|id| parse_event_id(&id, ids.len()));
-    let mut held = vec![0u64; ids.len()];
-    let mut frames = Vec::new();
-    for (i, watch) in watches.iter_mut().enumerate() {
-        if let Some(p) = watch.rx.borrow_and_update().clone() {
-            held[i] = p.frame.seq;
-            let current = client_holds.as_ref().is_some_and(|c| c[i] == p.frame.seq);
-            if !current {
-                frames.push(p);
-            }
-        }
-    }
-    let mut snapshot = String::from(r#"{"type":"snapshot","frames":["#);
-    for (i, p) in frames.iter().enumerate() {
-        if i > 0 {
-            snapshot.push(',');
-        }
-        snapshot.push_str(p.frame_json());
-    }
-    snapshot.push_str("]}");
-    let first = event("snapshot", &snapshot, &event_id(&held));
-
-    let mut shutdown = core.shutdown.clone();
-    let stop: StopFuture = Box::pin(async move {
-        tokio::select! {
-            _ = shutdown.wait_for(|stopping| *stopping) => Stop::Shutdown,
-            () = revoked => Stop::Revoked,
-        }
-    });
-    let gap = match core.config.stream_max_rate {
-        0 => Duration::ZERO,
-        rate => Duration::from_secs(1) / rate,
-    };
-    let viewer = Viewer {
-        core: core.clone(),
-        watches,
-        sent_at: vec![None; held.len()],
-        gap,
-        held,
-        stop,
-        done: false,
-        _slot: slot,
-    };
-    core.metrics.updates_delivered.inc();
-    let events = stream::unfold((viewer, Some(first)), |(mut viewer, first)| async move {
-        let event = match first {
-            Some(event) => event,
-            None => {
-                let event = viewer.next_event().await?;
-                viewer.core.metrics.updates_delivered.inc();
-                event
-            }
-        };
-        Some((Ok::<_, Infallible>(event), (viewer, None)))
-    });
-    Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(HEARTBEAT).text("heartbeat"))
-        .into_response()
-}
-
 impl Viewer {
-    /// Waits for the next change worth sending (or the end of the stream).
-    async fn next_event(&mut self) -> Option<Event> {
+    async fn open(
+        core: &Arc<Core>,
+        ids: Vec<DatasetId>,
+        resume: Option<String>,
+        revoked: Pin<Box<dyn Future<Output = ()> + Send>>,
+    ) -> Result<Self, Refusal> {
+        if *core.shutdown.borrow() {
+            core.metrics.viewers_refused.inc();
+            return Err(Refusal::Busy {
+                message: "this instance is stopping; connect to another",
+                retry_after_secs: 1,
+            });
+        }
+        let Some(slot) = Slot::take(core) else {
+            core.metrics.viewers_refused.inc();
+            return Err(Refusal::Busy {
+                message: "this instance holds all the streams it can",
+                retry_after_secs: 5,
+            });
+        };
+        // The first viewer of a dataset here makes the bus load its frame (once,
+        // however many viewers arrive together); it reaches them as a `frame` event.
+        let mut watches: Vec<Watch> = ids.iter().map(|id| core.hub.watch(id)).collect();
+        let client_holds = resume.and_then(|id| parse_event_id(&id, ids.len()));
+        let mut held = vec![0u64; ids.len()];
+        let mut snapshot = String::from(r#"{"type":"snapshot","frames":["#);
+        let mut first_frame = true;
+        for (i, watch) in watches.iter_mut().enumerate() {
+            if let Some(p) = watch.rx.borrow_and_update().clone() {
+                held[i] = p.frame.seq;
+                let current = client_holds.as_ref().is_some_and(|c| c[i] == p.frame.seq);
+                if !current {
+                    if !first_frame {
+                        snapshot.push(',');
+                    }
+                    snapshot.push_str(p.frame_json());
+                    first_frame = false;
+                }
+            }
+        }
+        snapshot.push_str("]}");
+        let first = event_bytes("snapshot", &event_id(&held), &snapshot, true);
+        let mut shutdown = core.shutdown.clone();
+        let stop: StopFuture = Box::pin(async move {
+            tokio::select! {
+                _ = shutdown.wait_for(|stopping| *stopping) => Stop::Shutdown,
+                () = revoked => Stop::Revoked,
+            }
+        });
+        let gap = match core.config.stream_max_rate {
+            0 => Duration::ZERO,
+            rate => Duration::from_secs(1) / rate,
+        };
+        Ok(Self {
+            core: core.clone(),
+            sent_at: vec![None; held.len()],
+            watches,
+            held,
+            gap,
+            first: Some(first),
+            last_write: Instant::now(),
+            stop,
+            done: false,
+            _slot: slot,
+        })
+    }
+
+    /// The next bytes to write (an event or a heartbeat); `None` when the stream ends.
+    pub async fn next_bytes(&mut self) -> Option<Bytes> {
+        let bytes = match self.first.take() {
+            Some(first) => Some(first),
+            None => self.next_event().await,
+        }?;
+        self.last_write = Instant::now();
+        if bytes.as_ref() != HEARTBEAT_BYTES {
+            self.core.metrics.updates_delivered.inc();
+        }
+        Some(bytes)
+    }
+
+    async fn next_event(&mut self) -> Option<Bytes> {
         if self.done {
             return None;
         }
         loop {
+            let heartbeat = self.last_write + HEARTBEAT;
             let Viewer { watches, stop, .. } = self;
             let changed = async {
                 if watches.len() == 1 {
@@ -317,44 +409,48 @@ impl Viewer {
             };
             tokio::select! {
                 biased;
-                why = stop => {
-                    self.done = true;
-                    return match why {
-                        Stop::Shutdown => Some(reconnect(&self.held)),
-                        Stop::Revoked => None,
-                    };
-                }
+                why = stop => return self.stopped(why),
                 changed = changed => {
                     let i = changed.ok()?;
                     // Too soon after the last event of this dataset: wait out the gap,
                     // then send whatever is latest by then.
                     if let Some(at) = self.sent_at[i] {
                         let due = at + self.gap;
-                        if due > tokio::time::Instant::now() {
+                        if due > Instant::now() {
                             tokio::select! {
                                 biased;
-                                why = &mut self.stop => {
-                                    self.done = true;
-                                    return match why {
-                                        Stop::Shutdown => Some(reconnect(&self.held)),
-                                        Stop::Revoked => None,
-                                    };
-                                }
+                                why = &mut self.stop => return self.stopped(why),
                                 () = tokio::time::sleep_until(due) => {}
                             }
                         }
                     }
                     if let Some(event) = self.event_for(i) {
-                        self.sent_at[i] = Some(tokio::time::Instant::now());
+                        self.sent_at[i] = Some(Instant::now());
                         return Some(event);
                     }
+                }
+                () = tokio::time::sleep_until(heartbeat) => {
+                    return Some(Bytes::from_static(HEARTBEAT_BYTES));
                 }
             }
         }
     }
 
+    fn stopped(&mut self, why: Stop) -> Option<Bytes> {
+        self.done = true;
+        match why {
+            Stop::Shutdown => Some(event_bytes(
+                "reconnect",
+                &event_id(&self.held),
+                r#"{"type":"reconnect"}"#,
+                false,
+            )),
+            Stop::Revoked => None,
+        }
+    }
+
     /// The event that brings the client's copy of dataset `i` up to date, if it is not.
-    fn event_for(&mut self, i: usize) -> Option<Event> {
+    fn event_for(&mut self, i: usize) -> Option<Bytes> {
         let p = self.watches[i].rx.borrow_and_update().clone()?;
         let seq = p.frame.seq;
         let held = self.held[i];
@@ -371,17 +467,26 @@ impl Viewer {
             }
         };
         self.held[i] = seq;
-        Some(event(name, data, &event_id(&self.held)))
+        Some(event_bytes(name, &event_id(&self.held), data, false))
     }
 }
 
-fn reconnect(held: &[u64]) -> Event {
-    event("reconnect", r#"{"type":"reconnect"}"#, &event_id(held))
-}
-
-/// One server-sent event; `data` is the JSON of a `LiveEvent` named `name`.
-fn event(name: &'static str, data: &str, id: &str) -> Event {
-    Event::default().event(name).id(id).retry(RETRY).data(data)
+impl IntoResponse for Viewer {
+    fn into_response(self) -> Response {
+        let events = futures::stream::unfold(self, |mut viewer| async move {
+            let bytes = viewer.next_bytes().await?;
+            Some((Ok::<_, std::convert::Infallible>(bytes), viewer))
+        });
+        (
+            [
+                (header::CONTENT_TYPE, CONTENT_TYPE),
+                (header::CACHE_CONTROL, "no-cache"),
+                (header::HeaderName::from_static("x-accel-buffering"), "no"),
+            ],
+            Body::from_stream(events),
+        )
+            .into_response()
+    }
 }
 
 #[cfg(test)]
@@ -412,6 +517,17 @@ mod tests {
                 frames: vec![frame.clone(), frame]
             }
         );
+    }
+
+    #[test]
+    fn events_are_framed_as_server_sent_events() {
+        let e = event_bytes("frame", "3.4", r#"{"a":1}"#, true);
+        assert_eq!(
+            e.as_ref(),
+            b"event: frame\nid: 3.4\nretry: 1000\ndata: {\"a\":1}\n\n"
+        );
+        let e = event_bytes("append", "5", "{}", false);
+        assert_eq!(e.as_ref(), b"event: append\nid: 5\ndata: {}\n\n");
     }
 
     #[test]

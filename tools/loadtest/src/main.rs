@@ -370,7 +370,7 @@ async fn viewer(i: usize, server: &str, path: &str, stats: &Stats, running: &Ato
                         // beat its own acknowledgement counts as zero.
                         if acked > 0 {
                             stats.from_ack.record(received.saturating_sub(acked));
-                        } else if stats.pushed.load(Ordering::Relaxed) + 64 >= n {
+                        } else if stats.pushed.load(Ordering::Relaxed) > 0 {
                             stats.from_ack.record(0);
                         }
                     }
