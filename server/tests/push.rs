@@ -302,10 +302,11 @@ async fn a_fast_dataset_is_coalesced_to_the_latest_at_the_rate_cap() {
     }
     live.frame_where(SOON, |f| f["rows"][0]["n"] == 30.0).await;
     let mut events = 0;
-    while let Some(_) = tokio::time::timeout(Duration::from_millis(600), live.next(SOON))
+    while tokio::time::timeout(Duration::from_millis(600), live.next(SOON))
         .await
         .ok()
         .flatten()
+        .is_some()
     {
         events += 1;
     }

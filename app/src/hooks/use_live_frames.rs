@@ -215,46 +215,52 @@ mod imp {
             retry: Retry,
         ) -> Result<Self, wasm_bindgen::JsValue> {
             let source = EventSource::new(url)?;
-            let closing = source.clone();
-            let on_message = move |ev: web_sys::Event| {
-                let Some(message) = ev.dyn_ref::<MessageEvent>() else {
-                    return;
-                };
-                let Some(data) = message.data().as_string() else {
-                    return;
-                };
-                let id = message.last_event_id();
-                if !id.is_empty() {
-                    retry.last_event_id.set_value(Some(id));
-                }
-                match serde_json::from_str::<LiveEvent>(&data) {
-                    // A snapshot is the truth of the (possibly new) server: its frames
-                    // replace those held, whatever their sequence numbers. After a
-                    // resume it holds only the frames that changed.
-                    Ok(LiveEvent::Snapshot { frames: snapshot }) => frames.update(|held| {
-                        for frame in snapshot {
-                            held.insert(frame.dataset.clone(), frame);
-                        }
-                    }),
-                    Ok(LiveEvent::Frame { frame }) => {
-                        frames.update(|held| apply_frame(held, frame))
+            // One handler per event name, each holding the source (to close it on a
+            // `reconnect`).
+            let on_message = move |closing: EventSource| {
+                move |ev: web_sys::Event| {
+                    let Some(message) = ev.dyn_ref::<MessageEvent>() else {
+                        return;
+                    };
+                    let Some(data) = message.data().as_string() else {
+                        return;
+                    };
+                    let id = message.last_event_id();
+                    if !id.is_empty() {
+                        retry.last_event_id.set_value(Some(id));
                     }
-                    Ok(LiveEvent::Append(append)) => frames.update(|held| {
-                        if let Some(next) = held.get(&append.dataset).and_then(|f| f.after(&append))
-                        {
-                            held.insert(next.dataset.clone(), next);
+                    match serde_json::from_str::<LiveEvent>(&data) {
+                        // A snapshot is the truth of the (possibly new) server: its frames
+                        // replace those held, whatever their sequence numbers. After a
+                        // resume it holds only the frames that changed.
+                        Ok(LiveEvent::Snapshot { frames: snapshot }) => frames.update(|held| {
+                            for frame in snapshot {
+                                held.insert(frame.dataset.clone(), frame);
+                            }
+                        }),
+                        Ok(LiveEvent::Frame { frame }) => {
+                            frames.update(|held| apply_frame(held, frame))
                         }
-                    }),
-                    Ok(LiveEvent::Reconnect) => {
-                        closing.close();
-                        retry.now();
+                        Ok(LiveEvent::Append(append)) => frames.update(|held| {
+                            if let Some(next) =
+                                held.get(&append.dataset).and_then(|f| f.after(&append))
+                            {
+                                held.insert(next.dataset.clone(), next);
+                            }
+                        }),
+                        Ok(LiveEvent::Reconnect) => {
+                            closing.close();
+                            retry.now();
+                        }
+                        Err(err) => {
+                            leptos::logging::warn!("live stream: unreadable message: {err}")
+                        }
                     }
-                    Err(err) => leptos::logging::warn!("live stream: unreadable message: {err}"),
                 }
             };
             let mut callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> = Vec::new();
             for name in ["snapshot", "frame", "append", "reconnect"] {
-                let cb = Closure::<dyn FnMut(web_sys::Event)>::new(on_message);
+                let cb = Closure::<dyn FnMut(web_sys::Event)>::new(on_message(source.clone()));
                 source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())?;
                 callbacks.push(cb);
             }

@@ -307,18 +307,29 @@ pub struct Dataset {
     pub always_refresh: bool,
 }
 
+/// A dataset's name (1 to 120 characters) and fields (1 to 100, named once each).
+fn validate_name_and_fields(name: &str, fields: &[Field]) -> Result<(), Invalid> {
+    if name.trim().is_empty() || name.chars().count() > 120 {
+        return Err(Invalid::new("name", "a name is 1 to 120 characters"));
+    }
+    if fields.is_empty() || fields.len() > 100 {
+        return Err(Invalid::new("fields", "a dataset has 1 to 100 fields"));
+    }
+    for (i, field) in fields.iter().enumerate() {
+        validate_field_name(&field.name).map_err(|e| e.within(&format!("fields[{i}].name")))?;
+        if fields[..i].iter().any(|f| f.name == field.name) {
+            return Err(Invalid::new(
+                format!("fields[{i}].name"),
+                format!("'{}' is named twice", field.name),
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl Dataset {
     pub fn validate(&self) -> Result<(), Invalid> {
-        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
-            return Err(Invalid::new("name", "a name is 1 to 120 characters"));
-        }
-        if self.fields.is_empty() || self.fields.len() > 100 {
-            return Err(Invalid::new("fields", "a dataset has 1 to 100 fields"));
-        }
-        for (i, field) in self.fields.iter().enumerate() {
-            validate_field_name(&field.name).map_err(|e| e.within(&format!("fields[{i}].name")))?;
-        }
-        Ok(())
+        validate_name_and_fields(&self.name, &self.fields)
     }
 
     /// Turns a source's JSON answer into typed rows.
@@ -451,21 +462,7 @@ pub struct NewPushDataset {
 
 impl NewPushDataset {
     pub fn validate(&self) -> Result<(), Invalid> {
-        if self.name.trim().is_empty() || self.name.chars().count() > 120 {
-            return Err(Invalid::new("name", "a name is 1 to 120 characters"));
-        }
-        if self.fields.is_empty() || self.fields.len() > 100 {
-            return Err(Invalid::new("fields", "a dataset has 1 to 100 fields"));
-        }
-        for (i, field) in self.fields.iter().enumerate() {
-            validate_field_name(&field.name).map_err(|e| e.within(&format!("fields[{i}].name")))?;
-            if self.fields[..i].iter().any(|f| f.name == field.name) {
-                return Err(Invalid::new(
-                    format!("fields[{i}].name"),
-                    format!("'{}' is named twice", field.name),
-                ));
-            }
-        }
+        validate_name_and_fields(&self.name, &self.fields)?;
         self.mode.validate()
     }
 }

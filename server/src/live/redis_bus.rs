@@ -34,44 +34,33 @@ impl RedisBus {
         })
     }
 
-    /// Caches the whole frame and announces the change, in one round trip. A failure
-    /// is logged: the change is in the database, and hubs catch up on their next
-    /// (re)load.
+    /// Caches the whole frame and announces the change, in one round trip.
     pub async fn publish_frame(&self, id: &DatasetId, event: &str, frame_json: &str) {
-        let mut conn = self.conn.clone();
-        let result: redis::RedisResult<()> = redis::pipe()
-            .cmd("SET")
+        let mut pipe = redis::pipe();
+        pipe.cmd("SET")
             .arg(cache_key(id))
             .arg(frame_json)
             .arg("PX")
             .arg(self.frame_ttl_ms)
-            .ignore()
-            .cmd("PUBLISH")
-            .arg(channel(id))
-            .arg(event)
-            .ignore()
-            .query_async(&mut conn)
-            .await;
-        if let Err(err) = result {
-            tracing::warn!(dataset = %id, error = %err, "could not publish to Redis");
-        }
+            .ignore();
+        self.announce(id, event, pipe).await;
     }
 
     /// Announces appended rows. The cached whole frame is dropped, so the next reader
     /// goes to the database instead of an outdated copy.
     pub async fn publish_append(&self, id: &DatasetId, event: &str) {
+        let mut pipe = redis::pipe();
+        pipe.cmd("DEL").arg(cache_key(id)).ignore();
+        self.announce(id, event, pipe).await;
+    }
+
+    /// Runs `pipe` and publishes `event` on the dataset's channel. A failure is
+    /// logged: the change is in the database, and hubs catch up on their next
+    /// (re)load.
+    async fn announce(&self, id: &DatasetId, event: &str, mut pipe: redis::Pipeline) {
+        pipe.cmd("PUBLISH").arg(channel(id)).arg(event).ignore();
         let mut conn = self.conn.clone();
-        let result: redis::RedisResult<()> = redis::pipe()
-            .cmd("DEL")
-            .arg(cache_key(id))
-            .ignore()
-            .cmd("PUBLISH")
-            .arg(channel(id))
-            .arg(event)
-            .ignore()
-            .query_async(&mut conn)
-            .await;
-        if let Err(err) = result {
+        if let Err(err) = pipe.query_async::<()>(&mut conn).await {
             tracing::warn!(dataset = %id, error = %err, "could not publish to Redis");
         }
     }
