@@ -34,9 +34,10 @@ pub fn DatasetStatus(frame: Signal<Option<Frame>>) -> impl IntoView {
         let frame = frame.get()?;
         let updated = if frame.updated_at_ms > 0 {
             format!(
-                "Updated {} · {} rows",
+                "Updated {} · {} {}",
                 clock(frame.updated_at_ms),
-                frame.rows.len()
+                frame.rows.len(),
+                if frame.rows.len() == 1 { "row" } else { "rows" }
             )
         } else {
             "No data yet".to_string()
