@@ -134,7 +134,7 @@ impl Backend for Core {
             path,
             fields: vec![field],
             refresh,
-            always_refresh: false,
+            always_refresh: form.always_refresh,
         };
         self.add_dataset(source, dataset).await
     }

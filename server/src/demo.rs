@@ -70,6 +70,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
                 kind: FieldKind::Number,
                 refresh_ms: 1000,
                 timeout_ms: 2000,
+                always_refresh: false,
             })
             .await?;
         let col = (i % 2) as i32;

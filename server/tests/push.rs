@@ -383,3 +383,45 @@ async fn a_stream_is_served_alike_on_a_new_and_on_a_reused_connection() {
         .unwrap();
     assert_eq!(res.status(), 404);
 }
+
+#[tokio::test]
+async fn only_watched_or_always_refreshed_datasets_are_polled() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let quiet = FakeSource::start(json!({"v": 1})).await;
+    let always = FakeSource::start(json!({"v": 1})).await;
+    let form = |url: &str, always_refresh: bool| {
+        json!({ "form": {
+            "name": "polled", "url": url, "path": "$.v", "field": "value", "kind": "number",
+            "refresh_ms": 1000, "timeout_ms": 1000, "always_refresh": always_refresh
+        }})
+    };
+    let id = app.ok("create_http_dataset", form(&quiet.url, false)).await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let listed = app.ok("create_http_dataset", form(&always.url, true)).await;
+    assert_eq!(listed["always_refresh"], json!(true));
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        *quiet.hits.lock().unwrap(),
+        0,
+        "nobody watches it: not read"
+    );
+    assert!(*always.hits.lock().unwrap() >= 2, "always refreshed");
+
+    // The first viewer starts polling at once.
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.frame_where(SOON, |f| f["rows"][0]["value"] == 1.0)
+        .await;
+    assert!(*quiet.hits.lock().unwrap() >= 1);
+    // When the last viewer leaves, polling stops again.
+    drop(live);
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let after = *quiet.hits.lock().unwrap();
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        *quiet.hits.lock().unwrap(),
+        after,
+        "not read once unwatched"
+    );
+}

@@ -477,6 +477,9 @@ pub struct NewHttpDataset {
     pub kind: FieldKind,
     pub refresh_ms: u64,
     pub timeout_ms: u32,
+    /// Poll even when no screen shows it.
+    #[serde(default)]
+    pub always_refresh: bool,
 }
 
 impl NewHttpDataset {

@@ -536,6 +536,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
     let url = RwSignal::new(String::new());
     let path = RwSignal::new("$.value".to_string());
     let refresh = RwSignal::new("5".to_string());
+    let always = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let connect = move |_| {
         let seconds: f64 = refresh.get_untracked().trim().parse().unwrap_or(0.0);
@@ -551,6 +552,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
             kind: FieldKind::Number,
             refresh_ms: (seconds * 1000.0).round() as u64,
             timeout_ms: crate::model::HttpSource::DEFAULT_TIMEOUT_MS,
+            always_refresh: always.get_untracked(),
         };
         if let Err(e) = form.parse() {
             problem.set(Some(e.to_string()));
@@ -630,6 +632,15 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                         prop:value=refresh
                         on:input=move |ev| refresh.set(event_target_value(&ev))
                     />
+                </label>
+                <label class="inline">
+                    <input
+                        type="checkbox"
+                        name="source-always"
+                        prop:checked=always
+                        on:change=move |ev| always.set(event_target_checked(&ev))
+                    />
+                    "Refresh even when no screen shows it"
                 </label>
                 <button on:click=connect data-testid="connect-source">"Connect"</button>
                 {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
