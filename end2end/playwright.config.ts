@@ -38,6 +38,8 @@ export default defineConfig({
       WALLBOARD_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: `sqlite://${dataDir}/wallboard.db`,
       WALLBOARD_DEMO: 'false',
+      // The test's JSON source runs on loopback.
+      WALLBOARD_ALLOW_TARGETS: 'loopback',
       RUST_LOG: 'warn',
     },
   },

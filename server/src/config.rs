@@ -63,6 +63,10 @@ pub struct Config {
     /// `WALLBOARD_STREAM_MAX_RATE`: most events per second one stream sends for one
     /// dataset; faster changes are coalesced to the latest (default 20; 0: no cap).
     pub stream_max_rate: u32,
+    /// `WALLBOARD_ALLOW_TARGETS`: non-public addresses sources may reach anyway:
+    /// `loopback`, `private`, `link-local`, `cgnat`, IP addresses, CIDR ranges
+    /// (default: none).
+    pub allow_targets: crate::sources::outbound::Guard,
     /// `WALLBOARD_FRAME_CACHE_TTL_SECS`: how long Redis keeps a dataset's latest frame
     /// (default 3600).
     pub frame_cache_ttl: Duration,
@@ -134,6 +138,9 @@ impl Config {
             20,
         )?
         .min(1_000_000) as u32;
+        let allow_targets = crate::sources::outbound::Guard::parse(
+            &get("WALLBOARD_ALLOW_TARGETS").unwrap_or_default(),
+        )?;
         let frame_cache_ttl = parse_num(
             "WALLBOARD_FRAME_CACHE_TTL_SECS",
             get("WALLBOARD_FRAME_CACHE_TTL_SECS"),
@@ -154,6 +161,7 @@ impl Config {
             push_max_bytes: push_max_bytes as usize,
             push_rate: push_rate as u32,
             stream_max_rate,
+            allow_targets,
             frame_cache_ttl: Duration::from_secs(frame_cache_ttl.max(1)),
         })
     }

@@ -181,15 +181,14 @@ impl Application {
                 )
             }
         };
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("Wallboard/", env!("CARGO_PKG_VERSION")))
-            .redirect(reqwest::redirect::Policy::limited(5))
-            .build()?;
+        let guard = Arc::new(config.allow_targets.clone().with_own_port(addr.port()));
+        let client = crate::sources::outbound::client(guard.clone())?;
         let poll = Arc::new(PollContext {
             storage: storage.clone(),
             bus: bus.clone(),
             leases,
             client,
+            guard,
             max_response_bytes: config.max_response_bytes,
             metrics: metrics.clone(),
         });

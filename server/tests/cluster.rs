@@ -54,6 +54,7 @@ impl Instance {
             .env("DATABASE_URL", db_url)
             .env("REDIS_URL", redis_url())
             .env("WALLBOARD_DEMO", "false")
+            .env("WALLBOARD_ALLOW_TARGETS", "loopback")
             .env("WALLBOARD_SHUTDOWN_GRACE_SECS", "3")
             .env("RUST_LOG", "info")
             .stdout(log.try_clone().unwrap())
@@ -273,11 +274,11 @@ async fn viewers_keep_receiving_after_redis_restarts() {
         n += 1;
         let (status, _) = push_at(&c.http, &c.nodes[0].base, &id, &secret, &json!({"n": n})).await;
         assert_eq!(status, 200);
+        // Only the outer timeout bounds each attempt: an inner one of the same length
+        // could fire first, and it panics.
         let got = tokio::time::timeout(
             Duration::from_millis(500),
-            viewer.frame_where(Duration::from_millis(500), |f| {
-                f["rows"][0]["n"] == n as f64
-            }),
+            viewer.frame_where(SOON, |f| f["rows"][0]["n"] == n as f64),
         )
         .await;
         if got.is_ok() {

@@ -108,10 +108,13 @@ impl Bus {
         };
         match &self.redis {
             None => {
-                if self.hub.apply(&append, json) == Applied::Gap
-                    && self.hub.is_watched(&append.dataset)
-                {
-                    self.reload(&append.dataset).await;
+                if self.hub.apply(&append, json) == Applied::Gap {
+                    if self.hub.is_watched(&append.dataset) {
+                        self.reload(&append.dataset).await;
+                    } else {
+                        // Nobody needs it now; the next first viewer loads it whole.
+                        self.hub.forget_if_unwatched(&append.dataset);
+                    }
                 }
             }
             Some(redis) => redis.publish_append(&append.dataset, &json).await,

@@ -1,6 +1,7 @@
 //! Fetching a JSON document from an HTTP source: a timeout, a size cap on the body,
 //! and errors that say what went wrong in words an author can act on.
 
+use super::outbound::{refused_in, Guard};
 use app::model::HttpSource;
 use futures::StreamExt;
 use std::time::Duration;
@@ -10,12 +11,15 @@ use std::time::Duration;
 #[tracing::instrument(skip_all, fields(host = %host_of(&source.url)))]
 pub async fn fetch(
     client: &reqwest::Client,
+    guard: &Guard,
     source: &HttpSource,
     max_bytes: usize,
 ) -> Result<Vec<u8>, String> {
     let timeout = Duration::from_millis(u64::from(source.timeout_ms));
+    let url = reqwest::Url::parse(&source.url).map_err(|e| format!("the URL is not valid: {e}"))?;
+    guard.check_url(&url)?;
     let response = client
-        .get(&source.url)
+        .get(url)
         .timeout(timeout)
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
@@ -48,7 +52,9 @@ fn host_of(url: &str) -> String {
 }
 
 fn describe(err: &reqwest::Error, timeout: Duration) -> String {
-    if err.is_timeout() {
+    if let Some(refused) = refused_in(err) {
+        refused
+    } else if err.is_timeout() {
         format!(
             "the source did not answer within {} ms",
             timeout.as_millis()

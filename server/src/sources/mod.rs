@@ -1,6 +1,7 @@
-//! Reading data sources: fetching (HTTP), the per-dataset polling schedule, and the
-//! leases that make one instance of many poll each dataset.
+//! Reading data sources: fetching (HTTP) behind the outbound guard, the per-dataset
+//! polling schedule, and the leases that make one instance of many poll each dataset.
 
 pub mod http;
 pub mod lease;
+pub mod outbound;
 pub mod poller;

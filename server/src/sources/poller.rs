@@ -29,6 +29,8 @@ pub struct PollContext {
     pub bus: Arc<Bus>,
     pub leases: Leases,
     pub client: reqwest::Client,
+    /// Checks IP-literal URLs (names are checked by the client's resolver).
+    pub guard: Arc<super::outbound::Guard>,
     pub max_response_bytes: usize,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
@@ -270,7 +272,8 @@ async fn read(
 ) -> Result<Vec<app::model::Row>, String> {
     match &source.config {
         SourceConfig::Http(http) => {
-            let body = super::http::fetch(&ctx.client, http, ctx.max_response_bytes).await?;
+            let body =
+                super::http::fetch(&ctx.client, &ctx.guard, http, ctx.max_response_bytes).await?;
             // Parsing and extraction are CPU work: keep them off the async workers.
             let dataset = dataset.clone();
             tokio::task::spawn_blocking(move || {

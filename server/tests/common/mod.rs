@@ -133,6 +133,8 @@ pub async fn spawn_app_env(backend: Backend, env: &[(&str, &str)]) -> TestApp {
             "DATABASE_URL" => Some(url.clone()),
             "WALLBOARD_DEMO" => Some("false".into()),
             "WALLBOARD_SHUTDOWN_GRACE_SECS" => Some("3".into()),
+            // The test sources run on loopback, which sources may not reach by default.
+            "WALLBOARD_ALLOW_TARGETS" => Some("loopback".into()),
             _ => None,
         }
     })
