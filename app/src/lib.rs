@@ -8,6 +8,7 @@ pub mod error;
 pub mod hooks;
 pub mod model;
 pub mod pages;
+pub mod pipeline;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

@@ -1,0 +1,190 @@
+//! The transformation pipeline: an ordered list of steps that shape a dataset's rows.
+//!
+//! One engine for both sides: the server runs it on the full data after each refresh,
+//! and the editor runs the same code on sample rows to preview every step. Each step
+//! reports how many rows it produced and what went wrong, pinned to the step; a bad
+//! cell never aborts a run, a disabled step is skipped, and every step's output is
+//! capped (`Limits`), so a hostile pipeline cannot exhaust memory.
+
+mod aggregate;
+mod step;
+
+pub use aggregate::{Agg, Aggregate};
+pub use step::{Cmp, Op, Step};
+
+use crate::model::Row;
+use serde::{Deserialize, Serialize};
+
+/// An ordered list of steps.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    pub steps: Vec<Step>,
+}
+
+/// Bounds on one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most rows any step may produce; more is an error of that step.
+    pub max_rows: usize,
+    /// Most error messages kept per step (the rest are counted).
+    pub max_messages: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_rows: crate::model::MAX_ROWS,
+            max_messages: 20,
+        }
+    }
+}
+
+/// What one step did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StepReport {
+    /// Rows after the step (the rows before it, for a disabled step).
+    pub rows: usize,
+    /// Cells or rows the step could not use (they became null, or were skipped).
+    pub problems: usize,
+    /// The first few problems, in words.
+    pub messages: Vec<String>,
+    pub skipped: bool,
+}
+
+impl StepReport {
+    fn problem(&mut self, limits: &Limits, message: impl FnOnce() -> String) {
+        self.problems += 1;
+        if self.messages.len() < limits.max_messages {
+            self.messages.push(message());
+        }
+    }
+}
+
+/// Why a run stopped: which step, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[error("step {step}: {message}")]
+pub struct PipelineError {
+    /// 1-based, as the editor numbers steps.
+    pub step: usize,
+    pub message: String,
+}
+
+/// The rows after every enabled step, and a report per step.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub rows: Vec<Row>,
+    pub reports: Vec<StepReport>,
+}
+
+impl Pipeline {
+    /// Runs every enabled step on `rows`. Stops at the first step that cannot run at
+    /// all (say, it would produce more than `limits.max_rows` rows); bad cells are
+    /// counted in the step's report instead.
+    pub fn run(&self, rows: Vec<Row>, limits: &Limits) -> Result<Outcome, PipelineError> {
+        let mut rows = rows;
+        let mut reports = Vec::with_capacity(self.steps.len());
+        for (i, step) in self.steps.iter().enumerate() {
+            let mut report = StepReport::default();
+            if step.enabled {
+                rows = step
+                    .op
+                    .apply(rows, limits, &mut report)
+                    .map_err(|message| PipelineError {
+                        step: i + 1,
+                        message,
+                    })?;
+                if rows.len() > limits.max_rows {
+                    return Err(PipelineError {
+                        step: i + 1,
+                        message: format!(
+                            "the step makes {} rows; at most {} are kept",
+                            rows.len(),
+                            limits.max_rows
+                        ),
+                    });
+                }
+            } else {
+                report.skipped = true;
+            }
+            report.rows = rows.len();
+            reports.push(report);
+        }
+        Ok(Outcome { rows, reports })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    pub(crate) fn rows(v: serde_json::Value) -> Vec<Row> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect()
+    }
+
+    fn sales() -> Vec<Row> {
+        rows(json!([
+            {"region": "north", "product": "a", "units": 3, "price": 2.5},
+            {"region": "south", "product": "a", "units": 5, "price": 2.5},
+            {"region": "north", "product": "b", "units": 1, "price": 10},
+            {"region": "north", "product": "a", "units": "n/a", "price": 2.5},
+            {"region": "east", "product": "c", "units": 7, "price": null}
+        ]))
+    }
+
+    #[test]
+    fn steps_run_in_order_and_report_their_rows() {
+        let pipeline: Pipeline = serde_json::from_value(json!({"steps": [
+            {"op": "filter", "field": "region", "cmp": "ne", "value": "east"},
+            {"op": "group_by", "keys": ["region"], "aggregates": [
+                {"field": "units", "agg": "sum", "as": "units"},
+                {"field": "units", "agg": "count", "as": "orders"}
+            ]},
+            {"op": "sort", "field": "units", "descending": true},
+            {"op": "limit", "n": 1, "enabled": false}
+        ]}))
+        .unwrap();
+        let out = pipeline.run(sales(), &Limits::default()).unwrap();
+        assert_eq!(
+            out.rows,
+            rows(json!([
+                {"region": "south", "units": 5.0, "orders": 1},
+                {"region": "north", "units": 4.0, "orders": 3}
+            ]))
+        );
+        let counts: Vec<usize> = out.reports.iter().map(|r| r.rows).collect();
+        assert_eq!(counts, vec![4, 2, 2, 2]);
+        assert_eq!(out.reports[1].problems, 1, "'n/a' is not a number");
+        assert!(
+            out.reports[1].messages[0].contains("units"),
+            "{:?}",
+            out.reports[1]
+        );
+        assert!(out.reports[3].skipped);
+    }
+
+    #[test]
+    fn a_step_that_makes_too_many_rows_stops_the_run_naming_it() {
+        let pipeline: Pipeline =
+            serde_json::from_value(json!({"steps": [{"op": "limit", "n": 100}]})).unwrap();
+        let limits = Limits {
+            max_rows: 3,
+            max_messages: 5,
+        };
+        let err = pipeline.run(sales(), &limits).unwrap_err();
+        assert_eq!(err.step, 1);
+        assert!(err.message.contains("at most 3"), "{err}");
+    }
+
+    #[test]
+    fn an_unknown_step_is_refused_when_read() {
+        let err = serde_json::from_value::<Pipeline>(json!({"steps": [{"op": "explode"}]}))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("explode"), "{err}");
+    }
+}

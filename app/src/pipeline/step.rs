@@ -1,0 +1,327 @@
+//! The steps: what each does to the rows.
+
+use super::aggregate::{group, Aggregate};
+use super::{Limits, StepReport};
+use crate::model::Row;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+/// One step and whether it runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Step {
+    #[serde(default = "enabled")]
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub op: Op,
+}
+
+fn enabled() -> bool {
+    true
+}
+
+/// How a filter compares a field with its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Cmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// Text containing the value (case-insensitive).
+    Contains,
+    IsNull,
+    NotNull,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Op {
+    /// Keeps these fields, in this order.
+    Select {
+        fields: Vec<String>,
+    },
+    Rename {
+        from: String,
+        to: String,
+    },
+    /// Keeps the rows where `field cmp value` holds.
+    Filter {
+        field: String,
+        cmp: Cmp,
+        #[serde(default)]
+        value: Value,
+    },
+    /// Numbers by value, text alphabetically, empty cells last; stable.
+    Sort {
+        field: String,
+        #[serde(default)]
+        descending: bool,
+    },
+    /// Keeps the first `n` rows (after a sort: the top N).
+    Limit {
+        n: usize,
+    },
+    /// Keeps the first row of each distinct combination of `fields` (all if empty).
+    Dedupe {
+        #[serde(default)]
+        fields: Vec<String>,
+    },
+    /// Puts `value` where `field` is empty.
+    FillNull {
+        field: String,
+        value: Value,
+    },
+    /// One row per distinct combination of `keys`, with the aggregates.
+    GroupBy {
+        keys: Vec<String>,
+        aggregates: Vec<Aggregate>,
+    },
+    /// One row of aggregates over all rows, for KPI widgets.
+    Reduce {
+        aggregates: Vec<Aggregate>,
+    },
+}
+
+impl Op {
+    pub(super) fn apply(
+        &self,
+        mut rows: Vec<Row>,
+        limits: &Limits,
+        report: &mut StepReport,
+    ) -> Result<Vec<Row>, String> {
+        match self {
+            Op::Select { fields } => Ok(rows
+                .into_iter()
+                .map(|mut row| {
+                    fields
+                        .iter()
+                        .map(|f| (f.clone(), row.remove(f).unwrap_or(Value::Null)))
+                        .collect()
+                })
+                .collect()),
+            Op::Rename { from, to } => {
+                for row in &mut rows {
+                    if let Some(v) = row.remove(from) {
+                        row.insert(to.clone(), v);
+                    }
+                }
+                Ok(rows)
+            }
+            Op::Filter { field, cmp, value } => {
+                let mut kept = Vec::with_capacity(rows.len());
+                for row in rows {
+                    match matches(row.get(field).unwrap_or(&Value::Null), *cmp, value) {
+                        Ok(true) => kept.push(row),
+                        Ok(false) => {}
+                        Err(why) => report.problem(limits, || format!("field '{field}': {why}")),
+                    }
+                }
+                Ok(kept)
+            }
+            Op::Sort { field, descending } => {
+                rows.sort_by(|a, b| {
+                    let (a, b) = (a.get(field), b.get(field));
+                    let order = order(a.unwrap_or(&Value::Null), b.unwrap_or(&Value::Null));
+                    // Empty cells stay last either way.
+                    match (is_empty(a), is_empty(b)) {
+                        (false, false) if *descending => order.reverse(),
+                        _ => order,
+                    }
+                });
+                Ok(rows)
+            }
+            Op::Limit { n } => {
+                rows.truncate(*n);
+                Ok(rows)
+            }
+            Op::Dedupe { fields } => {
+                let mut seen = HashSet::new();
+                rows.retain(|row| {
+                    let key = if fields.is_empty() {
+                        Value::Object(row.clone()).to_string()
+                    } else {
+                        fields
+                            .iter()
+                            .map(|f| row.get(f).unwrap_or(&Value::Null).to_string())
+                            .collect::<Vec<_>>()
+                            .join("\u{1f}")
+                    };
+                    seen.insert(key)
+                });
+                Ok(rows)
+            }
+            Op::FillNull { field, value } => {
+                for row in &mut rows {
+                    if is_empty(row.get(field)) {
+                        row.insert(field.clone(), value.clone());
+                    }
+                }
+                Ok(rows)
+            }
+            Op::GroupBy { keys, aggregates } => Ok(group(&rows, keys, aggregates, limits, report)),
+            Op::Reduce { aggregates } => Ok(group(&rows, &[], aggregates, limits, report)),
+        }
+    }
+}
+
+fn is_empty(v: Option<&Value>) -> bool {
+    matches!(v, None | Some(Value::Null))
+}
+
+/// Total order for sorting: empty last, then numbers, booleans, text, the rest.
+pub(super) fn order(a: &Value, b: &Value) -> Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Number(_) => 0,
+            Value::Bool(_) => 1,
+            Value::String(_) => 2,
+            Value::Array(_) | Value::Object(_) => 3,
+            Value::Null => 4,
+        }
+    }
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => {
+            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
+            x.total_cmp(&y)
+        }
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => rank(a).cmp(&rank(b)),
+    }
+}
+
+/// Whether `cell cmp value` holds; `Err` when they cannot be compared.
+fn matches(cell: &Value, cmp: Cmp, value: &Value) -> Result<bool, String> {
+    match cmp {
+        Cmp::IsNull => return Ok(cell.is_null()),
+        Cmp::NotNull => return Ok(!cell.is_null()),
+        _ => {}
+    }
+    if cell.is_null() {
+        return Ok(cmp == Cmp::Ne);
+    }
+    match cmp {
+        Cmp::Eq => Ok(equal(cell, value)),
+        Cmp::Ne => Ok(!equal(cell, value)),
+        Cmp::Contains => match (cell, value) {
+            (Value::String(c), Value::String(v)) => {
+                Ok(c.to_lowercase().contains(&v.to_lowercase()))
+            }
+            _ => Err(format!("'contains' compares text, not {cell}")),
+        },
+        _ => {
+            let comparable = matches!(
+                (cell, value),
+                (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_))
+            );
+            if !comparable {
+                return Err(format!("{cell} cannot be compared with {value}"));
+            }
+            let o = order(cell, value);
+            Ok(match cmp {
+                Cmp::Lt => o == Ordering::Less,
+                Cmp::Le => o != Ordering::Greater,
+                Cmp::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            })
+        }
+    }
+}
+
+/// Equality where 2 and 2.0 are equal.
+fn equal(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        _ => a == b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::tests::rows;
+    use serde_json::json;
+
+    fn run(op: Value, input: Value) -> (Vec<Row>, StepReport) {
+        let op: Op = serde_json::from_value(op).unwrap();
+        let mut report = StepReport::default();
+        let out = op
+            .apply(rows(input), &Limits::default(), &mut report)
+            .unwrap();
+        (out, report)
+    }
+
+    #[test]
+    fn select_keeps_and_orders_fields_and_rename_renames() {
+        let (out, _) = run(
+            json!({"op": "select", "fields": ["b", "a", "z"]}),
+            json!([{"a": 1, "b": 2, "c": 3}]),
+        );
+        let keys: Vec<&String> = out[0].keys().collect();
+        assert_eq!(keys, ["b", "a", "z"]);
+        assert_eq!(out[0]["z"], Value::Null);
+        let (out, _) = run(
+            json!({"op": "rename", "from": "a", "to": "x"}),
+            json!([{"a": 1}, {"b": 2}]),
+        );
+        assert_eq!(out, rows(json!([{"x": 1}, {"b": 2}])));
+    }
+
+    #[test]
+    fn filters_compare_numbers_text_and_nulls_and_count_what_they_cannot_compare() {
+        let data = json!([{"v": 1}, {"v": 2.0}, {"v": "x"}, {"v": null}, {}]);
+        let (out, report) = run(
+            json!({"op": "filter", "field": "v", "cmp": "ge", "value": 2}),
+            data.clone(),
+        );
+        assert_eq!(out, rows(json!([{"v": 2.0}])));
+        assert_eq!(report.problems, 1, "'x' >= 2 cannot be decided");
+        let (out, _) = run(
+            json!({"op": "filter", "field": "v", "cmp": "eq", "value": 2}),
+            data.clone(),
+        );
+        assert_eq!(out.len(), 1, "2 equals 2.0");
+        let (out, _) = run(
+            json!({"op": "filter", "field": "v", "cmp": "is_null"}),
+            data.clone(),
+        );
+        assert_eq!(out.len(), 2);
+        let (out, _) = run(
+            json!({"op": "filter", "field": "v", "cmp": "contains", "value": "X"}),
+            json!([{"v": "aXb"}, {"v": "abc"}]),
+        );
+        assert_eq!(out.len(), 1);
+    }
+
+    #[test]
+    fn sort_is_stable_numeric_and_keeps_empty_cells_last() {
+        let data =
+            json!([{"v": 10, "i": 1}, {"v": null, "i": 2}, {"v": 9, "i": 3}, {"v": 10, "i": 4}]);
+        let (out, _) = run(json!({"op": "sort", "field": "v"}), data.clone());
+        let order: Vec<i64> = out.iter().map(|r| r["i"].as_i64().unwrap()).collect();
+        assert_eq!(order, [3, 1, 4, 2]);
+        let (out, _) = run(
+            json!({"op": "sort", "field": "v", "descending": true}),
+            data,
+        );
+        let order: Vec<i64> = out.iter().map(|r| r["i"].as_i64().unwrap()).collect();
+        assert_eq!(order, [1, 4, 3, 2]);
+    }
+
+    #[test]
+    fn limit_dedupe_and_fill_null() {
+        let data = json!([{"a": 1, "b": 1}, {"a": 1, "b": 2}, {"a": 1, "b": 1}, {"a": null}]);
+        let (out, _) = run(json!({"op": "limit", "n": 2}), data.clone());
+        assert_eq!(out.len(), 2);
+        let (out, _) = run(json!({"op": "dedupe"}), data.clone());
+        assert_eq!(out.len(), 3);
+        let (out, _) = run(json!({"op": "dedupe", "fields": ["a"]}), data.clone());
+        assert_eq!(out.len(), 2);
+        let (out, _) = run(json!({"op": "fill_null", "field": "a", "value": 0}), data);
+        assert_eq!(out[3]["a"], json!(0));
+    }
+}
