@@ -99,7 +99,13 @@ fn compute(a: &Aggregate, members: &[&Row], limits: &Limits, report: &mut StepRe
             Value::from(distinct.len())
         }
         Agg::First => cells().next().cloned().unwrap_or(Value::Null),
-        Agg::Last => cells().last().cloned().unwrap_or(Value::Null),
+        Agg::Last => members
+            .iter()
+            .rev()
+            .filter_map(|r| r.get(&a.field))
+            .find(|v| !v.is_null())
+            .cloned()
+            .unwrap_or(Value::Null),
         Agg::Min | Agg::Max if cells().all(|v| v.is_string()) && cells().next().is_some() => {
             let pick = cells().reduce(|x, y| {
                 let keep_x = (order(x, y) != std::cmp::Ordering::Greater) == (a.agg == Agg::Min);
