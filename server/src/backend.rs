@@ -135,6 +135,7 @@ impl Backend for Core {
             fields: vec![field],
             refresh,
             always_refresh: form.always_refresh,
+            pipeline: form.pipeline,
         };
         self.add_dataset(source, dataset).await
     }
@@ -154,6 +155,7 @@ impl Backend for Core {
             fields: form.fields,
             refresh: RefreshInterval::from_millis(1000).expect("one second is valid"),
             always_refresh: false,
+            pipeline: Default::default(),
         };
         self.add_dataset(source, dataset).await
     }

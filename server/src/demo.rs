@@ -71,6 +71,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
                 refresh_ms: 1000,
                 timeout_ms: 2000,
                 always_refresh: false,
+                pipeline: Default::default(),
             })
             .await?;
         let col = (i % 2) as i32;

@@ -500,3 +500,56 @@ async fn metrics_count_viewers_polls_and_deliveries() {
         "a closed stream is still counted"
     );
 }
+
+#[tokio::test]
+async fn a_dataset_pipeline_shapes_the_polled_rows() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let source = FakeSource::start(json!({ "items": [
+        { "units": 3 }, { "units": 5 }, { "units": "n/a" }, { "units": 1 }
+    ]}))
+    .await;
+    let summary = app
+        .ok(
+            "create_http_dataset",
+            json!({ "form": {
+                "name": "orders", "url": source.url, "path": "$.items", "field": "units",
+                "kind": "number", "refresh_ms": 1000, "timeout_ms": 1000,
+                "pipeline": { "steps": [
+                    { "op": "filter", "field": "units", "cmp": "ge", "value": 2 },
+                    { "op": "reduce", "aggregates": [
+                        { "field": "units", "agg": "sum", "as": "value" },
+                        { "field": "units", "agg": "count", "as": "orders" }
+                    ]}
+                ]}
+            }}),
+        )
+        .await;
+    let id = summary["id"].as_str().unwrap();
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    let frame = live.frame_where(SOON, |f| f["error"].is_string()).await;
+    // "n/a" does not pass extraction as a number: the whole read fails, naming it.
+    assert!(
+        frame["error"].as_str().unwrap_or("").contains("row 3"),
+        "{frame}"
+    );
+    source.set(json!({ "items": [{ "units": 3 }, { "units": 5 }, { "units": 1 }] }));
+    let frame = live
+        .frame_where(SOON, |f| {
+            f["error"].is_null() && f["rows"][0]["value"] == 8.0
+        })
+        .await;
+    assert_eq!(frame["rows"], json!([{ "value": 8.0, "orders": 2 }]));
+
+    // A step that cannot be read is refused when the dataset is made.
+    let (status, body) = app
+        .call(
+            "create_http_dataset",
+            json!({ "form": {
+                "name": "bad", "url": source.url, "path": "$.items", "field": "units",
+                "kind": "number", "refresh_ms": 1000, "timeout_ms": 1000,
+                "pipeline": { "steps": [{ "op": "explode" }] }
+            }}),
+        )
+        .await;
+    assert_ne!(status, 200, "{body}");
+}

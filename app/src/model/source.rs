@@ -305,6 +305,9 @@ pub struct Dataset {
     /// are polled).
     #[serde(default)]
     pub always_refresh: bool,
+    /// The steps that shape the extracted rows.
+    #[serde(default)]
+    pub pipeline: crate::pipeline::Pipeline,
 }
 
 /// A dataset's name (1 to 120 characters) and fields (1 to 100, named once each).
@@ -330,6 +333,18 @@ fn validate_name_and_fields(name: &str, fields: &[Field]) -> Result<(), Invalid>
 impl Dataset {
     pub fn validate(&self) -> Result<(), Invalid> {
         validate_name_and_fields(&self.name, &self.fields)
+    }
+
+    /// Turns a source's JSON answer into typed rows and runs the pipeline on them.
+    pub fn rows_from(&self, doc: &Value) -> Result<Vec<Row>, String> {
+        let rows = self.extract(doc)?;
+        if self.pipeline.steps.is_empty() {
+            return Ok(rows);
+        }
+        self.pipeline
+            .run(rows, &crate::pipeline::Limits::default())
+            .map(|outcome| outcome.rows)
+            .map_err(|e| e.to_string())
     }
 
     /// Turns a source's JSON answer into typed rows.
@@ -480,6 +495,9 @@ pub struct NewHttpDataset {
     /// Poll even when no screen shows it.
     #[serde(default)]
     pub always_refresh: bool,
+    /// Steps applied to the extracted rows.
+    #[serde(default)]
+    pub pipeline: crate::pipeline::Pipeline,
 }
 
 impl NewHttpDataset {
@@ -525,6 +543,7 @@ mod tests {
                 .collect(),
             refresh: RefreshInterval::from_millis(1000).unwrap(),
             always_refresh: false,
+            pipeline: Default::default(),
         }
     }
 

@@ -553,6 +553,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
             refresh_ms: (seconds * 1000.0).round() as u64,
             timeout_ms: crate::model::HttpSource::DEFAULT_TIMEOUT_MS,
             always_refresh: always.get_untracked(),
+            pipeline: Default::default(),
         };
         if let Err(e) = form.parse() {
             problem.set(Some(e.to_string()));

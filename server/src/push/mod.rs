@@ -382,6 +382,7 @@ mod tests {
             ],
             refresh: RefreshInterval::from_millis(1000).unwrap(),
             always_refresh: false,
+            pipeline: Default::default(),
         }
     }
 

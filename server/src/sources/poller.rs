@@ -279,7 +279,7 @@ async fn read(
             tokio::task::spawn_blocking(move || {
                 let doc: serde_json::Value = serde_json::from_slice(&body)
                     .map_err(|e| format!("the response is not JSON: {e}"))?;
-                dataset.extract(&doc)
+                dataset.rows_from(&doc)
             })
             .await
             .map_err(|_| "reading the response failed".to_string())?

@@ -536,6 +536,8 @@ struct DatasetConfig {
     refresh: app::model::RefreshInterval,
     #[serde(default)]
     always_refresh: bool,
+    #[serde(default)]
+    pipeline: app::pipeline::Pipeline,
 }
 
 impl DatasetConfig {
@@ -545,6 +547,7 @@ impl DatasetConfig {
             fields: d.fields.clone(),
             refresh: d.refresh,
             always_refresh: d.always_refresh,
+            pipeline: d.pipeline.clone(),
         }
     }
 }
@@ -577,6 +580,7 @@ fn decode_dataset(id: String, name: String, source: String, config: &str) -> Res
         fields: c.fields,
         refresh: c.refresh,
         always_refresh: c.always_refresh,
+        pipeline: c.pipeline,
     })
 }
 
