@@ -7,9 +7,11 @@
 //! capped (`Limits`), so a hostile pipeline cannot exhaust memory.
 
 mod aggregate;
+mod convert;
 mod step;
 
 pub use aggregate::{Agg, Aggregate};
+pub use convert::{convert, parse_number, Decimal, Target};
 pub use step::{Cmp, Op, Step};
 
 use crate::model::Row;

@@ -75,6 +75,14 @@ pub enum Op {
         field: String,
         value: Value,
     },
+    /// Converts `field` to `to`, cleaning text numbers (see `convert`); a cell that
+    /// cannot be read becomes null and is counted.
+    Convert {
+        field: String,
+        to: super::Target,
+        #[serde(default)]
+        decimal: super::Decimal,
+    },
     /// One row per distinct combination of `keys`, with the aggregates.
     GroupBy {
         keys: Vec<String>,
@@ -158,6 +166,23 @@ impl Op {
                 for row in &mut rows {
                     if is_empty(row.get(field)) {
                         row.insert(field.clone(), value.clone());
+                    }
+                }
+                Ok(rows)
+            }
+            Op::Convert { field, to, decimal } => {
+                for (i, row) in rows.iter_mut().enumerate() {
+                    let Some(cell) = row.get_mut(field) else {
+                        continue;
+                    };
+                    match super::convert(cell, *to, *decimal) {
+                        Ok(v) => *cell = v,
+                        Err(why) => {
+                            *cell = Value::Null;
+                            report.problem(limits, || {
+                                format!("row {}, field '{field}': {why}", i + 1)
+                            });
+                        }
                     }
                 }
                 Ok(rows)
@@ -310,6 +335,22 @@ mod tests {
         );
         let order: Vec<i64> = out.iter().map(|r| r["i"].as_i64().unwrap()).collect();
         assert_eq!(order, [1, 4, 3, 2]);
+    }
+
+    #[test]
+    fn convert_cleans_cells_and_nulls_the_unreadable_ones() {
+        let (out, report) = run(
+            json!({"op": "convert", "field": "v", "to": "number"}),
+            json!([{"v": "$1,200"}, {"v": "n/a"}, {"v": 3}, {"w": 1}]),
+        );
+        assert_eq!(out[0]["v"], json!(1200.0));
+        assert_eq!(out[1]["v"], Value::Null);
+        assert_eq!(out[2]["v"], json!(3.0));
+        assert_eq!(report.problems, 1);
+        assert_eq!(
+            report.messages[0],
+            "row 2, field 'v': \"n/a\" is not a number"
+        );
     }
 
     #[test]
