@@ -166,8 +166,8 @@ impl Backend for Core {
         label: String,
     ) -> Result<NewPushToken, AppError> {
         let entry = self
-            .storage
-            .get_dataset(dataset)
+            .datasets
+            .get(&self.storage, dataset)
             .await
             .map_err(storage_error)?
             .ok_or_else(|| AppError::not_found("dataset"))?;

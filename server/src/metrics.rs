@@ -140,22 +140,6 @@ impl Metrics {
     }
 }
 
-/// Counts one open stream for as long as it lives.
-pub struct ViewerGuard(Arc<Metrics>);
-
-impl ViewerGuard {
-    pub fn new(metrics: Arc<Metrics>) -> Self {
-        metrics.viewers.inc();
-        Self(metrics)
-    }
-}
-
-impl Drop for ViewerGuard {
-    fn drop(&mut self) {
-        self.0.viewers.dec();
-    }
-}
-
 /// `GET /metrics`.
 pub async fn handler(
     axum::extract::State(core): axum::extract::State<Arc<crate::startup::Core>>,

@@ -1,6 +1,7 @@
 //! The real server on a free port, over HTTP: pages, server functions, live streams,
 //! health, share-link safety and bad input. The core tests run on SQLite and PostgreSQL.
 
+#[macro_use]
 mod common;
 
 use common::{
@@ -154,17 +155,6 @@ async fn a_share_token_opens_the_dashboard_but_changes_nothing(backend: Backend)
         .await;
     assert_eq!(app.get(&format!("/s/{token}")).await.0, 404);
     assert_eq!(app.get(&format!("/api/v1/live/share/{token}")).await.0, 404);
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(super::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(super::Backend::Postgres).await })*
-        }
-    };
 }
 
 on_both_backends!(
@@ -474,11 +464,7 @@ async fn metrics_count_viewers_polls_and_deliveries() {
     let app = spawn_app(Backend::Sqlite).await;
     let source = FakeSource::start(json!({ "v": 1 })).await;
     let dataset = create_dataset(&app, &source.url, "$.v", 1000).await;
-    let metric = |text: &str, name: &str| -> f64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name).and_then(|v| v.trim().parse().ok()))
-            .unwrap_or_else(|| panic!("{name} missing from:\n{text}"))
-    };
+    let metric = common::metric;
     let (_, before) = app.get("/metrics").await;
     assert_eq!(metric(&before, "wallboard_viewers "), 0.0);
     let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={dataset}")).await;

@@ -392,41 +392,39 @@ async fn a_stopped_instance_loses_no_acknowledged_row_and_its_viewers_move_on() 
         acked.len()
     );
     let last = *acked.last().unwrap();
-    viewer
-        .frame_where(SOON, |f| {
-            f["rows"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|row| row["n"] == last as f64))
-        })
-        .await;
+    viewer.frame_where(SOON, holds(last)).await;
     let held = viewer.numbers(&id);
-    let missing: Vec<i64> = acked
-        .iter()
-        .filter(|n| !held.contains(n))
-        .copied()
-        .collect();
+    let lost = missing(&acked, &held);
     assert!(
-        missing.is_empty(),
-        "acknowledged rows missing at the viewer: {missing:?}"
+        lost.is_empty(),
+        "acknowledged rows missing at the viewer: {lost:?}"
     );
     let mut fresh = SseReader::open_at(&c.nodes[0].base, &live_path(&id)).await;
     fresh.next(SOON).await.unwrap();
     // Its frame comes from the database, loaded once for this instance's first viewer.
-    fresh
-        .frame_where(SOON, |f| {
-            f["rows"]
-                .as_array()
-                .is_some_and(|r| r.iter().any(|row| row["n"] == last as f64))
-        })
-        .await;
+    fresh.frame_where(SOON, holds(last)).await;
     let stored = fresh.numbers(&id);
-    let missing: Vec<i64> = acked
-        .iter()
-        .filter(|n| !stored.contains(n))
-        .copied()
-        .collect();
+    let lost = missing(&acked, &stored);
     assert!(
-        missing.is_empty(),
-        "acknowledged rows missing in storage: {missing:?}"
+        lost.is_empty(),
+        "acknowledged rows missing in storage: {lost:?}"
     );
+}
+
+/// A frame predicate: some row's `n` is `n`.
+fn holds(n: i64) -> impl Fn(&serde_json::Value) -> bool {
+    move |f| {
+        f["rows"]
+            .as_array()
+            .is_some_and(|r| r.iter().any(|row| row["n"] == n as f64))
+    }
+}
+
+/// The acknowledged values not in `held`.
+fn missing(acked: &[i64], held: &[i64]) -> Vec<i64> {
+    acked
+        .iter()
+        .filter(|n| !held.contains(n))
+        .copied()
+        .collect()
 }

@@ -2,6 +2,7 @@
 //! JSON or NDJSON reach viewers as appends; bad input is refused naming the row and
 //! field; tokens, rate limits, body limits, viewer limits, resume and shutdown.
 
+#[macro_use]
 mod common;
 
 use common::{
@@ -74,17 +75,6 @@ async fn a_replace_dataset_shows_only_the_last_push(backend: Backend) {
     let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
     live.next(SOON).await.unwrap();
     assert_eq!(live.numbers(&id), vec![9]);
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await })*
-        }
-    };
 }
 
 on_both_backends!(

@@ -1,6 +1,7 @@
 //! The storage suite, run against real SQLite and real PostgreSQL: every test below
 //! exists once per backend.
 
+#[macro_use]
 mod common;
 
 use app::model::{
@@ -318,17 +319,6 @@ async fn migrations_run_twice_without_harm(backend: Backend) {
     db.storage().await;
     let s = db.storage().await;
     s.ping().await.unwrap();
-}
-
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[tokio::test] async fn $name() { super::$name(super::Backend::Sqlite).await })*
-        }
-        mod postgres {
-            $(#[tokio::test] async fn $name() { super::$name(super::Backend::Postgres).await })*
-        }
-    };
 }
 
 on_both_backends!(

@@ -117,21 +117,18 @@ fn Editor(data: EditorData) -> impl IntoView {
         datasets,
         frames,
     } = data;
+    let dashboard = RwSignal::new(stored.dashboard.clone());
+    let bound = Memo::new(move |_| dashboard.with(Dashboard::datasets));
+    let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
     let state = EditorState {
         id: StoredValue::new(stored.id.clone()),
-        dashboard: RwSignal::new(stored.dashboard.clone()),
+        dashboard,
         saved: RwSignal::new(stored.dashboard),
         revision: RwSignal::new(stored.revision),
         selected: RwSignal::new(None),
         datasets: RwSignal::new(datasets),
-        frames: RwSignal::new(HashMap::new()),
-        notice: RwSignal::new(None),
-    };
-    let bound = Memo::new(move |_| state.dashboard.with(Dashboard::datasets));
-    let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
-    let state = EditorState {
         frames: live.frames,
-        ..state
+        notice: RwSignal::new(None),
     };
     let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
     let id = stored.id.to_string();

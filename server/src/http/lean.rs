@@ -13,7 +13,6 @@
 use super::stream::{open_datasets, open_share, resume_point, LiveQuery, Refusal, ResumeQuery};
 use super::stream::{Viewer, CONTENT_TYPE};
 use crate::startup::Core;
-use axum::http::HeaderValue;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -163,7 +162,7 @@ impl Request {
                 last_event_id,
             } => {
                 let q: LiveQuery = serde_urlencoded::from_str(&query).map_err(invalid)?;
-                let resume = resume_point(header_value(&last_event_id).as_ref(), q.last_event_id);
+                let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
                 open_datasets(core, &q.datasets, resume).await
             }
             Request::Share {
@@ -172,15 +171,11 @@ impl Request {
                 last_event_id,
             } => {
                 let q: ResumeQuery = serde_urlencoded::from_str(&query).map_err(invalid)?;
-                let resume = resume_point(header_value(&last_event_id).as_ref(), q.last_event_id);
+                let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
                 open_share(core, token, resume).await
             }
         }
     }
-}
-
-fn header_value(v: &Option<String>) -> Option<HeaderValue> {
-    v.as_deref().and_then(|v| HeaderValue::from_str(v).ok())
 }
 
 /// Parses `GET /api/v1/live?… HTTP/1.1` or `GET /api/v1/live/share/{token}?…` and the

@@ -1,9 +1,8 @@
 //! The HTTP layer beside the Leptos pages and server functions: live streams (through
 //! axum, or straight on the socket when a connection opens with one), health probes,
-//! static assets, and the error type REST handlers answer with.
+//! and static assets.
 
 pub mod assets;
-pub mod error;
 pub mod guard;
 pub mod health;
 pub mod lean;

@@ -119,7 +119,7 @@ pub async fn datasets(
     Query(query): Query<LiveQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let resume = resume_point(headers.get("last-event-id"), query.last_event_id.clone());
+    let resume = resume_point(last_event_id(&headers), query.last_event_id.clone());
     match open_datasets(&core, &query.datasets, resume).await {
         Ok(viewer) => viewer.into_response(),
         Err(refusal) => refusal.into_response(),
@@ -134,7 +134,7 @@ pub async fn share(
     Query(query): Query<ResumeQuery>,
     headers: HeaderMap,
 ) -> Response {
-    let resume = resume_point(headers.get("last-event-id"), query.last_event_id);
+    let resume = resume_point(last_event_id(&headers), query.last_event_id);
     match open_share(&core, token, resume).await {
         Ok(viewer) => viewer.into_response(),
         Err(refusal) => refusal.into_response(),
@@ -214,11 +214,12 @@ pub async fn open_share(
 
 /// The resume point a reconnecting client sent: the header (browsers' own retry) or
 /// the query (our own reconnects, which open a new `EventSource`).
-pub fn resume_point(header: Option<&HeaderValue>, query: Option<String>) -> Option<String> {
-    header
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or(query)
+pub fn resume_point(header: Option<&str>, query: Option<String>) -> Option<String> {
+    header.map(str::to_string).or(query)
+}
+
+fn last_event_id(headers: &HeaderMap) -> Option<&str> {
+    headers.get("last-event-id").and_then(|v| v.to_str().ok())
 }
 
 /// The `seq` of each dataset that an event id names, if it names one per dataset.

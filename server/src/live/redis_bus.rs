@@ -82,13 +82,14 @@ impl RedisBus {
     pub fn spawn_subscriber(bus: &Arc<Bus>) {
         let weak = Arc::downgrade(bus);
         let interest = bus.hub().listen();
-        let client = bus_redis(bus).client.clone();
+        let client = bus
+            .redis
+            .as_ref()
+            .expect("a Redis bus has a Redis part")
+            .client
+            .clone();
         tokio::spawn(subscribe_forever(client, weak, interest));
     }
-}
-
-fn bus_redis(bus: &Bus) -> &RedisBus {
-    bus.redis.as_ref().expect("a Redis bus has a Redis part")
 }
 
 async fn subscribe_forever(

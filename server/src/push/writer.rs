@@ -15,6 +15,10 @@ use tokio::sync::{mpsc, oneshot};
 const MAX_BATCH_REQUESTS: usize = 512;
 /// Most rows one transaction carries (beyond one request's own).
 const MAX_BATCH_ROWS: usize = 200_000;
+const _: () = assert!(
+    MAX_BATCH_ROWS + super::MAX_ROWS_PER_REQUEST <= crate::storage::MAX_ROWS_PER_CHANGE,
+    "every merged change fits the row positions of one change"
+);
 
 /// The `seq` a push became part of.
 pub type Ack = Result<u64, String>;
@@ -72,21 +76,14 @@ async fn run(mut rx: mpsc::Receiver<Job>, storage: Storage, bus: Arc<Bus>, metri
 async fn commit(storage: &Storage, bus: &Bus, jobs: Vec<Job>) {
     let mut merged: BTreeMap<DatasetId, (PushWrite, Vec<oneshot::Sender<Ack>>)> = BTreeMap::new();
     for Job { write, ack } in jobs {
+        // A dataset's mode never changes, and a batch stays within one change's rows.
         match merged.get_mut(&write.dataset) {
-            Some((held, acks))
-                if held.mode == write.mode
-                    && held.rows.len() + write.rows.len()
-                        <= crate::storage::MAX_ROWS_PER_CHANGE =>
-            {
+            Some((held, acks)) => {
                 match write.mode {
                     PushMode::Replace => held.rows = write.rows,
                     PushMode::Append { .. } => held.rows.extend(write.rows),
                 }
                 acks.push(ack);
-            }
-            Some(_) => {
-                // Too big to merge: commit this one on its own, right after.
-                let _ = ack.send(Err("busy; retry".into()));
             }
             None => {
                 merged.insert(write.dataset.clone(), (write, vec![ack]));

@@ -1,6 +1,19 @@
 //! Test helpers: a real Wallboard server on a free port against a fresh SQLite file or
 //! a fresh PostgreSQL database, a controllable JSON source, and an SSE reader.
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
+
+/// Defines each listed `async fn name(backend: Backend)` as two tests, one on SQLite
+/// (`sqlite::name`) and one on PostgreSQL (`postgres::name`).
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(super::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread")] async fn $name() { super::$name(super::Backend::Postgres).await })*
+        }
+    };
+}
 
 use axum::routing::get;
 use axum::Router;
