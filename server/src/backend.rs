@@ -9,10 +9,11 @@ use app::api::ssr::Backend;
 use app::api::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
 use app::error::AppError;
 use app::model::{
-    Dashboard, DashboardId, DataSource, Dataset, DatasetId, DatasetSummary, Frame, JsonPathExpr,
-    NewHttpDataset, NewPushDataset, PushSource, PushTokenId, RefreshInterval, ShareToken,
-    SourceConfig, SourceId,
+    infer_fields, Columns, Dashboard, DashboardId, DataSource, Dataset, DatasetForm, DatasetId,
+    DatasetSummary, Extracted, Frame, JsonPathExpr, NewHttpDataset, NewPushDataset,
+    Preview, PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
 };
+use app::pipeline::Limits;
 use base64::Engine;
 use rand::RngCore;
 
@@ -136,7 +137,38 @@ impl Backend for Core {
             refresh,
             always_refresh: form.always_refresh,
             pipeline: form.pipeline,
+            columns: Default::default(),
         };
+        self.add_dataset(source, dataset).await
+    }
+
+    async fn preview_dataset(&self, form: DatasetForm) -> Result<Preview, AppError> {
+        let (source, dataset) = from_form(form)?;
+        self.preview(&source, &dataset).await
+    }
+
+    async fn create_dataset(&self, form: DatasetForm) -> Result<DatasetSummary, AppError> {
+        let (mut source, dataset) = from_form(form)?;
+        // The fields a widget can bind are those of a first successful read.
+        let preview = self.preview(&source, &dataset).await?;
+        if let Some(error) = preview.pipeline_error {
+            return Err(AppError::Invalid {
+                field: "pipeline".into(),
+                message: error,
+            });
+        }
+        let dataset = Dataset {
+            fields: preview.fields,
+            ..dataset
+        };
+        self.poll
+            .readers
+            .vault
+            .seal_all(&mut source.config, source.id.as_str())
+            .map_err(|e| AppError::Invalid {
+                field: "source".into(),
+                message: e.to_string(),
+            })?;
         self.add_dataset(source, dataset).await
     }
 
@@ -156,6 +188,7 @@ impl Backend for Core {
             refresh: RefreshInterval::from_millis(1000).expect("one second is valid"),
             always_refresh: false,
             pipeline: Default::default(),
+            columns: Default::default(),
         };
         self.add_dataset(source, dataset).await
     }
@@ -262,7 +295,48 @@ impl Backend for Core {
     }
 }
 
+/// The source and dataset a form describes (not yet stored, credentials as typed).
+fn from_form(form: DatasetForm) -> Result<(DataSource, Dataset), AppError> {
+    let (path, refresh) = form.parse()?;
+    let source = DataSource {
+        id: SourceId::parse(crate::new_id()).expect("hex is a valid id"),
+        name: form.source.short_name(),
+        config: form.source,
+    };
+    let dataset = Dataset {
+        id: DatasetId::parse(crate::new_id()).expect("hex is a valid id"),
+        name: form.name.trim().to_string(),
+        source: source.id.clone(),
+        path,
+        fields: Vec::new(),
+        refresh,
+        always_refresh: form.always_refresh,
+        pipeline: form.pipeline,
+        columns: Columns::Discovered,
+    };
+    Ok((source, dataset))
+}
+
 impl Core {
+    /// Reads `source` once for `dataset` and runs the pipeline on what it gives.
+    async fn preview(&self, source: &DataSource, dataset: &Dataset) -> Result<Preview, AppError> {
+        let started = std::time::Instant::now();
+        let read = self
+            .poll
+            .readers
+            .read(source, dataset)
+            .await
+            .map_err(|message| AppError::Invalid {
+                field: "source".into(),
+                message,
+            })?;
+        let read_ms = started.elapsed().as_millis() as u64;
+        let dataset = dataset.clone();
+        tokio::task::spawn_blocking(move || preview_of(&dataset, read, read_ms))
+            .await
+            .map_err(|_| AppError::Internal)?
+    }
+
     /// Stores a new source and dataset and starts polling it if it is polled.
     async fn add_dataset(
         &self,
@@ -280,6 +354,36 @@ impl Core {
             .schedule(self.poll.clone(), SourcedDataset { dataset, source });
         Ok(summary)
     }
+}
+
+/// What "Test" shows for one read.
+fn preview_of(dataset: &Dataset, read: Extracted, read_ms: u64) -> Result<Preview, AppError> {
+    let rows = dataset
+        .source_rows(read)
+        .map_err(|message| AppError::Invalid {
+            field: "path".into(),
+            message,
+        })?;
+    let mut preview = Preview {
+        sample: rows.iter().take(Preview::SAMPLE_ROWS).cloned().collect(),
+        source_rows: rows.len(),
+        read_ms,
+        ..Preview::default()
+    };
+    let shaped = match dataset.pipeline.run(rows, &Limits::default()) {
+        Ok(outcome) => {
+            preview.reports = outcome.reports;
+            outcome.rows
+        }
+        Err(err) => {
+            preview.pipeline_error = Some(err.to_string());
+            return Ok(preview);
+        }
+    };
+    preview.total_rows = shaped.len();
+    preview.fields = infer_fields(&shaped);
+    preview.rows = shaped.into_iter().take(Preview::SHOWN_ROWS).collect();
+    Ok(preview)
 }
 
 #[cfg(test)]

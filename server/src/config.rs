@@ -70,6 +70,18 @@ pub struct Config {
     /// `WALLBOARD_FRAME_CACHE_TTL_SECS`: how long Redis keeps a dataset's latest frame
     /// (default 3600).
     pub frame_cache_ttl: Duration,
+    /// `WALLBOARD_SECRET_KEY`: 32 bytes (base64 or hex) that seal source credentials.
+    /// Unset with a SQLite file: a key is made once and kept beside it
+    /// (`<database>.key`). Unset otherwise: sources with credentials are refused.
+    pub secret_key: Option<Secret>,
+    /// `WALLBOARD_SECRET_KEY_OLD`: comma-separated earlier keys, which still open what
+    /// they sealed (for rotation).
+    pub secret_key_old: Option<Secret>,
+    /// `WALLBOARD_SQLITE_DIRS`: comma-separated directories SQLite sources may read
+    /// (default: none, SQLite sources off).
+    pub sqlite_dirs: String,
+    /// `WALLBOARD_MAX_UPLOAD_BYTES`: the largest spreadsheet upload (default 32 MiB).
+    pub max_upload_bytes: usize,
 }
 
 impl Config {
@@ -146,6 +158,12 @@ impl Config {
             get("WALLBOARD_FRAME_CACHE_TTL_SECS"),
             3600,
         )?;
+        let max_upload_bytes = parse_num(
+            "WALLBOARD_MAX_UPLOAD_BYTES",
+            get("WALLBOARD_MAX_UPLOAD_BYTES"),
+            32 << 20,
+        )?;
+        let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
         Ok(Self {
             addr,
             database_url: Secret::new(database_url),
@@ -163,6 +181,10 @@ impl Config {
             stream_max_rate,
             allow_targets,
             frame_cache_ttl: Duration::from_secs(frame_cache_ttl.max(1)),
+            secret_key: secret("WALLBOARD_SECRET_KEY"),
+            secret_key_old: secret("WALLBOARD_SECRET_KEY_OLD"),
+            sqlite_dirs: get("WALLBOARD_SQLITE_DIRS").unwrap_or_default(),
+            max_upload_bytes: max_upload_bytes as usize,
         })
     }
 }

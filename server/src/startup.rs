@@ -10,6 +10,8 @@ use crate::push::writer::PushWriter;
 use crate::push::TokenCache;
 use crate::sources::lease::Leases;
 use crate::sources::poller::{PollContext, Scheduler};
+use crate::sources::reader::Readers;
+use crate::sources::vault::Vault;
 use crate::storage::{Storage, StorageError};
 use app::api::ssr::Services;
 use axum::extract::FromRef;
@@ -111,6 +113,48 @@ pub enum StartupError {
     Client(#[from] reqwest::Error),
     #[error("Redis: {0}")]
     Redis(#[from] redis::RedisError),
+    #[error("{0}")]
+    Config(String),
+}
+
+/// The credentials vault: the configured keys, or for a SQLite file without one, a
+/// key made once and kept beside the database (readable by its owner only).
+pub fn vault(config: &Config, storage: &Storage) -> Result<Vault, StartupError> {
+    let old = config.secret_key_old.as_ref().map(|k| k.expose());
+    if let Some(key) = &config.secret_key {
+        return Vault::from_keys(Some(key.expose()), old).map_err(StartupError::Config);
+    }
+    let Some(db) = storage.sqlite_file() else {
+        tracing::warn!(
+            "WALLBOARD_SECRET_KEY is not set: sources with credentials cannot be saved"
+        );
+        return Vault::from_keys(None, old).map_err(StartupError::Config);
+    };
+    let mut path = db.into_os_string();
+    path.push(".key");
+    let path = std::path::PathBuf::from(path);
+    let key = match std::fs::read_to_string(&path) {
+        Ok(key) => key,
+        Err(_) => {
+            let key = Vault::new_key();
+            write_private(&path, &key).map_err(|e| {
+                StartupError::Config(format!("cannot write the key file {}: {e}", path.display()))
+            })?;
+            tracing::info!(file = %path.display(), "made a key for source credentials");
+            key
+        }
+    };
+    Vault::from_keys(Some(&key), old)
+        .map_err(|e| StartupError::Config(format!("{}: {e}", path.display())))
+}
+
+fn write_private(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(text.as_bytes())
 }
 
 /// Asks a running `Application` to shut down gracefully.
@@ -183,13 +227,22 @@ impl Application {
         };
         let guard = Arc::new(config.allow_targets.clone().with_own_port(addr.port()));
         let client = crate::sources::outbound::client(guard.clone())?;
+        let vault = vault(&config, &storage)?;
+        let mut sql = crate::sources::sql::SqlPolicy::parse(&config.sqlite_dirs);
+        sql.own_database = storage.sqlite_file();
+        let readers = Arc::new(Readers::new(
+            client,
+            guard,
+            vault,
+            sql,
+            storage.clone(),
+            config.max_response_bytes,
+        ));
         let poll = Arc::new(PollContext {
             storage: storage.clone(),
             bus: bus.clone(),
             leases,
-            client,
-            guard,
-            max_response_bytes: config.max_response_bytes,
+            readers,
             metrics: metrics.clone(),
         });
         let (shutdown_tx, shutdown) = watch::channel(false);
@@ -359,8 +412,9 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         ))
         .layer(axum::middleware::from_fn(http::guard::same_origin_json))
         .layer(RequestBodyLimitLayer::new(http::guard::MAX_BODY_BYTES))
-        // The push API reads its body under its own (larger) limit.
+        // The push API and uploads read their bodies under their own (larger) limits.
         .route("/api/v1/datasets/{id}/rows", post(crate::push::push_rows))
+        .route("/api/v1/uploads", post(http::uploads::upload))
         .layer(CompressionLayer::new())
         .layer(TraceLayer::new_for_http())
         .with_state(state)

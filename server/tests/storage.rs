@@ -138,6 +138,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         refresh: RefreshInterval::from_millis(5000).unwrap(),
         always_refresh: true,
         pipeline: Default::default(),
+        columns: Default::default(),
     };
     s.insert_source_and_dataset(&source, &dataset)
         .await
@@ -192,6 +193,7 @@ async fn pushed_dataset(s: &Storage, mode: PushMode) -> DatasetId {
         refresh: RefreshInterval::from_millis(1000).unwrap(),
         always_refresh: false,
         pipeline: Default::default(),
+        columns: Default::default(),
     };
     s.insert_source_and_dataset(&source, &dataset)
         .await

@@ -5,8 +5,8 @@
 use super::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
 use crate::error::AppError;
 use crate::model::{
-    Dashboard, DashboardId, DatasetId, DatasetSummary, Frame, NewHttpDataset, NewPushDataset,
-    PushTokenId, ShareToken,
+    Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, NewHttpDataset, NewPushDataset,
+    Preview, PushTokenId, ShareToken,
 };
 use std::sync::Arc;
 
@@ -29,6 +29,9 @@ pub trait Backend: Send + Sync + 'static {
     async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame>;
     async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError>;
     async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError>;
+    /// Reads the form's source once and runs its pipeline; stores nothing.
+    async fn preview_dataset(&self, form: DatasetForm) -> Result<Preview, AppError>;
+    async fn create_dataset(&self, form: DatasetForm) -> Result<DatasetSummary, AppError>;
     async fn create_push_dataset(&self, form: NewPushDataset) -> Result<DatasetSummary, AppError>;
     async fn create_push_token(
         &self,

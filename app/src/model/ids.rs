@@ -80,6 +80,10 @@ string_id!(
     PushTokenId, "a push token id", 64
 );
 string_id!(
+    /// An uploaded file's id: server-generated, random.
+    UploadId, "an upload id", 64
+);
+string_id!(
     /// A share-link token: 256 random bits, base64url without padding (43 characters).
     ShareToken, "a share token", 64
 );

@@ -1,15 +1,23 @@
 //! The typed model shared by the browser and the server: dashboards, widgets, data
-//! bindings, data sources, datasets and live frames. Every type validates on
+//! bindings, data sources (HTTP, SQL, spreadsheets, pushed data), datasets and live frames. Every type validates on
 //! construction (or in `validate`), and the same code runs on both sides.
 
+mod credential;
 mod dashboard;
 mod frame;
 mod ids;
+mod preview;
+mod sheet;
 mod source;
+mod sql;
 mod validation;
 
+pub use credential::*;
 pub use dashboard::*;
 pub use frame::*;
 pub use ids::*;
+pub use preview::*;
+pub use sheet::*;
 pub use source::*;
+pub use sql::*;
 pub use validation::*;

@@ -2,7 +2,7 @@
 //! and into which typed fields). Credentials never live in these types' public views:
 //! the browser sees `DatasetSummary`, never a `DataSource`'s full configuration.
 
-use super::{DatasetId, Invalid, SourceId};
+use super::{Credential, DatasetId, Invalid, SheetSource, SourceId, SqlSource};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -23,6 +23,8 @@ pub struct DataSource {
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SourceConfig {
     Http(HttpSource),
+    Sql(SqlSource),
+    Sheet(SheetSource),
     /// Rows pushed by integrators through `POST /api/v1/datasets/{id}/rows`.
     Push(PushSource),
 }
@@ -31,6 +33,8 @@ impl SourceConfig {
     pub fn validate(&self) -> Result<(), Invalid> {
         match self {
             SourceConfig::Http(http) => http.validate(),
+            SourceConfig::Sql(sql) => sql.validate(),
+            SourceConfig::Sheet(sheet) => sheet.validate(),
             SourceConfig::Push(push) => push.mode.validate(),
         }
     }
@@ -39,6 +43,49 @@ impl SourceConfig {
     pub fn is_polled(&self) -> bool {
         !matches!(self, SourceConfig::Push(_))
     }
+
+    /// A name for lists: no credentials, no query string.
+    pub fn short_name(&self) -> String {
+        match self {
+            SourceConfig::Http(http) => http.short_name(),
+            SourceConfig::Sql(sql) => sql.short_name(),
+            SourceConfig::Sheet(sheet) => sheet.short_name(),
+            SourceConfig::Push(_) => "push API".into(),
+        }
+    }
+
+    /// The kind, as lists show it.
+    pub fn kind(&self) -> SourceKind {
+        match self {
+            SourceConfig::Http(_) => SourceKind::Http,
+            SourceConfig::Sql(_) => SourceKind::Sql,
+            SourceConfig::Sheet(_) => SourceKind::Sheet,
+            SourceConfig::Push(_) => SourceKind::Push,
+        }
+    }
+
+    /// Every credential in the configuration, to seal before storing or to open
+    /// before reading.
+    pub fn credentials_mut(&mut self) -> Vec<&mut Credential> {
+        match self {
+            SourceConfig::Http(http) => http.auth.credentials_mut(),
+            SourceConfig::Sql(sql) => sql.password.iter_mut().collect(),
+            SourceConfig::Sheet(SheetSource {
+                file: super::SheetFile::Url { http },
+                ..
+            }) => http.auth.credentials_mut(),
+            SourceConfig::Sheet(_) | SourceConfig::Push(_) => vec![],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceKind {
+    Http,
+    Sql,
+    Sheet,
+    Push,
 }
 
 /// Data that arrives through the push API.
@@ -91,24 +138,145 @@ impl PushMode {
     }
 }
 
-/// An HTTP endpoint answering JSON, read with GET.
+/// An HTTP endpoint: how to ask (method, query, headers, body, auth), how to read the
+/// answer (JSON, CSV or a plain number), how patiently (timeout, retries) and how many
+/// pages to follow.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HttpSource {
     pub url: String,
     /// How long one request may take, in milliseconds (100 to 60,000).
     pub timeout_ms: u32,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub method: HttpMethod,
+    /// Query parameters added to the URL's own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub query: Vec<KeyValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headers: Vec<KeyValue>,
+    /// The request body (POST), sent as JSON when it parses as JSON, else as text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub auth: HttpAuth,
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub format: ResponseFormat,
+    /// Extra attempts after a failed request (0 to 5), with backoff.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub retries: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pagination: Option<Pagination>,
+}
+
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum HttpMethod {
+    #[default]
+    Get,
+    Post,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// How requests prove who sends them. Secrets are `Credential`s: sealed at rest.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum HttpAuth {
+    #[default]
+    None,
+    /// `Authorization: Bearer <token>`.
+    Bearer { token: Credential },
+    /// `Authorization: Basic …`.
+    Basic { user: String, password: Credential },
+    /// A header carrying a key, such as `X-API-Key`.
+    ApiKey { header: String, key: Credential },
+}
+
+impl HttpAuth {
+    pub fn credentials_mut(&mut self) -> Vec<&mut Credential> {
+        match self {
+            HttpAuth::None => vec![],
+            HttpAuth::Bearer { token } => vec![token],
+            HttpAuth::Basic { password, .. } => vec![password],
+            HttpAuth::ApiKey { key, .. } => vec![key],
+        }
+    }
+}
+
+/// What the body holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResponseFormat {
+    #[default]
+    Json,
+    /// CSV with a header row (the delimiter is guessed: comma, semicolon or tab).
+    Csv,
+    /// A bare number, such as `42.5`.
+    Number,
+}
+
+/// How to fetch more pages of a JSON answer; every page's rows are concatenated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Pagination {
+    /// The next page's URL is in the body (`next` is a JSONPath such as `$.links.next`)
+    /// or, when `next` is empty, in a `Link: <…>; rel="next"` header.
+    NextLink {
+        #[serde(default)]
+        next: String,
+        max_pages: u32,
+    },
+    /// A query parameter counts pages up from `start` until a page has no rows.
+    PageParam {
+        param: String,
+        start: u32,
+        max_pages: u32,
+    },
+}
+
+impl Pagination {
+    pub const MAX_PAGES: u32 = 100;
+
+    pub fn max_pages(&self) -> u32 {
+        match self {
+            Pagination::NextLink { max_pages, .. } | Pagination::PageParam { max_pages, .. } => {
+                *max_pages
+            }
+        }
+    }
 }
 
 impl HttpSource {
     pub const DEFAULT_TIMEOUT_MS: u32 = 5_000;
+    pub const MAX_RETRIES: u8 = 5;
 
     pub fn new(url: &str) -> Result<Self, Invalid> {
-        let source = Self {
-            url: url.trim().to_string(),
-            timeout_ms: Self::DEFAULT_TIMEOUT_MS,
-        };
+        let source = Self::get(url);
         source.validate()?;
         Ok(source)
+    }
+
+    /// A plain GET of `url` with the default timeout (not validated).
+    pub fn get(url: &str) -> Self {
+        Self {
+            url: url.trim().to_string(),
+            timeout_ms: Self::DEFAULT_TIMEOUT_MS,
+            method: HttpMethod::Get,
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: None,
+            auth: HttpAuth::None,
+            format: ResponseFormat::Json,
+            retries: 0,
+            pagination: None,
+        }
     }
 
     /// A short name for the source: host and path, without query or credentials,
@@ -150,6 +318,68 @@ impl HttpSource {
                 "timeout_ms",
                 "the timeout must be 100 to 60,000 ms",
             ));
+        }
+        for (list, what) in [(&self.query, "query"), (&self.headers, "headers")] {
+            if list.len() > 50 {
+                return Err(Invalid::new(what, "at most 50 entries"));
+            }
+            for (i, kv) in list.iter().enumerate() {
+                let bad_name = kv.name.trim().is_empty()
+                    || kv.name.len() > 200
+                    || (what == "headers"
+                        && !kv.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)));
+                if bad_name {
+                    return Err(Invalid::new(
+                        format!("{what}[{i}].name"),
+                        "a name is 1 to 200 characters (headers: letters, digits, - and _)",
+                    ));
+                }
+                if kv.value.len() > 8192 || kv.value.chars().any(|c| c == '\r' || c == '\n') {
+                    return Err(Invalid::new(
+                        format!("{what}[{i}].value"),
+                        "a value is one line of at most 8 KiB",
+                    ));
+                }
+            }
+        }
+        if self.body.as_ref().is_some_and(|b| b.len() > 1 << 20) {
+            return Err(Invalid::new("body", "a request body is at most 1 MiB"));
+        }
+        if self.body.is_some() && self.method == HttpMethod::Get {
+            return Err(Invalid::new("body", "a GET request has no body; use POST"));
+        }
+        if self.retries > Self::MAX_RETRIES {
+            return Err(Invalid::new("retries", "retry 0 to 5 times"));
+        }
+        if let HttpAuth::ApiKey { header, .. } = &self.auth {
+            if header.trim().is_empty()
+                || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+            {
+                return Err(Invalid::new(
+                    "auth.header",
+                    "the API key's header is a name such as X-API-Key",
+                ));
+            }
+        }
+        if let Some(p) = &self.pagination {
+            if p.max_pages() == 0 || p.max_pages() > Pagination::MAX_PAGES {
+                return Err(Invalid::new(
+                    "pagination.max_pages",
+                    format!("follow 1 to {} pages", Pagination::MAX_PAGES),
+                ));
+            }
+            match p {
+                Pagination::NextLink { next, .. } if !next.trim().is_empty() => {
+                    JsonPathExpr::parse(next).map_err(|e| e.within("pagination.next"))?;
+                }
+                Pagination::PageParam { param, .. } if param.trim().is_empty() => {
+                    return Err(Invalid::new("pagination.param", "name the page parameter"));
+                }
+                _ => {}
+            }
+            if self.format != ResponseFormat::Json {
+                return Err(Invalid::new("pagination", "only JSON answers are paged"));
+            }
         }
         Ok(())
     }
@@ -308,6 +538,25 @@ pub struct Dataset {
     /// The steps that shape the extracted rows.
     #[serde(default)]
     pub pipeline: crate::pipeline::Pipeline,
+    /// Whether `fields` pick and type what is read (`Declared`), or the source's own
+    /// columns are kept and `fields` only record the shape last seen (`Discovered`).
+    #[serde(default)]
+    pub columns: Columns,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Columns {
+    #[default]
+    Declared,
+    Discovered,
+}
+
+/// What one read of a source gives: a JSON document, or rows (SQL, spreadsheets, CSV).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Extracted {
+    Document(Value),
+    Rows(Vec<Row>),
 }
 
 /// A dataset's name (1 to 120 characters) and fields (1 to 100, named once each).
@@ -331,13 +580,27 @@ fn validate_name_and_fields(name: &str, fields: &[Field]) -> Result<(), Invalid>
 }
 
 impl Dataset {
+    /// A declared dataset has 1 to 100 fields; a discovered one may have none yet (its
+    /// source gave no rows when it was made).
     pub fn validate(&self) -> Result<(), Invalid> {
+        if self.columns == Columns::Discovered && self.fields.is_empty() {
+            return validate_name_and_fields(&self.name, &[Field {
+                name: "value".into(),
+                kind: FieldKind::Text,
+            }]);
+        }
         validate_name_and_fields(&self.name, &self.fields)
     }
 
     /// Turns a source's JSON answer into typed rows and runs the pipeline on them.
     pub fn rows_from(&self, doc: &Value) -> Result<Vec<Row>, String> {
-        let rows = self.extract(doc)?;
+        self.shape(Extracted::Document(doc.clone()))
+    }
+
+    /// The rows a source's read becomes: extracted (JSON documents) and run through the
+    /// pipeline.
+    pub fn shape(&self, read: Extracted) -> Result<Vec<Row>, String> {
+        let rows = self.source_rows(read)?;
         if self.pipeline.steps.is_empty() {
             return Ok(rows);
         }
@@ -345,6 +608,15 @@ impl Dataset {
             .run(rows, &crate::pipeline::Limits::default())
             .map(|outcome| outcome.rows)
             .map_err(|e| e.to_string())
+    }
+
+    /// The rows of a read before the pipeline.
+    pub fn source_rows(&self, read: Extracted) -> Result<Vec<Row>, String> {
+        match (read, self.columns) {
+            (Extracted::Document(doc), Columns::Declared) => self.extract(&doc),
+            (Extracted::Document(doc), Columns::Discovered) => rows_at(&doc, &self.path),
+            (Extracted::Rows(rows), _) => Ok(rows),
+        }
     }
 
     /// Turns a source's JSON answer into typed rows.
@@ -430,6 +702,68 @@ impl Dataset {
     }
 }
 
+/// The rows at `path` in `doc`, keeping every key: an array of objects is a row per
+/// object, a scalar (or an array of them) a row per value holding `value`.
+pub fn rows_at(doc: &Value, path: &JsonPathExpr) -> Result<Vec<Row>, String> {
+    let nodes = path.select(doc);
+    if nodes.is_empty() {
+        return Err("the JSON path matches nothing in the response".to_string());
+    }
+    let nodes: Vec<&Value> = match nodes.as_slice() {
+        [Value::Array(items)] => items.iter().collect(),
+        _ => nodes,
+    };
+    if nodes.len() > MAX_ROWS {
+        return Err(format!(
+            "the path selects {} rows; at most {MAX_ROWS} are kept",
+            nodes.len()
+        ));
+    }
+    Ok(nodes
+        .into_iter()
+        .map(|node| match node {
+            Value::Object(object) => object.clone(),
+            other => {
+                let mut row = Row::new();
+                row.insert("value".into(), other.clone());
+                row
+            }
+        })
+        .collect())
+}
+
+/// The fields rows show: each key in order of first appearance, typed Number or
+/// Boolean when every non-empty cell is one, else Text. At most 100.
+pub fn infer_fields(rows: &[Row]) -> Vec<Field> {
+    let mut fields: Vec<(String, Option<FieldKind>)> = Vec::new();
+    for row in rows.iter().take(1000) {
+        for (name, value) in row {
+            let kind = match value {
+                Value::Null => None,
+                Value::Number(_) => Some(FieldKind::Number),
+                Value::Bool(_) => Some(FieldKind::Boolean),
+                _ => Some(FieldKind::Text),
+            };
+            if let Some((_, seen)) = fields.iter_mut().find(|(n, _)| n == name) {
+                *seen = match (*seen, kind) {
+                    (None, k) | (k, None) => k,
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    _ => Some(FieldKind::Text),
+                };
+            } else if fields.len() < 100 && validate_field_name(name).is_ok() {
+                fields.push((name.clone(), kind));
+            }
+        }
+    }
+    fields
+        .into_iter()
+        .map(|(name, kind)| Field {
+            name,
+            kind: kind.unwrap_or(FieldKind::Text),
+        })
+        .collect()
+}
+
 /// Why a pushed row was refused: the field (if one is to blame) and the reason.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PushRowError {
@@ -449,6 +783,12 @@ pub struct DatasetSummary {
     pub push: Option<PushMode>,
     #[serde(default)]
     pub always_refresh: bool,
+    #[serde(default = "http_kind")]
+    pub kind: SourceKind,
+}
+
+fn http_kind() -> SourceKind {
+    SourceKind::Http
 }
 
 impl DatasetSummary {
@@ -460,8 +800,9 @@ impl DatasetSummary {
             refresh: d.refresh,
             push: match source {
                 SourceConfig::Push(p) => Some(p.mode),
-                SourceConfig::Http(_) => None,
+                _ => None,
             },
+            kind: source.kind(),
             always_refresh: d.always_refresh,
         }
     }
@@ -504,8 +845,8 @@ impl NewHttpDataset {
     /// Checks the form and splits it into the source and the dataset's parts.
     pub fn parse(&self) -> Result<(HttpSource, JsonPathExpr, Field, RefreshInterval), Invalid> {
         let http = HttpSource {
-            url: self.url.trim().to_string(),
             timeout_ms: self.timeout_ms,
+            ..HttpSource::get(&self.url)
         };
         http.validate()?;
         let path = JsonPathExpr::parse(&self.path).map_err(|e| e.within("path"))?;
@@ -544,7 +885,28 @@ mod tests {
             refresh: RefreshInterval::from_millis(1000).unwrap(),
             always_refresh: false,
             pipeline: Default::default(),
+            columns: Columns::Declared,
         }
+    }
+
+    #[test]
+    fn discovered_columns_keep_every_key_and_fields_are_inferred() {
+        let mut d = dataset("$.items", &[("x", FieldKind::Number)]);
+        d.columns = Columns::Discovered;
+        let doc = json!({"items": [{"a": 1, "b": "x"}, {"a": null, "b": 2, "c": true}]});
+        let rows = d.shape(Extracted::Document(doc)).unwrap();
+        assert_eq!(rows[1]["c"], json!(true));
+        let fields = infer_fields(&rows);
+        let kinds: Vec<(&str, FieldKind)> =
+            fields.iter().map(|f| (f.name.as_str(), f.kind)).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ("a", FieldKind::Number),
+                ("b", FieldKind::Text),
+                ("c", FieldKind::Boolean)
+            ]
+        );
     }
 
     #[test]

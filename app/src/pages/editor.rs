@@ -538,11 +538,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
     let connect = move |_| {
         let seconds: f64 = refresh.get_untracked().trim().parse().unwrap_or(0.0);
         let form = NewHttpDataset {
-            name: crate::model::HttpSource {
-                url: url.get_untracked(),
-                timeout_ms: crate::model::HttpSource::DEFAULT_TIMEOUT_MS,
-            }
-            .short_name(),
+            name: crate::model::HttpSource::get(&url.get_untracked()).short_name(),
             url: url.get_untracked(),
             path: path.get_untracked(),
             field: "value".into(),

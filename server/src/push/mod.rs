@@ -383,6 +383,7 @@ mod tests {
             refresh: RefreshInterval::from_millis(1000).unwrap(),
             always_refresh: false,
             pipeline: Default::default(),
+            columns: Default::default(),
         }
     }
 

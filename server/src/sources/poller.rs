@@ -12,7 +12,7 @@ use super::lease::{Hold, Leases};
 use crate::live::bus::Bus;
 use crate::live::Interest;
 use crate::storage::{SourcedDataset, Storage};
-use app::model::{DataSource, Dataset, DatasetId, Frame, SourceConfig};
+use app::model::{DataSource, Dataset, DatasetId, Frame};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -28,10 +28,7 @@ pub struct PollContext {
     pub storage: Storage,
     pub bus: Arc<Bus>,
     pub leases: Leases,
-    pub client: reqwest::Client,
-    /// Checks IP-literal URLs (names are checked by the client's resolver).
-    pub guard: Arc<super::outbound::Guard>,
-    pub max_response_bytes: usize,
+    pub readers: Arc<super::reader::Readers>,
     pub metrics: Arc<crate::metrics::Metrics>,
 }
 
@@ -270,22 +267,12 @@ async fn read(
     dataset: &Dataset,
     source: &DataSource,
 ) -> Result<Vec<app::model::Row>, String> {
-    match &source.config {
-        SourceConfig::Http(http) => {
-            let body =
-                super::http::fetch(&ctx.client, &ctx.guard, http, ctx.max_response_bytes).await?;
-            // Parsing and extraction are CPU work: keep them off the async workers.
-            let dataset = dataset.clone();
-            tokio::task::spawn_blocking(move || {
-                let doc: serde_json::Value = serde_json::from_slice(&body)
-                    .map_err(|e| format!("the response is not JSON: {e}"))?;
-                dataset.rows_from(&doc)
-            })
-            .await
-            .map_err(|_| "reading the response failed".to_string())?
-        }
-        SourceConfig::Push(_) => Err("a pushed dataset is not polled".to_string()),
-    }
+    let read = ctx.readers.read(source, dataset).await?;
+    // Extraction and the pipeline are CPU work: keep them off the async workers.
+    let dataset = dataset.clone();
+    tokio::task::spawn_blocking(move || dataset.shape(read))
+        .await
+        .map_err(|_| "shaping the data failed".to_string())?
 }
 
 #[cfg(test)]

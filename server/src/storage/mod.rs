@@ -77,7 +77,9 @@ macro_rules! with_pool {
 }
 
 mod push;
+mod uploads;
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
+pub use uploads::Upload;
 
 /// A dataset with the source it reads.
 #[derive(Debug, Clone, PartialEq)]
@@ -159,6 +161,17 @@ impl Storage {
             Pool::Postgres(pool)
         };
         Ok(Self { pool })
+    }
+
+    /// The SQLite database's file, when storage is a SQLite file.
+    pub fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        match &self.pool {
+            Pool::Sqlite(p) => {
+                let file = p.connect_options().get_filename().to_path_buf();
+                (!file.as_os_str().is_empty() && file.as_os_str() != ":memory:").then_some(file)
+            }
+            Pool::Postgres(_) => None,
+        }
     }
 
     pub fn backend_name(&self) -> &'static str {
@@ -538,6 +551,8 @@ struct DatasetConfig {
     always_refresh: bool,
     #[serde(default)]
     pipeline: app::pipeline::Pipeline,
+    #[serde(default)]
+    columns: app::model::Columns,
 }
 
 impl DatasetConfig {
@@ -548,6 +563,7 @@ impl DatasetConfig {
             refresh: d.refresh,
             always_refresh: d.always_refresh,
             pipeline: d.pipeline.clone(),
+            columns: d.columns,
         }
     }
 }
@@ -581,6 +597,7 @@ fn decode_dataset(id: String, name: String, source: String, config: &str) -> Res
         refresh: c.refresh,
         always_refresh: c.always_refresh,
         pipeline: c.pipeline,
+        columns: c.columns,
     })
 }
 
