@@ -168,7 +168,6 @@ async fn postgres(
         .port(addr.port())
         .database(source.database.trim())
         .username(&source.user)
-        .password(password(source)?)
         .application_name("wallboard")
         .ssl_mode(if source.require_tls {
             PgSslMode::Require
@@ -177,6 +176,10 @@ async fn postgres(
         })
         .statement_cache_capacity(0)
         .disable_statement_logging();
+    let options = match password(source)? {
+        "" => options,
+        p => options.password(p),
+    };
     let mut conn = options.connect().await.map_err(db_error)?;
     let mut tx = conn.begin().await.map_err(db_error)?;
     sqlx::query("SET TRANSACTION READ ONLY")
@@ -264,7 +267,6 @@ async fn mysql(
         .port(addr.port())
         .database(source.database.trim())
         .username(&source.user)
-        .password(password(source)?)
         .ssl_mode(if source.require_tls {
             MySqlSslMode::Required
         } else {
@@ -273,6 +275,10 @@ async fn mysql(
         .statement_cache_capacity(0)
         .timezone(Some("+00:00".into()))
         .disable_statement_logging();
+    let options = match password(source)? {
+        "" => options,
+        p => options.password(p),
+    };
     let mut conn = options.connect().await.map_err(db_error)?;
     let version: String = sqlx::query_scalar("SELECT VERSION()")
         .fetch_one(&mut conn)
@@ -406,7 +412,11 @@ fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, String> {
     for (i, column) in row.columns().iter().enumerate() {
         let raw = row.try_get_raw(i).map_err(db_error)?;
         // SQLite types values, not columns: read what this cell holds.
-        let held = raw.type_info().name().to_string();
+        let held = if raw.is_null() {
+            "NULL".to_string()
+        } else {
+            raw.type_info().name().to_string()
+        };
         let declared = column.type_info().name().to_ascii_uppercase();
         let value = match held.as_str() {
             "NULL" => Value::Null,
