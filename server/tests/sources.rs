@@ -512,3 +512,28 @@ async fn a_broken_or_oversized_upload_is_refused_and_nothing_is_kept() {
     let (status, answer) = upload(&app, "big.csv", vec![b'a'; 5000]).await;
     assert_eq!(status, 413, "{answer}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rotating_the_key_reseals_every_stored_credential() {
+    use wallboard_server::sources::vault::{reseal_stored, Vault};
+    let app = app_with(&[]).await;
+    let (base, _) = api_server().await;
+    let mut keyed = http(format!("{base}/keyed"));
+    keyed["auth"] = json!({"kind": "api_key", "header": "X-API-Key", "key": "k-9"});
+    app.ok("create_dataset", form(keyed, json!([]))).await;
+    let storage = app.db.storage().await;
+
+    let new_key = Vault::new_key();
+    let during = Vault::from_keys(Some(&new_key), Some(KEY)).unwrap();
+    assert_eq!(reseal_stored(&storage, &during).await.unwrap(), 1);
+    assert_eq!(reseal_stored(&storage, &during).await.unwrap(), 0, "already current");
+
+    let after = Vault::from_keys(Some(&new_key), None).unwrap();
+    let mut source = storage.list_sources().await.unwrap().remove(0);
+    after.open_all(&mut source.config, source.id.as_str()).unwrap();
+    assert!(serde_json::to_string(&source.config).unwrap().contains("k-9"));
+    let before = Vault::from_keys(Some(KEY), None).unwrap();
+    let mut stale = storage.list_sources().await.unwrap().remove(0);
+    let err = before.open_all(&mut stale.config, stale.id.as_str()).unwrap_err();
+    assert!(err.to_string().contains("WALLBOARD_SECRET_KEY_OLD"), "{err}");
+}

@@ -198,6 +198,32 @@ impl Vault {
     }
 }
 
+/// Re-seals every stored credential with the current key (`wallboard
+/// rotate-credentials`); returns how many sources changed. A source that does not open
+/// stops the rotation, naming it, before anything else is written.
+pub async fn reseal_stored(
+    storage: &crate::storage::Storage,
+    vault: &Vault,
+) -> Result<usize, String> {
+    let mut changed = Vec::new();
+    for mut source in storage.list_sources().await.map_err(|e| e.to_string())? {
+        let owner = source.id.to_string();
+        if vault
+            .reseal_all(&mut source.config, &owner)
+            .map_err(|e| format!("source {} ({}): {e}", source.id, source.name))?
+        {
+            changed.push(source);
+        }
+    }
+    for source in &changed {
+        storage
+            .update_source_config(source)
+            .await
+            .map_err(|e| format!("source {}: {e}", source.id))?;
+    }
+    Ok(changed.len())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

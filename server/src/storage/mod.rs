@@ -348,6 +348,40 @@ impl Storage {
         Ok(())
     }
 
+    /// Every source (for re-sealing credentials with a new key).
+    pub async fn list_sources(&self) -> Result<Vec<DataSource>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT id, name, config FROM data_sources ORDER BY created_at, id",
+            )
+            .fetch_all(p)
+            .await
+        })?;
+        Ok(skip_corrupt(rows.into_iter().map(|(id, name, config)| {
+            Ok(DataSource {
+                config: serde_json::from_str(&config).map_err(|e| corrupt("source", &id, e))?,
+                id: parse_id(&id, "source", SourceId::parse)?,
+                name,
+            })
+        })))
+    }
+
+    /// Replaces a source's configuration.
+    pub async fn update_source_config(&self, source: &DataSource) -> Result<()> {
+        let config = serde_json::to_string(&source.config).expect("a source config serializes");
+        let now = crate::now_ms();
+        with_pool!(self, |p| {
+            sqlx::query("UPDATE data_sources SET config = $1, updated_at = $2 WHERE id = $3")
+                .bind(&config)
+                .bind(now)
+                .bind(source.id.as_str())
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
     pub async fn get_source(&self, id: &SourceId) -> Result<Option<DataSource>> {
         let row = with_pool!(self, |p| {
             sqlx::query_as::<_, (String, String)>(
