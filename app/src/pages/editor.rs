@@ -9,6 +9,7 @@ use crate::api::{
     revoke_share_link, save_dashboard, EditorData, ShareLink,
 };
 use crate::components::{
+    ConnectData,
     stage_style, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset, PushTokens,
     WidgetBody,
 };
@@ -530,6 +531,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
         })
     };
 
+    let connecting = RwSignal::new(false);
     let url = RwSignal::new(String::new());
     let path = RwSignal::new("$.value".to_string());
     let refresh = RwSignal::new("5".to_string());
@@ -639,6 +641,39 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                 <button on:click=connect data-testid="connect-source">"Connect"</button>
                 {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
             </details>
+            <button data-testid="open-connect" on:click=move |_| connecting.set(true)>"Connect data…"</button>
+            <Show when=move || connecting.get()>
+                <ConnectData
+                    created=Callback::new(move |dataset: DatasetSummary| {
+                        state.datasets.update(|all| all.push(dataset.clone()));
+                        bind(&id.get_value(), Some(dataset));
+                        connecting.set(false);
+                    })
+                    close=Callback::new(move |()| connecting.set(false))
+                />
+            </Show>
+            {move || {
+                let bound = binding.get()?;
+                let fields = state
+                    .datasets
+                    .with(|all| all.iter().find(|d| d.id == bound.dataset).map(|d| d.fields.clone()))?;
+                (fields.len() > 1).then(|| view! {
+                    <label>
+                        "Field"
+                        <select name="field" on:change=move |ev| {
+                            let field = event_target_value(&ev);
+                            state.update_widget(&id.get_value(), |w| {
+                                if let Some(b) = &mut w.binding { b.field = field.clone(); }
+                            });
+                        }>
+                            {fields.into_iter().map(|f| {
+                                let selected = f.name == bound.field;
+                                view! { <option value=f.name.clone() selected=selected>{f.name.clone()}</option> }
+                            }).collect_view()}
+                        </select>
+                    </label>
+                })
+            }}
             <NewPushedDataset created=Callback::new(move |dataset: DatasetSummary| {
                 state.datasets.update(|all| all.push(dataset.clone()));
                 bind(&id.get_value(), Some(dataset));
