@@ -14,6 +14,7 @@ mod convert;
 mod dates;
 mod expr;
 mod join;
+mod query;
 mod reshape;
 mod series;
 mod step;
@@ -23,6 +24,7 @@ pub use convert::{convert, parse_number, Decimal, Target};
 pub use dates::{DateOptions, NumberDates, Zone};
 pub use expr::Expr;
 pub use join::{JoinKey, JoinKind};
+pub use query::{JqFilter, PathQuery};
 pub use reshape::MAX_PIVOT_COLUMNS;
 pub use series::{RunningKind, TimeUnit};
 pub use step::{Cmp, Op, Step};
@@ -282,6 +284,26 @@ mod tests {
             err.contains("expression: character 3: expected a value, found the end"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn jq_and_json_path_steps_read_from_json_and_reshape_the_rows() {
+        let pipeline: Pipeline = serde_json::from_value(json!({"steps": [
+            {"op": "jq", "filter": "map(select(.units != \"n/a\")) | group_by(.region)[] | {region: .[0].region, units: (map(.units) | add)}"},
+            {"op": "json_path", "path": "$[?@.units > 4]"}
+        ]}))
+        .unwrap();
+        let out = pipeline.run(sales(), &Limits::default()).unwrap();
+        assert_eq!(
+            out.rows,
+            rows(json!([{"region": "east", "units": 7}, {"region": "south", "units": 5}]))
+        );
+        let err = serde_json::from_value::<Pipeline>(
+            json!({"steps": [{"op": "jq", "filter": ".[] | {"}]}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("jq filter, character 7: "), "{err}");
     }
 
     #[test]

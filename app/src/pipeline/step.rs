@@ -169,6 +169,16 @@ pub enum Op {
         #[serde(default)]
         partition: Vec<String>,
     },
+    /// Runs a jq `filter` on the rows as one array; its results become the rows (see
+    /// `query` for what is bounded).
+    Jq {
+        filter: super::JqFilter,
+    },
+    /// Runs a JSONPath query on the rows as one array; what it selects becomes the
+    /// rows.
+    JsonPath {
+        path: super::PathQuery,
+    },
 }
 
 impl Op {
@@ -343,6 +353,8 @@ impl Op {
                 limits,
                 report,
             ),
+            Op::Jq { filter } => super::query::jq(rows, filter, limits, report),
+            Op::JsonPath { path } => super::query::json_path(rows, path, limits),
         }
     }
 }
