@@ -94,7 +94,8 @@ impl<'de> Deserialize<'de> for Zone {
 }
 
 /// How a step reads dates; the default reads the usual shapes in UTC.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct DateOptions {
     /// A chrono strftime pattern tried before the usual shapes.
     pub format: Option<String>,

@@ -405,7 +405,10 @@ impl Parser {
             return Ok(Node::Neg(Box::new(inner)));
         }
         if self.eat_op(&["+"]).is_some() {
-            return self.unary();
+            self.deeper()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(inner);
         }
         self.atom()
     }
