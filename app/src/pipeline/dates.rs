@@ -8,9 +8,11 @@
 //! Unix seconds or milliseconds, and Excel serial dates (1900 or 1904 system).
 //!
 //! Zones: text without a zone is read in the step's `zone`, a fixed offset such as
-//! `+02:00` (UTC when none is given). IANA names (`Europe/Paris`) are not read: the
-//! time zone database would weigh on the browser bundle, and offsets cover sources
-//! that write local times in one zone all year.
+//! `+02:00` (UTC when none is given). IANA names (`Europe/Paris`) are not read:
+//! chrono-tz 0.10 with its whole database adds about 916 KB (130 KB gzipped) to an
+//! `opt-level = "z"`, LTO wasm build, measured on its own. So daylight saving time is
+//! not followed: local times written all year in a zone that changes its offset are
+//! read an hour off for part of the year.
 
 use chrono::{
     DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, Offset, SecondsFormat,

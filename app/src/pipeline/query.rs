@@ -29,6 +29,11 @@
 //!
 //! JSONPath queries are bounded by the same text limits and result limits; RFC 9535
 //! queries always finish, in time polynomial in the size of the rows.
+//!
+//! Size: a wasm build that runs the engine grows by about 2.07 MB of code and data
+//! (690 KB gzipped) with jaq, measured with the `wasm-release` profile. jaq-std
+//! cannot be slimmed by features: its prelude calls its regex, time (jiff), format
+//! and math filters, so without them no filter compiles.
 
 use super::{Limits, StepReport};
 use crate::model::Row;
