@@ -24,6 +24,9 @@
 //!   size are checked after each result, so `last(range(1e12))` or `def f: [f]; f`
 //!   hangs or overflows the previewing tab. The preview runs on sample rows in the
 //!   user's own tab; the server, which runs every dataset, is bounded.
+//! - In the browser, jaq's parser too runs on the page's stack: the bracket check
+//!   bounds the usual nesting, but a long chain of prefix operators (`- - - … 1`)
+//!   can still exhaust it there. On the server it runs on the jq thread.
 //! - Not bounded anywhere: memory held inside one evaluation. A filter that doubles
 //!   a string 40 times allocates before it takes many steps.
 //!
@@ -576,10 +579,38 @@ pub(super) fn json_path(
         limits,
     };
     for node in query.query(&doc).all() {
+        // Nested selections (`$..*`) can repeat the rows many times over: measure
+        // each before copying it.
+        let mut size = Measure {
+            room: MAX_OUTPUT_BYTES.saturating_sub(out.bytes),
+        };
+        if serde_json::to_writer(&mut size, node).is_err() {
+            return Err(format!("JSONPath: {}", too_large()));
+        }
+        out.bytes = MAX_OUTPUT_BYTES - size.room;
         out.result(node.clone())
             .map_err(|e| format!("JSONPath: {e}"))?;
     }
     Ok(out.rows)
+}
+
+/// Counts the bytes written to it, refusing to go past `room`.
+struct Measure {
+    room: usize,
+}
+
+impl std::io::Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.room = self
+            .room
+            .checked_sub(buf.len())
+            .ok_or(std::io::ErrorKind::OutOfMemory)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -770,6 +801,12 @@ mod tests {
         };
         let err = json_path(data(), &PathQuery::parse("$[*].name").unwrap(), &limits).unwrap_err();
         assert!(err.contains("at most 2"), "{err}");
+        let wide: Vec<Row> = (0..120)
+            .map(|_| rows(json!([{"blob": "x".repeat(1 << 20)}])).remove(0))
+            .collect();
+        let err =
+            json_path(wide, &PathQuery::parse("$..*").unwrap(), &Limits::default()).unwrap_err();
+        assert_eq!(err, "JSONPath: the results take more than 64 MiB of JSON");
     }
 
     #[test]
