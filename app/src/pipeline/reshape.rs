@@ -174,6 +174,31 @@ mod tests {
     }
 
     #[test]
+    fn a_pivot_step_names_its_aggregate_or_spells_out_its_parameters() {
+        use crate::pipeline::Op;
+        let op: Op = serde_json::from_value(json!({
+            "op": "pivot", "index": ["region"], "column": "quarter", "value": "units",
+            "agg": {"agg": "percentile", "p": 100}
+        }))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_value(&op).unwrap()["agg"],
+            json!({"agg": "percentile", "p": 100.0})
+        );
+        let op: Op = serde_json::from_value(json!({
+            "op": "pivot", "column": "quarter", "value": "units", "agg": "max"
+        }))
+        .unwrap();
+        assert_eq!(serde_json::to_value(&op).unwrap()["agg"], json!("max"));
+        let err = serde_json::from_value::<Op>(json!({
+            "op": "pivot", "column": "quarter", "value": "units", "agg": "mode"
+        }))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("mode"), "{err}");
+    }
+
+    #[test]
     fn pivot_refuses_more_columns_than_the_cap() {
         let many: Vec<Row> = (0..=MAX_PIVOT_COLUMNS)
             .map(|i| rows(json!([{"c": i, "v": 1}])).remove(0))
