@@ -40,6 +40,35 @@ pub struct Aggregate {
     pub name: String,
 }
 
+/// An `Agg` written as its name (`"sum"`) or, with parameters, as an object
+/// (`{"agg": "percentile", "p": 90}`).
+pub(super) mod shorthand {
+    use super::Agg;
+    use serde::de::Error as _;
+    use serde::ser::Error as _;
+    use serde::{Deserialize, Serialize};
+    use serde_json::Value;
+
+    pub fn serialize<S: serde::Serializer>(agg: &Agg, s: S) -> Result<S::Ok, S::Error> {
+        let v = serde_json::to_value(agg).map_err(S::Error::custom)?;
+        match v
+            .as_object()
+            .and_then(|o| o.get("agg").filter(|_| o.len() == 1))
+        {
+            Some(name) => name.serialize(s),
+            None => v.serialize(s),
+        }
+    }
+
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Agg, D::Error> {
+        let v = match Value::deserialize(d)? {
+            Value::String(name) => serde_json::json!({ "agg": name }),
+            other => other,
+        };
+        serde_json::from_value(v).map_err(D::Error::custom)
+    }
+}
+
 /// One row per distinct combination of `keys` (in order of first appearance), holding
 /// the keys and the aggregates. With no keys: exactly one row, even for no input.
 pub(super) fn group(
@@ -85,7 +114,12 @@ pub(super) fn group(
         .collect()
 }
 
-fn compute(a: &Aggregate, members: &[&Row], limits: &Limits, report: &mut StepReport) -> Value {
+pub(super) fn compute(
+    a: &Aggregate,
+    members: &[&Row],
+    limits: &Limits,
+    report: &mut StepReport,
+) -> Value {
     let cells = || {
         members
             .iter()

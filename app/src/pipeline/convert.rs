@@ -1,4 +1,5 @@
-//! The `convert` step: turns a field into a number, integer, boolean or text, cleaning
+//! The `convert` step: turns a field into a number, integer, boolean, text, date or
+//! timestamp (dates are read in `dates`), cleaning
 //! what spreadsheets and APIs put around values — spaces, thousands separators,
 //! currency signs and codes, percent signs, decimal commas, accounting negatives
 //! `(1,234)`, the Unicode minus. A cell that still cannot be read becomes null and is
@@ -15,6 +16,10 @@ pub enum Target {
     Integer,
     Boolean,
     Text,
+    /// `YYYY-MM-DD` (see `dates` for what is read).
+    Date,
+    /// UTC RFC 3339, `2024-03-01T12:00:00Z`.
+    Timestamp,
 }
 
 /// Which character separates decimals in text numbers.
@@ -30,12 +35,15 @@ pub enum Decimal {
     Comma,
 }
 
-/// `value` as `target`, or why not.
+/// `value` as `target`, or why not. Dates are read with the default `DateOptions`.
 pub fn convert(value: &Value, target: Target, decimal: Decimal) -> Result<Value, String> {
     if value.is_null() {
         return Ok(Value::Null);
     }
     match target {
+        Target::Date | Target::Timestamp => {
+            super::dates::to_iso(value, target == Target::Date, &Default::default())
+        }
         Target::Text => Ok(match value {
             Value::String(s) => Value::String(s.trim().to_string()),
             other => Value::String(other.to_string()),

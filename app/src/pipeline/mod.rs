@@ -5,22 +5,59 @@
 //! reports how many rows it produced and what went wrong, pinned to the step; a bad
 //! cell never aborts a run, a disabled step is skipped, and every step's output is
 //! capped (`Limits`), so a hostile pipeline cannot exhaust memory.
+//!
+//! A `join` step reads another dataset's rows through a `Lookup` handed to
+//! `Pipeline::run_with`; `Pipeline::run` has none, and joins then fail saying so.
 
 mod aggregate;
 mod convert;
+mod dates;
+mod expr;
+mod join;
+mod query;
+mod reshape;
+mod series;
 mod step;
 
 pub use aggregate::{Agg, Aggregate};
 pub use convert::{convert, parse_number, Decimal, Target};
+pub use dates::{DateOptions, NumberDates, Zone};
+pub use expr::Expr;
+pub use join::{JoinKey, JoinKind};
+pub use query::{JqFilter, PathQuery};
+pub use reshape::MAX_PIVOT_COLUMNS;
+pub use series::{RunningKind, TimeUnit};
 pub use step::{Cmp, Op, Step};
 
 use crate::model::Row;
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// An ordered list of steps.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Pipeline {
     pub steps: Vec<Step>,
+}
+
+/// Where a `join` step finds another dataset's rows.
+pub trait Lookup {
+    /// The rows of `dataset`, or `None` when it is not available to this run.
+    fn rows(&self, dataset: &str) -> Option<Vec<Row>>;
+}
+
+impl Lookup for HashMap<String, Vec<Row>> {
+    fn rows(&self, dataset: &str) -> Option<Vec<Row>> {
+        self.get(dataset).cloned()
+    }
+}
+
+/// No other dataset is available.
+struct NoDatasets;
+
+impl Lookup for NoDatasets {
+    fn rows(&self, _: &str) -> Option<Vec<Row>> {
+        None
+    }
 }
 
 /// Bounds on one run.
@@ -79,10 +116,21 @@ pub struct Outcome {
 }
 
 impl Pipeline {
-    /// Runs every enabled step on `rows`. Stops at the first step that cannot run at
-    /// all (say, it would produce more than `limits.max_rows` rows); bad cells are
-    /// counted in the step's report instead.
+    /// Runs every enabled step on `rows`, with no other dataset to join.
     pub fn run(&self, rows: Vec<Row>, limits: &Limits) -> Result<Outcome, PipelineError> {
+        self.run_with(rows, limits, &NoDatasets)
+    }
+
+    /// Runs every enabled step on `rows`; `join` steps read other datasets from
+    /// `datasets`. Stops at the first step that cannot run at all (say, it would
+    /// produce more than `limits.max_rows` rows); bad cells are counted in the step's
+    /// report instead.
+    pub fn run_with(
+        &self,
+        rows: Vec<Row>,
+        limits: &Limits,
+        datasets: &dyn Lookup,
+    ) -> Result<Outcome, PipelineError> {
         let mut rows = rows;
         let mut reports = Vec::with_capacity(self.steps.len());
         for (i, step) in self.steps.iter().enumerate() {
@@ -90,7 +138,7 @@ impl Pipeline {
             if step.enabled {
                 rows = step
                     .op
-                    .apply(rows, limits, &mut report)
+                    .apply(rows, limits, datasets, &mut report)
                     .map_err(|message| PipelineError {
                         step: i + 1,
                         message,
@@ -180,6 +228,82 @@ mod tests {
         let err = pipeline.run(sales(), &limits).unwrap_err();
         assert_eq!(err.step, 1);
         assert!(err.message.contains("at most 3"), "{err}");
+    }
+
+    #[test]
+    fn new_steps_read_from_json_and_run_together() {
+        let pipeline: Pipeline = serde_json::from_value(json!({"steps": [
+            {"op": "convert", "field": "day", "to": "date", "format": "%d/%m/%Y"},
+            {"op": "compute", "field": "revenue", "expr": "units * [unit price]"},
+            {"op": "join", "dataset": "regions", "kind": "left", "on": [{"left": "region", "right": "code"}]},
+            {"op": "pivot", "index": ["day"], "column": "name", "value": "revenue", "agg": "sum"},
+            {"op": "unpivot", "keep": ["day"], "name_as": "region", "value_as": "revenue"},
+            {"op": "time_bucket", "field": "day", "unit": "month", "keys": ["region"], "aggregates": [
+                {"field": "revenue", "agg": "sum", "as": "revenue"}
+            ]},
+            {"op": "running", "field": "revenue", "kind": "total", "as": "to_date", "order_by": "day", "partition": ["region"]}
+        ]}))
+        .unwrap();
+        let data = rows(json!([
+            {"day": "01/02/2024", "region": "n", "units": 2, "unit price": 5},
+            {"day": "15/02/2024", "region": "s", "units": 1, "unit price": 5},
+            {"day": "03/03/2024", "region": "n", "units": 3, "unit price": 5},
+        ]));
+        let regions = HashMap::from([(
+            "regions".to_string(),
+            rows(json!([{"code": "n", "name": "North"}, {"code": "s", "name": "South"}])),
+        )]);
+        let out = pipeline
+            .run_with(data.clone(), &Limits::default(), &regions)
+            .unwrap();
+        assert_eq!(
+            out.rows,
+            rows(json!([
+                {"day": "2024-02-01T00:00:00Z", "region": "North", "revenue": 10.0, "to_date": 10.0},
+                {"day": "2024-02-01T00:00:00Z", "region": "South", "revenue": 5.0, "to_date": 5.0},
+                {"day": "2024-03-01T00:00:00Z", "region": "North", "revenue": 15.0, "to_date": 25.0},
+                {"day": "2024-03-01T00:00:00Z", "region": "South", "revenue": 0.0, "to_date": 5.0},
+            ]))
+        );
+        let again: Pipeline =
+            serde_json::from_value(serde_json::to_value(&pipeline).unwrap()).unwrap();
+        assert_eq!(again, pipeline, "steps write back as they were read");
+        let err = pipeline.run(data, &Limits::default()).unwrap_err();
+        assert_eq!(err.step, 3);
+        assert_eq!(err.message, "the joined dataset regions is not available");
+    }
+
+    #[test]
+    fn a_compute_step_with_a_bad_expression_is_refused_when_read_saying_where() {
+        let err = serde_json::from_value::<Pipeline>(
+            json!({"steps": [{"op": "compute", "field": "x", "expr": "1 +"}]}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("expression: character 3: expected a value, found the end"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn jq_and_json_path_steps_read_from_json_and_reshape_the_rows() {
+        let pipeline: Pipeline = serde_json::from_value(json!({"steps": [
+            {"op": "jq", "filter": "map(select(.units != \"n/a\")) | group_by(.region)[] | {region: .[0].region, units: (map(.units) | add)}"},
+            {"op": "json_path", "path": "$[?@.units > 4]"}
+        ]}))
+        .unwrap();
+        let out = pipeline.run(sales(), &Limits::default()).unwrap();
+        assert_eq!(
+            out.rows,
+            rows(json!([{"region": "east", "units": 7}, {"region": "south", "units": 5}]))
+        );
+        let err = serde_json::from_value::<Pipeline>(
+            json!({"steps": [{"op": "jq", "filter": ".[] | {"}]}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("jq filter, character 7: "), "{err}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! The steps: what each does to the rows.
 
 use super::aggregate::{group, Aggregate};
-use super::{Limits, StepReport};
+use super::{Limits, Lookup, StepReport};
 use crate::model::Row;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,6 +19,14 @@ pub struct Step {
 
 fn enabled() -> bool {
     true
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
 }
 
 /// How a filter compares a field with its value.
@@ -75,13 +83,27 @@ pub enum Op {
         field: String,
         value: Value,
     },
-    /// Converts `field` to `to`, cleaning text numbers (see `convert`); a cell that
-    /// cannot be read becomes null and is counted.
+    /// Converts `field` to `to`, cleaning text numbers (see `convert`) and reading
+    /// dates (see `dates`: `format`, `day_first`, `zone` and `numbers` only matter
+    /// for `date` and `timestamp`); a cell that cannot be read becomes null and is
+    /// counted.
     Convert {
         field: String,
         to: super::Target,
         #[serde(default)]
         decimal: super::Decimal,
+        /// A chrono strftime pattern tried first, e.g. `%d/%m/%Y %H:%M`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        format: Option<String>,
+        /// Read `01/02/2012` as 1 February.
+        #[serde(default, skip_serializing_if = "is_false")]
+        day_first: bool,
+        /// The offset of zone-less text, e.g. `+02:00`; UTC by default.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        zone: Option<super::Zone>,
+        /// How numbers are read as dates.
+        #[serde(default, skip_serializing_if = "is_default")]
+        numbers: super::NumberDates,
     },
     /// One row per distinct combination of `keys`, with the aggregates.
     GroupBy {
@@ -92,6 +114,71 @@ pub enum Op {
     Reduce {
         aggregates: Vec<Aggregate>,
     },
+    /// Sets `field` to `expr` (see `expr` for the language), parsed when the step is
+    /// read; a row where it cannot be computed gets null and is counted.
+    Compute {
+        field: String,
+        expr: super::Expr,
+    },
+    /// Adds the fields of `dataset`'s rows where `on` matches (see `join`).
+    Join {
+        dataset: String,
+        #[serde(default)]
+        kind: super::JoinKind,
+        on: Vec<super::JoinKey>,
+    },
+    /// One row per combination of `index`, a column per value of `column` holding
+    /// `agg` of `value` (at most `MAX_PIVOT_COLUMNS` columns).
+    Pivot {
+        #[serde(default)]
+        index: Vec<String>,
+        column: String,
+        value: String,
+        #[serde(with = "super::aggregate::shorthand")]
+        agg: super::Agg,
+    },
+    /// One row per row and field of `fields` (all but `keep` when empty), holding
+    /// `keep`, the field's name as `name_as` and its value as `value_as`.
+    Unpivot {
+        #[serde(default)]
+        keep: Vec<String>,
+        #[serde(default)]
+        fields: Vec<String>,
+        name_as: String,
+        value_as: String,
+    },
+    /// Groups rows by the start of the `unit` holding `field` (ISO text or epoch
+    /// milliseconds, UTC, weeks from Monday) and by `keys`, sorted by time.
+    TimeBucket {
+        field: String,
+        unit: super::TimeUnit,
+        #[serde(default)]
+        aggregates: Vec<Aggregate>,
+        #[serde(default)]
+        keys: Vec<String>,
+    },
+    /// Sets `as` to the running `kind` of `field` per `partition`, in `order_by` time
+    /// order (row order when not given; `rate` needs it).
+    Running {
+        field: String,
+        kind: super::RunningKind,
+        #[serde(rename = "as", alias = "as_field")]
+        as_field: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        order_by: Option<String>,
+        #[serde(default)]
+        partition: Vec<String>,
+    },
+    /// Runs a jq `filter` on the rows as one array; its results become the rows (see
+    /// `query` for what is bounded).
+    Jq {
+        filter: super::JqFilter,
+    },
+    /// Runs a JSONPath query on the rows as one array; what it selects becomes the
+    /// rows.
+    JsonPath {
+        path: super::PathQuery,
+    },
 }
 
 impl Op {
@@ -99,6 +186,7 @@ impl Op {
         &self,
         mut rows: Vec<Row>,
         limits: &Limits,
+        datasets: &dyn Lookup,
         report: &mut StepReport,
     ) -> Result<Vec<Row>, String> {
         match self {
@@ -170,12 +258,33 @@ impl Op {
                 }
                 Ok(rows)
             }
-            Op::Convert { field, to, decimal } => {
+            Op::Convert {
+                field,
+                to,
+                decimal,
+                format,
+                day_first,
+                zone,
+                numbers,
+            } => {
+                let dates = super::DateOptions {
+                    format: format.clone(),
+                    day_first: *day_first,
+                    zone: *zone,
+                    numbers: *numbers,
+                };
+                let day = *to == super::Target::Date;
                 for (i, row) in rows.iter_mut().enumerate() {
                     let Some(cell) = row.get_mut(field) else {
                         continue;
                     };
-                    match super::convert(cell, *to, *decimal) {
+                    let converted = match to {
+                        super::Target::Date | super::Target::Timestamp => {
+                            super::dates::to_iso(cell, day, &dates)
+                        }
+                        _ => super::convert(cell, *to, *decimal),
+                    };
+                    match converted {
                         Ok(v) => *cell = v,
                         Err(why) => {
                             *cell = Value::Null;
@@ -189,6 +298,63 @@ impl Op {
             }
             Op::GroupBy { keys, aggregates } => Ok(group(&rows, keys, aggregates, limits, report)),
             Op::Reduce { aggregates } => Ok(group(&rows, &[], aggregates, limits, report)),
+            Op::Compute { field, expr } => {
+                for (i, row) in rows.iter_mut().enumerate() {
+                    let v = match expr.eval(row) {
+                        Ok(v) => v,
+                        Err(why) => {
+                            report.problem(limits, || format!("row {}: {why}", i + 1));
+                            Value::Null
+                        }
+                    };
+                    row.insert(field.clone(), v);
+                }
+                Ok(rows)
+            }
+            Op::Join { dataset, kind, on } => {
+                let right = datasets
+                    .rows(dataset)
+                    .ok_or_else(|| format!("the joined dataset {dataset} is not available"))?;
+                super::join::join(rows, &right, dataset, *kind, on, limits)
+            }
+            Op::Pivot {
+                index,
+                column,
+                value,
+                agg,
+            } => super::reshape::pivot(&rows, index, column, value, *agg, limits, report),
+            Op::Unpivot {
+                keep,
+                fields,
+                name_as,
+                value_as,
+            } => super::reshape::unpivot(rows, keep, fields, name_as, value_as, limits),
+            Op::TimeBucket {
+                field,
+                unit,
+                aggregates,
+                keys,
+            } => Ok(super::series::time_bucket(
+                rows, field, *unit, aggregates, keys, limits, report,
+            )),
+            Op::Running {
+                field,
+                kind,
+                as_field,
+                order_by,
+                partition,
+            } => super::series::running(
+                rows,
+                field,
+                *kind,
+                as_field,
+                order_by.as_deref(),
+                partition,
+                limits,
+                report,
+            ),
+            Op::Jq { filter } => super::query::jq(rows, filter, limits, report),
+            Op::JsonPath { path } => super::query::json_path(rows, path, limits),
         }
     }
 }
@@ -275,7 +441,12 @@ mod tests {
         let op: Op = serde_json::from_value(op).unwrap();
         let mut report = StepReport::default();
         let out = op
-            .apply(rows(input), &Limits::default(), &mut report)
+            .apply(
+                rows(input),
+                &Limits::default(),
+                &std::collections::HashMap::new(),
+                &mut report,
+            )
             .unwrap();
         (out, report)
     }
@@ -351,6 +522,29 @@ mod tests {
             report.messages[0],
             "row 2, field 'v': \"n/a\" is not a number"
         );
+    }
+
+    #[test]
+    fn convert_reads_dates_with_the_steps_options_and_counts_the_unreadable() {
+        let (out, report) = run(
+            json!({"op": "convert", "field": "d", "to": "timestamp", "zone": "+02:00", "day_first": true}),
+            json!([{"d": "01/02/2024 14:00"}, {"d": "Jan 1 2000"}, {"d": "later"}]),
+        );
+        assert_eq!(out[0]["d"], json!("2024-02-01T12:00:00Z"));
+        assert_eq!(out[1]["d"], json!("2000-01-01T00:00:00Z"));
+        assert_eq!(out[2]["d"], Value::Null);
+        assert_eq!(report.problems, 1);
+        let (out, _) = run(
+            json!({"op": "convert", "field": "d", "to": "date", "numbers": "excel"}),
+            json!([{"d": 45352}]),
+        );
+        assert_eq!(out[0]["d"], json!("2024-03-01"));
+        let err = serde_json::from_value::<Op>(
+            json!({"op": "convert", "field": "d", "to": "date", "zone": "Mars/Olympus"}),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not an offset"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,835 @@
+//! The `jq` and `json_path` steps: query the rows as one JSON array (`.` or `$` is the
+//! array of row objects) and make rows of the results. An array result gives one row
+//! per item, an object is a row, anything else becomes `{"value": x}`.
+//!
+//! jq filters run on jaq with its standard library, less `env` (it would show the
+//! server's environment) and `now` (it has no clock in the browser); `halt` stops the
+//! filter with an error instead of the process, and modules cannot be loaded.
+//!
+//! # What bounds a jq filter
+//!
+//! - Its text: at most `MAX_SOURCE` characters, nested at most `MAX_NESTING` brackets
+//!   deep, checked before jaq parses it.
+//! - Its results: at most `limits.max_rows` rows and `MAX_OUTPUT_BYTES` of JSON in
+//!   all, counted as each result comes out (a result is written with a budget, so a
+//!   huge one is cut off while written, not after).
+//! - On the server (any native build that unwinds on panic), the whole run: jaq runs
+//!   on its own thread with a `JQ_STACK`-byte stack, and every term jaq evaluates
+//!   draws from a budget of `MAX_STEPS` steps, `TIME_LIMIT_MS` of wall time and
+//!   `MAX_DEPTH_BYTES` of stack. Past any of them the evaluation is unwound (with
+//!   `resume_unwind`, which skips the panic hook: nothing is printed) and the step
+//!   fails saying which bound it hit. This is the only way to stop jaq mid-result:
+//!   it has no fuel or cancellation of its own.
+//! - In the browser (wasm, where panics abort), only between results: the time and
+//!   size are checked after each result, so `last(range(1e12))` or `def f: [f]; f`
+//!   hangs or overflows the previewing tab. The preview runs on sample rows in the
+//!   user's own tab; the server, which runs every dataset, is bounded.
+//! - In the browser, jaq's parser too runs on the page's stack: the bracket check
+//!   bounds the usual nesting, but a long chain of prefix operators (`- - - … 1`)
+//!   can still exhaust it there. On the server it runs on the jq thread.
+//! - Not bounded anywhere: memory held inside one evaluation. A filter that doubles
+//!   a string 40 times allocates before it takes many steps.
+//!
+//! JSONPath queries are bounded by the same text limits and result limits; RFC 9535
+//! queries always finish, in time polynomial in the size of the rows.
+//!
+//! Size: a wasm build that runs the engine grows by about 2.07 MB of code and data
+//! (690 KB gzipped) with jaq, measured with the `wasm-release` profile. jaq-std
+//! cannot be slimmed by features: its prelude calls its regex, time (jiff), format
+//! and math filters, so without them no filter compiles.
+
+use super::{Limits, StepReport};
+use crate::model::Row;
+use jaq_core::load::{Arena, File, Loader};
+use jaq_core::{Ctx, Vars};
+use jaq_json::Val;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::cell::Cell;
+
+/// Longest filter or path read, in characters.
+pub const MAX_SOURCE: usize = 4_000;
+/// Deepest bracket nesting read.
+pub const MAX_NESTING: usize = 64;
+/// Most JSON bytes all results of one step may take.
+pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
+/// Most terms one jq run may evaluate.
+pub const MAX_STEPS: u64 = 50_000_000;
+/// Longest one jq run may take.
+pub const TIME_LIMIT_MS: f64 = 5_000.0;
+/// Most stack one jq run may use.
+pub const MAX_DEPTH_BYTES: usize = 64 << 20;
+
+/// A jq filter, checked (parsed and compiled) when read; written as its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JqFilter(String);
+
+impl JqFilter {
+    /// Checks `source`, or says what is wrong and at which character.
+    pub fn parse(source: &str) -> Result<JqFilter, String> {
+        checked_text("jq filter", source, '"')?;
+        let owned = source.to_string();
+        on_big_stack(move || compile(&owned).map(|_| ()))??;
+        Ok(JqFilter(source.to_string()))
+    }
+
+    pub fn source(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for JqFilter {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for JqFilter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(d)?;
+        JqFilter::parse(&source).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A JSONPath (RFC 9535) query, checked when read; written as its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PathQuery(String);
+
+impl PathQuery {
+    /// Checks `source`, or says what is wrong and at which character.
+    pub fn parse(source: &str) -> Result<PathQuery, String> {
+        checked_text("JSONPath", source, '\'')?;
+        serde_json_path::JsonPath::parse(source).map_err(|e| {
+            format!(
+                "JSONPath, character {}: {}",
+                char_offset(source, e.position()),
+                e.message()
+            )
+        })?;
+        Ok(PathQuery(source.to_string()))
+    }
+
+    pub fn source(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for PathQuery {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for PathQuery {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let source = String::deserialize(d)?;
+        PathQuery::parse(&source).map_err(serde::de::Error::custom)
+    }
+}
+
+fn char_offset(source: &str, byte: usize) -> usize {
+    source
+        .get(..byte.min(source.len()))
+        .map_or(byte, |s| s.chars().count())
+}
+
+/// Refuses text that is too long or nested too deeply for the parsers' recursion.
+/// Brackets inside strings (quoted with `"` or `quote`) do not count, except jq's
+/// interpolation `\(...)`.
+fn checked_text(what: &str, source: &str, quote: char) -> Result<(), String> {
+    let len = source.chars().count();
+    if len > MAX_SOURCE {
+        return Err(format!(
+            "{what}: {len} characters; at most {MAX_SOURCE} are read"
+        ));
+    }
+    // What each open bracket is: a bracket, or an interpolation inside a string.
+    let mut stack: Vec<bool> = Vec::new();
+    let mut in_string: Option<char> = None;
+    let mut chars = source.chars().enumerate();
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = in_string {
+            match c {
+                '\\' => {
+                    if let Some((_, '(')) = chars.next().filter(|_| quote == '"') {
+                        stack.push(true);
+                        in_string = None;
+                    }
+                }
+                c if c == q => in_string = None,
+                _ => {}
+            }
+        } else {
+            match c {
+                '"' | '\'' if c == '"' || c == quote => in_string = Some(c),
+                '(' | '[' | '{' => stack.push(false),
+                // Closing an interpolation goes back into its string.
+                ')' | ']' | '}' => in_string = stack.pop().filter(|&i| i).map(|_| '"'),
+                '#' if quote == '"' => {
+                    // A jq comment runs to the end of the line.
+                    for (_, c) in chars.by_ref() {
+                        if c == '\n' {
+                            break;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        if stack.len() > MAX_NESTING {
+            return Err(format!(
+                "{what}, character {i}: nested more than {MAX_NESTING} brackets deep"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Runs `job` where deep recursion cannot overflow the caller's stack: on a thread of
+/// its own with a large stack (natively), or in place (wasm, which has no threads).
+/// `Err` when the job was stopped by its budget or failed inside jaq.
+fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
+    imp::on_big_stack(job)
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    /// The stack of the thread jq runs on: room for `MAX_DEPTH_BYTES` of evaluation
+    /// and for dropping the deepest value a run can build within its steps.
+    const JQ_STACK: usize = 512 << 20;
+
+    /// Why a jq run was unwound.
+    struct Stop(String);
+
+    pub fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
+        std::thread::scope(|scope| {
+            let handle = std::thread::Builder::new()
+                .name("jq".to_string())
+                .stack_size(JQ_STACK)
+                .spawn_scoped(scope, job)
+                .map_err(|e| format!("jq: cannot start its thread: {e}"))?;
+            handle
+                .join()
+                .map_err(|payload| match payload.downcast::<Stop>() {
+                    Ok(stop) => stop.0,
+                    Err(_) => "jq: the filter failed inside jaq".to_string(),
+                })
+        })
+    }
+
+    pub fn interrupt(why: &'static str) {
+        if cfg!(panic = "unwind") {
+            std::panic::resume_unwind(Box::new(Stop(format!("jq: {why}"))));
+        }
+    }
+
+    pub fn now_ms() -> f64 {
+        use std::sync::OnceLock;
+        use std::time::Instant;
+        static START: OnceLock<Instant> = OnceLock::new();
+        START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    pub fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
+        Ok(job())
+    }
+
+    pub fn interrupt(_why: &'static str) {}
+
+    pub fn now_ms() -> f64 {
+        js_sys::Date::now()
+    }
+}
+
+/// What one jq run may still spend.
+struct Budget {
+    steps: Cell<u64>,
+    started_ms: f64,
+    stack_base: usize,
+    /// Why the run must stop, once it must.
+    exhausted: Cell<Option<&'static str>>,
+}
+
+impl Budget {
+    fn new() -> Self {
+        let marker = 0u8;
+        Budget {
+            steps: Cell::new(0),
+            started_ms: imp::now_ms(),
+            stack_base: std::ptr::addr_of!(marker) as usize,
+            exhausted: Cell::new(None),
+        }
+    }
+
+    fn out_of_time(&self) -> bool {
+        imp::now_ms() - self.started_ms > TIME_LIMIT_MS
+    }
+
+    /// One step of jaq; stops the run when a bound is passed and it can be stopped.
+    fn tick(&self) {
+        let steps = self.steps.get() + 1;
+        self.steps.set(steps);
+        let marker = 0u8;
+        let depth = self
+            .stack_base
+            .abs_diff(std::ptr::addr_of!(marker) as usize);
+        let why = if steps > MAX_STEPS {
+            Some("the filter took more than 50,000,000 steps")
+        } else if depth > MAX_DEPTH_BYTES {
+            Some("the filter recursed too deeply")
+        } else if steps.is_multiple_of(4096) && self.out_of_time() {
+            Some("the filter ran longer than 5 seconds")
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            self.exhausted.set(Some(why));
+            interrupt(why);
+        }
+    }
+}
+
+/// Unwinds the jq thread, where unwinding is possible; elsewhere the run goes on and
+/// the bound is reported between results.
+fn interrupt(why: &'static str) {
+    imp::interrupt(why)
+}
+
+/// jaq's view of the run: the compiled filter and the budget, handed to every term.
+struct Metered;
+
+#[derive(Clone)]
+struct Gauge<'a> {
+    lut: &'a jaq_core::Lut<Metered>,
+    budget: &'a Budget,
+}
+
+impl jaq_core::DataT for Metered {
+    type V<'a> = Val;
+    type Data<'a> = Gauge<'a>;
+}
+
+impl<'a> jaq_core::data::HasLut<'a, Metered> for Gauge<'a> {
+    fn lut(&self) -> &'a jaq_core::Lut<Metered> {
+        self.budget.tick();
+        self.lut
+    }
+}
+
+/// Parses and compiles `code`, or says what is wrong and where.
+fn compile(code: &str) -> Result<jaq_core::Filter<Metered>, String> {
+    let at = |part: &str| {
+        let (base, p) = (code.as_ptr() as usize, part.as_ptr() as usize);
+        (p >= base && p <= base + code.len()).then(|| char_offset(code, p - base))
+    };
+    let found = |part: &str| {
+        let shown: String = part.chars().take(20).collect();
+        if shown.is_empty() {
+            "the end".to_string()
+        } else {
+            format!("'{shown}'")
+        }
+    };
+    let place = |part: &str| match at(part) {
+        Some(i) => format!("jq filter, character {i}"),
+        None => "jq filter".to_string(),
+    };
+    let defs = jaq_core::defs()
+        .chain(jaq_std::defs())
+        .chain(jaq_json::defs());
+    let funs = jaq_core::funs()
+        .chain(jaq_std::funs().filter(|(name, _, _)| !matches!(*name, "env" | "now")))
+        .chain(jaq_json::funs());
+    let arena = Arena::default();
+    let modules = Loader::new(defs)
+        .load(&arena, File { code, path: () })
+        .map_err(|errs| {
+            let mut out = Vec::new();
+            for (_, e) in errs {
+                match e {
+                    jaq_core::load::Error::Io(io) => {
+                        for (path, why) in io {
+                            out.push(format!("{}: cannot load '{path}': {why}", place(path)));
+                        }
+                    }
+                    jaq_core::load::Error::Lex(lex) => {
+                        for (expect, part) in lex {
+                            out.push(format!(
+                                "{}: expected {}, found {}",
+                                place(part),
+                                expect.as_str(),
+                                found(part)
+                            ));
+                        }
+                    }
+                    jaq_core::load::Error::Parse(parse) => {
+                        for (expect, part) in parse {
+                            out.push(format!(
+                                "{}: expected {}, found {}",
+                                place(part),
+                                expect.as_str(),
+                                found(part)
+                            ));
+                        }
+                    }
+                }
+            }
+            out.join("; ")
+        })?;
+    jaq_core::Compiler::default()
+        .with_funs(funs)
+        .compile(modules)
+        .map_err(|errs| {
+            let mut out = Vec::new();
+            for (_, undefined) in errs {
+                for (name, what) in undefined {
+                    let what = match what {
+                        jaq_core::compile::Undefined::Filter(arity) => {
+                            format!("no filter {name}/{arity}")
+                        }
+                        other => format!("no {} {name}", other.as_str()),
+                    };
+                    out.push(format!("{}: there is {what}", place(name)));
+                }
+            }
+            out.join("; ")
+        })
+}
+
+/// A `fmt::Write` that refuses to grow past its budget.
+struct Capped {
+    text: String,
+    room: usize,
+}
+
+impl std::fmt::Write for Capped {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if s.len() > self.room {
+            return Err(std::fmt::Error);
+        }
+        self.room -= s.len();
+        self.text.push_str(s);
+        Ok(())
+    }
+}
+
+/// Where results become rows, within the step's limits.
+struct Collector<'l> {
+    rows: Vec<Row>,
+    bytes: usize,
+    limits: &'l Limits,
+}
+
+impl Collector<'_> {
+    fn push(&mut self, v: Value) -> Result<(), String> {
+        let row = match v {
+            Value::Object(row) => row,
+            other => Row::from_iter([("value".to_string(), other)]),
+        };
+        if self.rows.len() >= self.limits.max_rows {
+            return Err(format!(
+                "the results make more than {} rows; at most {} are kept",
+                self.limits.max_rows, self.limits.max_rows
+            ));
+        }
+        self.rows.push(row);
+        Ok(())
+    }
+
+    /// An array result gives a row per item; anything else, one row.
+    fn result(&mut self, v: Value) -> Result<(), String> {
+        match v {
+            Value::Array(items) => items.into_iter().try_for_each(|v| self.push(v)),
+            other => self.push(other),
+        }
+    }
+}
+
+fn too_large() -> String {
+    format!(
+        "the results take more than {} MiB of JSON",
+        MAX_OUTPUT_BYTES >> 20
+    )
+}
+
+/// Runs `filter` on the rows as one array.
+pub(super) fn jq(
+    rows: Vec<Row>,
+    filter: &JqFilter,
+    limits: &Limits,
+    report: &mut StepReport,
+) -> Result<Vec<Row>, String> {
+    let input = Value::Array(rows.into_iter().map(Value::Object).collect()).to_string();
+    let source = filter.0.clone();
+    let limits_copy = *limits;
+    let (rows, problems) = on_big_stack(move || run_jq(&source, &input, &limits_copy))??;
+    for p in problems {
+        report.problem(limits, || p);
+    }
+    Ok(rows)
+}
+
+/// The rows and the problems (results that are not JSON) of one jq run.
+fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<(Vec<Row>, Vec<String>), String> {
+    use std::fmt::Write;
+    let filter = compile(source)?;
+    let input = jaq_json::read::parse_single(input.as_bytes())
+        .map_err(|e| format!("jq: the rows cannot be read: {e}"))?;
+    let budget = Budget::new();
+    let ctx = Ctx::<Metered>::new(
+        Gauge {
+            lut: &filter.lut,
+            budget: &budget,
+        },
+        Vars::new([]),
+    );
+    let mut out = Collector {
+        rows: Vec::new(),
+        bytes: 0,
+        limits,
+    };
+    let mut problems = Vec::new();
+    for (i, result) in filter.id.run((ctx, input)).enumerate() {
+        if let Some(why) = budget.exhausted.get() {
+            return Err(format!("jq: {why}"));
+        }
+        if budget.out_of_time() {
+            return Err("jq: the filter ran longer than 5 seconds".to_string());
+        }
+        let val = match result {
+            Ok(v) => v,
+            Err(exn) => {
+                let message = match exn.get_err() {
+                    Ok(err) => {
+                        let mut text = Capped {
+                            text: String::new(),
+                            room: 300,
+                        };
+                        let _ = write!(text, "{err}");
+                        text.text
+                    }
+                    Err(other) => match other.get_halt() {
+                        Ok(code) => format!("the filter called halt({code})"),
+                        Err(_) => "the filter stopped unexpectedly".to_string(),
+                    },
+                };
+                return Err(format!("jq: result {}: {message}", i + 1));
+            }
+        };
+        if nested_deeper_than(&val, MAX_RESULT_NESTING) {
+            problems.push(format!(
+                "result {} is nested more than {MAX_RESULT_NESTING} deep; left out",
+                i + 1
+            ));
+            continue;
+        }
+        let mut text = Capped {
+            text: String::new(),
+            room: MAX_OUTPUT_BYTES.saturating_sub(out.bytes),
+        };
+        if write!(text, "{val}").is_err() {
+            return Err(format!("jq: {}", too_large()));
+        }
+        drop(val);
+        out.bytes += text.text.len();
+        match serde_json::from_str::<Value>(&text.text) {
+            Ok(v) => out.result(v).map_err(|e| format!("jq: {e}"))?,
+            Err(e) => problems.push(format!("result {} is not JSON ({e}); left out", i + 1)),
+        }
+    }
+    Ok((out.rows, problems))
+}
+
+/// Deepest result kept (as deep as serde_json reads).
+const MAX_RESULT_NESTING: usize = 120;
+
+/// Whether `v` nests arrays and objects more than `max` deep; walks without
+/// recursion, so any depth is safe to ask about.
+fn nested_deeper_than(v: &Val, max: usize) -> bool {
+    let mut todo: Vec<(&Val, usize)> = vec![(v, 0)];
+    while let Some((v, depth)) = todo.pop() {
+        let children: Box<dyn Iterator<Item = &Val>> = match v {
+            Val::Arr(items) => Box::new(items.iter()),
+            Val::Obj(map) => Box::new(map.values()),
+            _ => continue,
+        };
+        if depth >= max {
+            return true;
+        }
+        todo.extend(children.map(|c| (c, depth + 1)));
+    }
+    false
+}
+
+/// Runs `path` on the rows as one array.
+pub(super) fn json_path(
+    rows: Vec<Row>,
+    path: &PathQuery,
+    limits: &Limits,
+) -> Result<Vec<Row>, String> {
+    let doc = Value::Array(rows.into_iter().map(Value::Object).collect());
+    let query = serde_json_path::JsonPath::parse(&path.0)
+        .map_err(|e| format!("JSONPath: {}", e.message()))?;
+    let mut out = Collector {
+        rows: Vec::new(),
+        bytes: 0,
+        limits,
+    };
+    for node in query.query(&doc).all() {
+        // Nested selections (`$..*`) can repeat the rows many times over: measure
+        // each before copying it.
+        let mut size = Measure {
+            room: MAX_OUTPUT_BYTES.saturating_sub(out.bytes),
+        };
+        if serde_json::to_writer(&mut size, node).is_err() {
+            return Err(format!("JSONPath: {}", too_large()));
+        }
+        out.bytes = MAX_OUTPUT_BYTES - size.room;
+        out.result(node.clone())
+            .map_err(|e| format!("JSONPath: {e}"))?;
+    }
+    Ok(out.rows)
+}
+
+/// Counts the bytes written to it, refusing to go past `room`.
+struct Measure {
+    room: usize,
+}
+
+impl std::io::Write for Measure {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.room = self
+            .room
+            .checked_sub(buf.len())
+            .ok_or(std::io::ErrorKind::OutOfMemory)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::tests::rows;
+    use serde_json::json;
+
+    fn data() -> Vec<Row> {
+        rows(json!([
+            {"name": "a", "tags": ["x", "y"], "n": 1},
+            {"name": "b", "tags": [], "n": 2},
+            {"name": "c", "tags": ["z"], "n": 3},
+        ]))
+    }
+
+    fn jq_run(
+        filter: &str,
+        input: Vec<Row>,
+        limits: &Limits,
+    ) -> Result<(Vec<Row>, StepReport), String> {
+        let filter = JqFilter::parse(filter)?;
+        let mut report = StepReport::default();
+        jq(input, &filter, limits, &mut report).map(|rows| (rows, report))
+    }
+
+    #[test]
+    fn a_jq_filter_sees_the_rows_as_one_array_and_its_results_become_rows() {
+        let (out, _) = jq_run(
+            ".[] | select(.n > 1) | {name, twice: (.n * 2)}",
+            data(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            rows(json!([{"name": "b", "twice": 4}, {"name": "c", "twice": 6}]))
+        );
+        let (out, _) = jq_run("map({name, tag: .tags[]})", data(), &Limits::default()).unwrap();
+        assert_eq!(
+            out,
+            rows(
+                json!([{"name": "a", "tag": "x"}, {"name": "a", "tag": "y"}, {"name": "c", "tag": "z"}])
+            ),
+            "an array result is one row per item"
+        );
+        let (out, _) = jq_run(
+            "length, (map(.n) | add), \"done\"",
+            data(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            out,
+            rows(json!([{"value": 3}, {"value": 6}, {"value": "done"}]))
+        );
+    }
+
+    #[test]
+    fn the_standard_library_is_there_but_not_env_or_now() {
+        let (out, _) = jq_run(
+            "map(.name | ascii_upcase) | join(\",\") | {s: ., t: (\"a-b\" | test(\"-\"))}",
+            data(),
+            &Limits::default(),
+        )
+        .unwrap();
+        assert_eq!(out, rows(json!([{"s": "A,B,C", "t": true}])));
+        assert_eq!(
+            JqFilter::parse("env").unwrap_err(),
+            "jq filter, character 0: there is no filter env/0"
+        );
+        assert_eq!(
+            JqFilter::parse("1 + now").unwrap_err(),
+            "jq filter, character 4: there is no filter now/0"
+        );
+    }
+
+    #[test]
+    fn a_filter_that_does_not_parse_says_what_and_where() {
+        assert_eq!(
+            JqFilter::parse(".[] | {a: }").unwrap_err(),
+            "jq filter, character 10: expected term, found '}'"
+        );
+        assert_eq!(
+            JqFilter::parse(".a | $x").unwrap_err(),
+            "jq filter, character 5: there is no variable $x"
+        );
+        assert!(JqFilter::parse("import \"x\" as x; .")
+            .unwrap_err()
+            .contains("cannot load"));
+        let deep = format!("{}.{}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(
+            JqFilter::parse(&deep).unwrap_err(),
+            "jq filter, character 64: nested more than 64 brackets deep"
+        );
+        assert!(JqFilter::parse(&" ".repeat(MAX_SOURCE + 1))
+            .unwrap_err()
+            .contains("at most 4000"));
+        assert!(
+            JqFilter::parse(
+                "\"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((\""
+            )
+            .is_ok(),
+            "brackets in strings do not nest"
+        );
+        assert!(JqFilter::parse(
+            "\"\\(1 + (2))\" # (((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((("
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn runtime_errors_and_halt_stop_the_step_with_the_message() {
+        let err = jq_run(".[] | .n + \"x\"", data(), &Limits::default()).unwrap_err();
+        assert!(
+            err.starts_with("jq: result 1: cannot calculate 1 + "),
+            "{err}"
+        );
+        let err = jq_run("halt", data(), &Limits::default()).unwrap_err();
+        assert_eq!(err, "jq: result 1: the filter called halt(0)");
+    }
+
+    #[test]
+    fn results_past_the_row_cap_or_the_size_cap_stop_the_step() {
+        let limits = Limits {
+            max_rows: 10,
+            max_messages: 5,
+        };
+        let err = jq_run("range(100)", data(), &limits).unwrap_err();
+        assert_eq!(
+            err,
+            "jq: the results make more than 10 rows; at most 10 are kept"
+        );
+        let err = jq_run(
+            "[range(1000000)] | tostring | . * 100",
+            data(),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(
+            err.contains("MiB of JSON") || err.contains("steps"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn results_that_are_not_json_are_counted_and_left_out() {
+        let (out, report) = jq_run("1, nan, {(1): 2}, 4", data(), &Limits::default()).unwrap();
+        assert_eq!(out, rows(json!([{"value": 1}, {"value": 4}])));
+        assert_eq!(report.problems, 2, "{report:?}");
+    }
+
+    #[test]
+    fn endless_and_deeply_recursive_filters_are_stopped_on_the_server() {
+        let err = jq_run("last(repeat(1))", data(), &Limits::default()).unwrap_err();
+        assert!(
+            err == "jq: the filter took more than 50,000,000 steps"
+                || err == "jq: the filter ran longer than 5 seconds",
+            "{err}"
+        );
+        let err = jq_run("def f: [f]; f", data(), &Limits::default()).unwrap_err();
+        assert_eq!(err, "jq: the filter recursed too deeply");
+        let err = jq_run(
+            "reduce range(100000000) as $i (null; [.]) | 0",
+            data(),
+            &Limits::default(),
+        )
+        .unwrap_err();
+        assert!(err.starts_with("jq: the filter"), "{err}");
+    }
+
+    #[test]
+    fn a_json_path_query_makes_rows_of_what_it_selects() {
+        let path = PathQuery::parse("$[?@.n >= 2]").unwrap();
+        let out = json_path(data(), &path, &Limits::default()).unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!(out[0]["name"], json!("b"));
+        let path = PathQuery::parse("$[*].tags").unwrap();
+        let out = json_path(data(), &path, &Limits::default()).unwrap();
+        assert_eq!(
+            out,
+            rows(json!([{"value": "x"}, {"value": "y"}, {"value": "z"}])),
+            "arrays are flattened"
+        );
+        let limits = Limits {
+            max_rows: 2,
+            max_messages: 5,
+        };
+        let err = json_path(data(), &PathQuery::parse("$[*].name").unwrap(), &limits).unwrap_err();
+        assert!(err.contains("at most 2"), "{err}");
+        let wide: Vec<Row> = (0..120)
+            .map(|_| rows(json!([{"blob": "x".repeat(1 << 20)}])).remove(0))
+            .collect();
+        let err =
+            json_path(wide, &PathQuery::parse("$..*").unwrap(), &Limits::default()).unwrap_err();
+        assert_eq!(err, "JSONPath: the results take more than 64 MiB of JSON");
+    }
+
+    #[test]
+    fn a_json_path_that_does_not_parse_says_where() {
+        let err = PathQuery::parse("$[?@.n >]").unwrap_err();
+        assert!(err.starts_with("JSONPath, character "), "{err}");
+        let deep = format!("$[?{}@.a{}]", "(".repeat(80), ")".repeat(80));
+        assert!(PathQuery::parse(&deep)
+            .unwrap_err()
+            .contains("nested more than 64"));
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(64))]
+            #[test]
+            fn no_filter_text_makes_the_checks_panic(source in "[-.|\\[\\]{}()a-z0-9\"$:;, +*/=<>?@#\\\\]{0,60}") {
+                let _ = JqFilter::parse(&source);
+                let _ = PathQuery::parse(&source);
+            }
+        }
+    }
+}
