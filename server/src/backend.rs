@@ -331,8 +331,9 @@ impl Core {
                 message,
             })?;
         let read_ms = started.elapsed().as_millis() as u64;
+        let joined = crate::sources::poller::joined_rows(&self.bus, &dataset.pipeline).await;
         let dataset = dataset.clone();
-        tokio::task::spawn_blocking(move || preview_of(&dataset, read, read_ms))
+        tokio::task::spawn_blocking(move || preview_of(&dataset, read, read_ms, &joined))
             .await
             .map_err(|_| AppError::Internal)?
     }
@@ -357,7 +358,12 @@ impl Core {
 }
 
 /// What "Test" shows for one read.
-fn preview_of(dataset: &Dataset, read: Extracted, read_ms: u64) -> Result<Preview, AppError> {
+fn preview_of(
+    dataset: &Dataset,
+    read: Extracted,
+    read_ms: u64,
+    joined: &dyn app::pipeline::Lookup,
+) -> Result<Preview, AppError> {
     let rows = dataset
         .source_rows(read)
         .map_err(|message| AppError::Invalid {
@@ -370,7 +376,7 @@ fn preview_of(dataset: &Dataset, read: Extracted, read_ms: u64) -> Result<Previe
         read_ms,
         ..Preview::default()
     };
-    let shaped = match dataset.pipeline.run(rows, &Limits::default()) {
+    let shaped = match dataset.pipeline.run_with(rows, &Limits::default(), joined) {
         Ok(outcome) => {
             preview.reports = outcome.reports;
             outcome.rows

@@ -314,8 +314,9 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
     let sample = Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.sample.clone()).unwrap_or_default()));
 
     let test = move |_| {
-        // The source alone: the pipeline is previewed in the browser.
-        let form = match f.form(&[]) {
+        // The server runs the pipeline too (on all rows, with jq and joins); a
+        // pipeline still being written is left out.
+        let form = match f.form(&steps.get_untracked()).or_else(|_| f.form(&[])) {
             Ok(form) => form,
             Err(e) => return problem.set(Some(e)),
         };
@@ -503,6 +504,14 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                 {move || preview.get().map(|p| view! {
                     <p class="hint" data-testid="preview-summary">{format!("Read {} rows in {} ms.", p.source_rows, p.read_ms)}</p>
                     <RowsTable rows=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.sample.clone()).unwrap_or_default())) limit=8 />
+                    {(!p.reports.is_empty() || p.pipeline_error.is_some()).then(|| view! {
+                        <h4>"After the pipeline, on all rows (server)"</h4>
+                        <p class="hint" data-testid="server-pipeline">{match &p.pipeline_error {
+                            Some(e) => e.clone(),
+                            None => format!("{} rows · steps: {}", p.total_rows, p.reports.iter().map(|r| if r.skipped { "off".to_string() } else { r.rows.to_string() }).collect::<Vec<_>>().join(" → ")),
+                        }}</p>
+                        <RowsTable rows=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.rows.clone()).unwrap_or_default())) limit=8 />
+                    })}
                 })}
             </div>
             <div class="connect-pipeline">

@@ -97,7 +97,7 @@ pub const CATALOG: &[OpKind] = &[
             (
                 "to",
                 "To",
-                Param::Choice(&["number", "integer", "boolean", "text"]),
+                Param::Choice(&["number", "integer", "boolean", "text", "date", "timestamp"]),
                 true,
             ),
             (
@@ -106,6 +106,93 @@ pub const CATALOG: &[OpKind] = &[
                 Param::Choice(&["auto", "point", "comma"]),
                 false,
             ),
+            ("format", "Date format (e.g. %d/%m/%Y)", Param::Text, false),
+            ("day_first", "Day before month", Param::Bool, false),
+            ("zone", "Zone of dates without one (+02:00)", Param::Text, false),
+            (
+                "numbers",
+                "Numbers as dates",
+                Param::Choice(&["auto", "unix_seconds", "unix_millis", "excel", "excel1904"]),
+                false,
+            ),
+        ],
+    },
+    OpKind {
+        op: "compute",
+        label: "Computed field",
+        params: &[
+            ("field", "New field", Param::Text, true),
+            ("expr", "Expression, e.g. round(units * price, 2)", Param::Text, true),
+        ],
+    },
+    OpKind {
+        op: "jq",
+        label: "Extract with jq",
+        params: &[("filter", "jq filter, e.g. .[] | select(.n > 1)", Param::Text, true)],
+    },
+    OpKind {
+        op: "json_path",
+        label: "Extract with JSONPath",
+        params: &[("path", "JSONPath, e.g. $[?@.n >= 2]", Param::Text, true)],
+    },
+    OpKind {
+        op: "join",
+        label: "Join a dataset",
+        params: &[
+            ("dataset", "Dataset id", Param::Text, true),
+            ("kind", "Kind", Param::Choice(&["inner", "left"]), true),
+            ("on", "On (left=right, …)", Param::Pairs, true),
+        ],
+    },
+    OpKind {
+        op: "pivot",
+        label: "Pivot",
+        params: &[
+            ("index", "Rows by", Param::Fields, false),
+            ("column", "Columns from", Param::Field, true),
+            ("value", "Values from", Param::Field, true),
+            (
+                "agg",
+                "Aggregate",
+                Param::Choice(&["sum", "count", "avg", "min", "max", "median", "first", "last", "distinct_count"]),
+                true,
+            ),
+        ],
+    },
+    OpKind {
+        op: "unpivot",
+        label: "Unpivot",
+        params: &[
+            ("keep", "Keep fields", Param::Fields, false),
+            ("fields", "Fields to unpivot (all others if empty)", Param::Fields, false),
+            ("name_as", "Name column", Param::Text, true),
+            ("value_as", "Value column", Param::Text, true),
+        ],
+    },
+    OpKind {
+        op: "time_bucket",
+        label: "Time bucket",
+        params: &[
+            ("field", "Time field", Param::Field, true),
+            ("unit", "Bucket", Param::Choice(&["minute", "hour", "day", "week", "month"]), true),
+            ("keys", "Also by fields", Param::Fields, false),
+            ("aggregates", "Aggregates", Param::Aggregates, false),
+        ],
+    },
+    OpKind {
+        op: "running",
+        label: "Running value",
+        params: &[
+            ("field", "Field", Param::Field, true),
+            (
+                "kind",
+                "Kind",
+                Param::Choice(&["total", "difference", "rate", "percent_change"]),
+                true,
+            ),
+            ("as", "Into field", Param::Text, true),
+            ("order_by", "In order of (time field)", Param::Field, false),
+            ("partition", "Separately for each", Param::Fields, false),
         ],
     },
     OpKind {
@@ -255,7 +342,7 @@ fn from_text(param: Param, text: &str) -> Result<Value, String> {
                 .filter(|s| !s.is_empty())
                 .map(|pair| {
                     let (l, r) = pair.split_once('=').unwrap_or((pair, pair));
-                    Value::Array(vec![l.trim().into(), r.trim().into()])
+                    serde_json::json!({"left": l.trim(), "right": r.trim()})
                 })
                 .collect(),
         ),
@@ -285,7 +372,7 @@ fn to_text(param: Param, value: &Value) -> String {
             .join(", "),
         (Param::Pairs, Value::Array(items)) => items
             .iter()
-            .map(|p| format!("{}={}", p[0].as_str().unwrap_or(""), p[1].as_str().unwrap_or("")))
+            .map(|p| format!("{}={}", p["left"].as_str().unwrap_or(""), p["right"].as_str().unwrap_or("")))
             .collect::<Vec<_>>()
             .join(", "),
         (_, Value::String(s)) => s.clone(),
@@ -670,14 +757,21 @@ mod tests {
         for kind in CATALOG {
             let mut d = StepDraft::new(1, kind.op);
             for (name, text) in &mut d.inputs {
-                let param = kind.params.iter().find(|p| p.0 == name).unwrap().2;
-                *text = match param {
+                let (_, _, param, required) = *kind.params.iter().find(|p| p.0 == name).unwrap();
+                if !required {
+                    continue;
+                }
+                *text = match (name.as_str(), param) {
+                    ("filter", _) => ".[]".into(),
+                    ("path", _) => "$[*]".into(),
+                    (_, param) => match param {
                     Param::Number => "3".into(),
                     Param::Aggregates => "sum(x) as total".into(),
                     Param::Choice(o) => o[0].into(),
                     Param::Bool => "true".into(),
                     Param::Pairs => "a=b".into(),
                     _ => "x".into(),
+                    },
                 };
             }
             d.to_step().unwrap_or_else(|e| panic!("{}: {e}", kind.op));

@@ -600,12 +600,21 @@ impl Dataset {
     /// The rows a source's read becomes: extracted (JSON documents) and run through the
     /// pipeline.
     pub fn shape(&self, read: Extracted) -> Result<Vec<Row>, String> {
+        self.shape_with(read, &std::collections::HashMap::new())
+    }
+
+    /// As `shape`, with the rows of the datasets `join` steps read.
+    pub fn shape_with(
+        &self,
+        read: Extracted,
+        joined: &dyn crate::pipeline::Lookup,
+    ) -> Result<Vec<Row>, String> {
         let rows = self.source_rows(read)?;
         if self.pipeline.steps.is_empty() {
             return Ok(rows);
         }
         self.pipeline
-            .run(rows, &crate::pipeline::Limits::default())
+            .run_with(rows, &crate::pipeline::Limits::default(), joined)
             .map(|outcome| outcome.rows)
             .map_err(|e| e.to_string())
     }

@@ -39,6 +39,21 @@ pub struct Pipeline {
     pub steps: Vec<Step>,
 }
 
+impl Pipeline {
+    /// The datasets the enabled `join` steps read.
+    pub fn joined_datasets(&self) -> Vec<String> {
+        let mut ids: Vec<String> = Vec::new();
+        for step in self.steps.iter().filter(|s| s.enabled) {
+            if let Op::Join { dataset, .. } = &step.op {
+                if !ids.contains(dataset) {
+                    ids.push(dataset.clone());
+                }
+            }
+        }
+        ids
+    }
+}
+
 /// Where a `join` step finds another dataset's rows.
 pub trait Lookup {
     /// The rows of `dataset`, or `None` when it is not available to this run.

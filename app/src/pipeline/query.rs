@@ -13,38 +13,36 @@
 //! - Its results: at most `limits.max_rows` rows and `MAX_OUTPUT_BYTES` of JSON in
 //!   all, counted as each result comes out (a result is written with a budget, so a
 //!   huge one is cut off while written, not after).
-//! - On the server (any native build that unwinds on panic), the whole run: jaq runs
+//! - The whole run (natively, where panics unwind): jaq runs
 //!   on its own thread with a `JQ_STACK`-byte stack, and every term jaq evaluates
 //!   draws from a budget of `MAX_STEPS` steps, `TIME_LIMIT_MS` of wall time and
 //!   `MAX_DEPTH_BYTES` of stack. Past any of them the evaluation is unwound (with
 //!   `resume_unwind`, which skips the panic hook: nothing is printed) and the step
 //!   fails saying which bound it hit. This is the only way to stop jaq mid-result:
 //!   it has no fuel or cancellation of its own.
-//! - In the browser (wasm, where panics abort), only between results: the time and
-//!   size are checked after each result, so `last(range(1e12))` or `def f: [f]; f`
-//!   hangs or overflows the previewing tab. The preview runs on sample rows in the
-//!   user's own tab; the server, which runs every dataset, is bounded.
-//! - In the browser, jaq's parser too runs on the page's stack: the bracket check
-//!   bounds the usual nesting, but a long chain of prefix operators (`- - - … 1`)
-//!   can still exhaust it there. On the server it runs on the jq thread.
 //! - Not bounded anywhere: memory held inside one evaluation. A filter that doubles
 //!   a string 40 times allocates before it takes many steps.
 //!
 //! JSONPath queries are bounded by the same text limits and result limits; RFC 9535
 //! queries always finish, in time polynomial in the size of the rows.
 //!
-//! Size: a wasm build that runs the engine grows by about 2.07 MB of code and data
-//! (690 KB gzipped) with jaq, measured with the `wasm-release` profile. jaq-std
-//! cannot be slimmed by features: its prelude calls its regex, time (jiff), format
-//! and math filters, so without them no filter compiles.
+//! jaq is built natively only (the server, and native tests). A wasm build that ran it
+//! grew by about 2.07 MB of code and data (690 KB gzipped, `wasm-release` profile),
+//! and jaq-std cannot be slimmed by features (its prelude calls its regex, time,
+//! format and math filters). So in the browser a jq filter's text is checked but the
+//! step does not run: the editor previews jq steps on the server ("Test").
 
 use super::{Limits, StepReport};
 use crate::model::Row;
+#[cfg(not(target_arch = "wasm32"))]
 use jaq_core::load::{Arena, File, Loader};
+#[cfg(not(target_arch = "wasm32"))]
 use jaq_core::{Ctx, Vars};
+#[cfg(not(target_arch = "wasm32"))]
 use jaq_json::Val;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+#[cfg(not(target_arch = "wasm32"))]
 use std::cell::Cell;
 
 /// Longest filter or path read, in characters.
@@ -54,10 +52,13 @@ pub const MAX_NESTING: usize = 64;
 /// Most JSON bytes all results of one step may take.
 pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
 /// Most terms one jq run may evaluate.
+#[cfg(not(target_arch = "wasm32"))]
 pub const MAX_STEPS: u64 = 50_000_000;
 /// Longest one jq run may take.
+#[cfg(not(target_arch = "wasm32"))]
 pub const TIME_LIMIT_MS: f64 = 5_000.0;
 /// Most stack one jq run may use.
+#[cfg(not(target_arch = "wasm32"))]
 pub const MAX_DEPTH_BYTES: usize = 64 << 20;
 
 /// A jq filter, checked (parsed and compiled) when read; written as its text.
@@ -68,8 +69,7 @@ impl JqFilter {
     /// Checks `source`, or says what is wrong and at which character.
     pub fn parse(source: &str) -> Result<JqFilter, String> {
         checked_text("jq filter", source, '"')?;
-        let owned = source.to_string();
-        on_big_stack(move || compile(&owned).map(|_| ()))??;
+        compile_check(source)?;
         Ok(JqFilter(source.to_string()))
     }
 
@@ -188,6 +188,7 @@ fn checked_text(what: &str, source: &str, quote: char) -> Result<(), String> {
 /// Runs `job` where deep recursion cannot overflow the caller's stack: on a thread of
 /// its own with a large stack (natively), or in place (wasm, which has no threads).
 /// `Err` when the job was stopped by its budget or failed inside jaq.
+#[cfg(not(target_arch = "wasm32"))]
 fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
     imp::on_big_stack(job)
 }
@@ -231,20 +232,9 @@ mod imp {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
-mod imp {
-    pub fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
-        Ok(job())
-    }
-
-    pub fn interrupt(_why: &'static str) {}
-
-    pub fn now_ms() -> f64 {
-        js_sys::Date::now()
-    }
-}
 
 /// What one jq run may still spend.
+#[cfg(not(target_arch = "wasm32"))]
 struct Budget {
     steps: Cell<u64>,
     started_ms: f64,
@@ -253,6 +243,7 @@ struct Budget {
     exhausted: Cell<Option<&'static str>>,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Budget {
     fn new() -> Self {
         let marker = 0u8;
@@ -294,24 +285,29 @@ impl Budget {
 
 /// Unwinds the jq thread, where unwinding is possible; elsewhere the run goes on and
 /// the bound is reported between results.
+#[cfg(not(target_arch = "wasm32"))]
 fn interrupt(why: &'static str) {
     imp::interrupt(why)
 }
 
 /// jaq's view of the run: the compiled filter and the budget, handed to every term.
+#[cfg(not(target_arch = "wasm32"))]
 struct Metered;
 
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Clone)]
 struct Gauge<'a> {
     lut: &'a jaq_core::Lut<Metered>,
     budget: &'a Budget,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl jaq_core::DataT for Metered {
     type V<'a> = Val;
     type Data<'a> = Gauge<'a>;
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl<'a> jaq_core::data::HasLut<'a, Metered> for Gauge<'a> {
     fn lut(&self) -> &'a jaq_core::Lut<Metered> {
         self.budget.tick();
@@ -320,6 +316,7 @@ impl<'a> jaq_core::data::HasLut<'a, Metered> for Gauge<'a> {
 }
 
 /// Parses and compiles `code`, or says what is wrong and where.
+#[cfg(not(target_arch = "wasm32"))]
 fn compile(code: &str) -> Result<jaq_core::Filter<Metered>, String> {
     let at = |part: &str| {
         let (base, p) = (code.as_ptr() as usize, part.as_ptr() as usize);
@@ -400,11 +397,13 @@ fn compile(code: &str) -> Result<jaq_core::Filter<Metered>, String> {
 }
 
 /// A `fmt::Write` that refuses to grow past its budget.
+#[cfg(not(target_arch = "wasm32"))]
 struct Capped {
     text: String,
     room: usize,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl std::fmt::Write for Capped {
     fn write_str(&mut self, s: &str) -> std::fmt::Result {
         if s.len() > self.room {
@@ -455,7 +454,39 @@ fn too_large() -> String {
     )
 }
 
+/// Compiles `source` (natively); the browser checks only its text, since jaq is not in
+/// the browser bundle.
+fn compile_check(source: &str) -> Result<(), String> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let owned = source.to_string();
+        on_big_stack(move || compile(&owned).map(|_| ()))?
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        let _ = source;
+        Ok(())
+    }
+}
+
+/// jaq is left out of the browser bundle (it would add about 690 KB gzipped): in the
+/// editor a jq step is previewed by the server ("Test").
+#[cfg(target_arch = "wasm32")]
+pub(super) fn jq(
+    _rows: Vec<Row>,
+    _filter: &JqFilter,
+    _limits: &Limits,
+    _report: &mut StepReport,
+) -> Result<Vec<Row>, String> {
+    Err(JQ_ON_SERVER.to_string())
+}
+
+/// What a jq step says where it cannot run.
+#[cfg(target_arch = "wasm32")]
+const JQ_ON_SERVER: &str = "jq steps run on the server: press Test to preview them";
+
 /// Runs `filter` on the rows as one array.
+#[cfg(not(target_arch = "wasm32"))]
 pub(super) fn jq(
     rows: Vec<Row>,
     filter: &JqFilter,
@@ -473,6 +504,7 @@ pub(super) fn jq(
 }
 
 /// The rows and the problems (results that are not JSON) of one jq run.
+#[cfg(not(target_arch = "wasm32"))]
 fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<(Vec<Row>, Vec<String>), String> {
     use std::fmt::Write;
     let filter = compile(source)?;
@@ -544,10 +576,12 @@ fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<(Vec<Row>, Vec<S
 }
 
 /// Deepest result kept (as deep as serde_json reads).
+#[cfg(not(target_arch = "wasm32"))]
 const MAX_RESULT_NESTING: usize = 120;
 
 /// Whether `v` nests arrays and objects more than `max` deep; walks without
 /// recursion, so any depth is safe to ask about.
+#[cfg(not(target_arch = "wasm32"))]
 fn nested_deeper_than(v: &Val, max: usize) -> bool {
     let mut todo: Vec<(&Val, usize)> = vec![(v, 0)];
     while let Some((v, depth)) = todo.pop() {

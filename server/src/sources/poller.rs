@@ -268,11 +268,30 @@ async fn read(
     source: &DataSource,
 ) -> Result<Vec<app::model::Row>, String> {
     let read = ctx.readers.read(source, dataset).await?;
+    let joined = joined_rows(&ctx.bus, &dataset.pipeline).await;
     // Extraction and the pipeline are CPU work: keep them off the async workers.
     let dataset = dataset.clone();
-    tokio::task::spawn_blocking(move || dataset.shape(read))
+    tokio::task::spawn_blocking(move || dataset.shape_with(read, &joined))
         .await
         .map_err(|_| "shaping the data failed".to_string())?
+}
+
+/// The latest rows of the datasets `pipeline` joins (those with no frame are left out,
+/// and the join then says the dataset is not available).
+pub async fn joined_rows(
+    bus: &Bus,
+    pipeline: &app::pipeline::Pipeline,
+) -> HashMap<String, Vec<app::model::Row>> {
+    let mut joined = HashMap::new();
+    for id in pipeline.joined_datasets() {
+        let Ok(parsed) = DatasetId::parse(id.clone()) else {
+            continue;
+        };
+        if let Some(published) = bus.latest(&parsed).await {
+            joined.insert(id, published.frame.rows.clone());
+        }
+    }
+    joined
 }
 
 #[cfg(test)]
