@@ -2,7 +2,10 @@
 //! Leptos pages and components, and the server functions between them. It compiles for
 //! the server (`ssr`) and for the browser (`hydrate`) from the same source.
 
+#![recursion_limit = "256"]
+
 pub mod api;
+pub mod bench;
 pub mod components;
 pub mod error;
 pub mod hooks;

@@ -404,25 +404,10 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                 </Show>
             </div>
         }
+        .into_any()
     };
 
-    view! {
-        <div class="connect-backdrop">
-        <section class="connect" role="dialog" aria-label="Connect data" data-testid="connect-data">
-            <header>
-                <h2>"Connect data"</h2>
-                <button class="small" on:click=move |_| close.run(())>"Close"</button>
-            </header>
-            <div class="connect-body">
-            <div class="connect-source">
-                <div class="tabs" role="tablist">
-                    {[("http", "HTTP API"), ("sql", "SQL database"), ("sheet", "Spreadsheet")].into_iter().map(|(k, label)| view! {
-                        <button role="tab" class:active=move || f.kind.get() == k aria-selected=move || (f.kind.get() == k).to_string()
-                            data-testid=format!("tab-{k}") on:click=move |_| { f.kind.set(k.to_string()); preview.set(None); }>{label}</button>
-                    }).collect_view()}
-                </div>
-                <Text label="Name" name="dataset-name" value=f.name placeholder="Sales by region" />
-                <Show when=move || f.kind.get() == "http">
+    let http_form = move || view! {
                     {http_fields(true)}
                     <Show when=move || f.format.get() == "json">
                         <Text label="JSON path to the rows" name="http-path" value=f.path placeholder="$.data[*]" />
@@ -439,8 +424,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                             </Show>
                         </div>
                     </Show>
-                </Show>
-                <Show when=move || f.kind.get() == "sql">
+}.into_any();
+    let sql_form = move || view! {
                     <div class="row">
                         <Choice label="Database" name="sql-driver" value=f.driver options=&[("postgres", "PostgreSQL"), ("mysql", "MySQL / MariaDB"), ("sqlite", "SQLite file")] />
                         <Show when=move || f.driver.get() != "sqlite">
@@ -466,8 +451,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         <Text label="Timeout (ms)" name="sql-timeout" value=f.timeout kind="number" />
                         <Text label="Row cap" name="sql-max-rows" value=f.max_rows kind="number" />
                     </div>
-                </Show>
-                <Show when=move || f.kind.get() == "sheet">
+}.into_any();
+    let sheet_form = move || view! {
                     <Choice label="File" name="sheet-origin" value=f.origin options=&[("upload", "Upload a file"), ("url", "From a URL (refreshed)")] />
                     <Show when=move || f.origin.get() == "upload">
                         <label>"CSV, TSV, XLSX, XLS or ODS"
@@ -491,17 +476,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         <Text label="Header row (0: none)" name="sheet-header" value=f.header_row kind="number" />
                         <Text label="Range" name="sheet-range" value=f.range placeholder="A1:F500" />
                     </div>
-                </Show>
-                <div class="row">
-                    <Text label="Refresh every (s)" name="dataset-refresh" value=f.refresh kind="number" />
-                    <label class="inline"><input type="checkbox" name="dataset-always" prop:checked=f.always on:change=move |ev| f.always.set(event_target_checked(&ev)) />"Refresh even when no screen shows it"</label>
-                </div>
-                <div class="actions">
-                    <button on:click=test disabled=busy data-testid="test-source">"Test"</button>
-                    <button class="primary" on:click=create disabled=move || busy.get() || preview.with(Option::is_none) data-testid="create-dataset">"Create dataset"</button>
-                </div>
-                {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
-                {move || preview.get().map(|p| view! {
+}.into_any();
+    let results = move || preview.get().map(|p| view! {
                     <p class="hint" data-testid="preview-summary">{format!("Read {} rows in {} ms.", p.source_rows, p.read_ms)}</p>
                     <RowsTable rows=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.sample.clone()).unwrap_or_default())) limit=8 />
                     {(!p.reports.is_empty() || p.pipeline_error.is_some()).then(|| view! {
@@ -512,7 +488,43 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         }}</p>
                         <RowsTable rows=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.rows.clone()).unwrap_or_default())) limit=8 />
                     })}
-                })}
+                }.into_any());
+
+    view! {
+        <div class="connect-backdrop">
+        <section class="connect" role="dialog" aria-label="Connect data" data-testid="connect-data">
+            <header>
+                <h2>"Connect data"</h2>
+                <button class="small" on:click=move |_| close.run(())>"Close"</button>
+            </header>
+            <div class="connect-body">
+            <div class="connect-source">
+                <div class="tabs" role="tablist">
+                    {[("http", "HTTP API"), ("sql", "SQL database"), ("sheet", "Spreadsheet")].into_iter().map(|(k, label)| view! {
+                        <button role="tab" class:active=move || f.kind.get() == k aria-selected=move || (f.kind.get() == k).to_string()
+                            data-testid=format!("tab-{k}") on:click=move |_| { f.kind.set(k.to_string()); preview.set(None); }>{label}</button>
+                    }).collect_view()}
+                </div>
+                <Text label="Name" name="dataset-name" value=f.name placeholder="Sales by region" />
+                <Show when=move || f.kind.get() == "http">
+                    {http_form}
+                </Show>
+                <Show when=move || f.kind.get() == "sql">
+                    {sql_form}
+                </Show>
+                <Show when=move || f.kind.get() == "sheet">
+                    {sheet_form}
+                </Show>
+                <div class="row">
+                    <Text label="Refresh every (s)" name="dataset-refresh" value=f.refresh kind="number" />
+                    <label class="inline"><input type="checkbox" name="dataset-always" prop:checked=f.always on:change=move |ev| f.always.set(event_target_checked(&ev)) />"Refresh even when no screen shows it"</label>
+                </div>
+                <div class="actions">
+                    <button on:click=test disabled=busy data-testid="test-source">"Test"</button>
+                    <button class="primary" on:click=create disabled=move || busy.get() || preview.with(Option::is_none) data-testid="create-dataset">"Create dataset"</button>
+                </div>
+                {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
+                {results}
             </div>
             <div class="connect-pipeline">
                 <Show when=move || preview.with(Option::is_some) fallback=|| view! { <p class="hint">"Test the source to shape its rows here."</p> }>

@@ -523,6 +523,16 @@ pub fn columns(rows: &[Row]) -> Vec<String> {
     names
 }
 
+/// A float as a table shows it: 360.0 as 360, 173.29999999999998 as 173.3 (at most
+/// six decimals).
+fn shown(f: f64) -> String {
+    if f.fract() == 0.0 && f.abs() < 1e15 {
+        return format!("{f:.0}");
+    }
+    let text = format!("{f:.6}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The first rows as a table.
 #[component]
 pub fn RowsTable(rows: Signal<Vec<Row>>, #[prop(default = 20)] limit: usize) -> impl IntoView {
@@ -543,6 +553,11 @@ pub fn RowsTable(rows: Signal<Vec<Row>>, #[prop(default = 20)] limit: usize) -> 
                         let text = match row.get(n) {
                             None | Some(Value::Null) => String::new(),
                             Some(Value::String(s)) => s.clone(),
+                            // 360.0 reads as 360.
+                            Some(Value::Number(x)) => match x.as_f64() {
+                                Some(f) if x.is_f64() => shown(f),
+                                _ => x.to_string(),
+                            },
                             Some(other) => other.to_string(),
                         };
                         view! { <td>{text}</td> }
@@ -806,6 +821,13 @@ mod tests {
         assert_eq!(runs[1].error.as_deref(), Some("Field: required"));
         assert_eq!(rows_after.len(), 2);
         assert!(pipeline_of(&drafts).unwrap_err().starts_with("step 2: Field"));
+    }
+
+    #[test]
+    fn floats_show_without_binary_noise() {
+        assert_eq!(shown(360.0), "360");
+        assert_eq!(shown(173.29999999999998), "173.3");
+        assert_eq!(shown(0.25), "0.25");
     }
 
     #[test]

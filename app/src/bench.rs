@@ -1,0 +1,81 @@
+//! The pipeline benchmark that runs in the browser (`end2end/bench/pipeline.cjs` calls
+//! it in Chromium through the bundle's exports): the same engine the editor previews
+//! with, on generated rows.
+
+use crate::model::Row;
+use crate::pipeline::Pipeline;
+use serde_json::json;
+
+/// `rows` generated sales rows: id, day, region, amount (text, as spreadsheets give
+/// it), paid.
+pub fn sample_rows(rows: usize) -> Vec<Row> {
+    let regions = ["north", "south", "east", "west", "centre", "islands", "coast", "hills"];
+    (0..rows)
+        .map(|i| {
+            let row = json!({
+                "id": i,
+                "day": format!("2024-{:02}-{:02}", i % 12 + 1, i % 28 + 1),
+                "region": regions[i % 8],
+                "amount": format!("{}.{:02}", (i * 7919) % 10_000, i % 100),
+                "paid": i % 3 == 0,
+            });
+            match row {
+                serde_json::Value::Object(map) => map,
+                _ => Row::new(),
+            }
+        })
+        .collect()
+}
+
+/// A pipeline an author would build: clean a text number, compute a field, filter,
+/// bucket by month with aggregates, sort.
+pub fn sample_pipeline() -> Pipeline {
+    serde_json::from_value(json!({"steps": [
+        {"op": "convert", "field": "amount", "to": "number"},
+        {"op": "compute", "field": "net", "expr": "round(amount * 0.8, 2)"},
+        {"op": "filter", "field": "paid", "cmp": "eq", "value": true},
+        {"op": "time_bucket", "field": "day", "unit": "month", "keys": ["region"], "aggregates": [
+            {"field": "net", "agg": "sum", "as": "net"},
+            {"field": "amount", "agg": "avg", "as": "mean"},
+            {"field": "id", "agg": "count", "as": "n"}]},
+        {"op": "sort", "field": "net", "descending": true}
+    ]}))
+    .unwrap_or_default()
+}
+
+/// Runs the sample pipeline on `rows` generated rows `runs` times; the median time of
+/// one run, in milliseconds, and the rows it made.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn bench_pipeline(rows: u32, runs: u32) -> Vec<f64> {
+    let performance = web_sys::window().and_then(|w| w.performance());
+    let now = || performance.as_ref().map_or_else(js_sys::Date::now, |p| p.now());
+    let data = sample_rows(rows as usize);
+    let pipeline = sample_pipeline();
+    let mut times = Vec::new();
+    let mut out = 0;
+    for _ in 0..runs.max(1) {
+        let input = data.clone();
+        let started = now();
+        out = pipeline
+            .run(input, &crate::pipeline::Limits::default())
+            .map(|o| o.rows.len())
+            .unwrap_or(0);
+        times.push(now() - started);
+    }
+    times.sort_by(f64::total_cmp);
+    vec![times[times.len() / 2], out as f64]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_sample_pipeline_runs_and_groups_by_month_and_region() {
+        let out = super::sample_pipeline()
+            .run(super::sample_rows(10_000), &crate::pipeline::Limits::default())
+            .unwrap();
+        assert_eq!(out.reports.len(), 5);
+        assert_eq!(out.reports[0].problems, 0);
+        assert!(out.rows.len() <= 12 * 8 && !out.rows.is_empty(), "{}", out.rows.len());
+    }
+}

@@ -1,0 +1,174 @@
+//! Source and pipeline benchmarks (issue 4's targets), one thread, release build:
+//!
+//!     taskset -c 1 cargo bench -p server --bench sources
+//!
+//! Each case runs a few times on generated data and reports the median; the figures
+//! are recorded in `docs/benchmarks.md`. A bench binary rather than criterion: the
+//! cases take 0.1–2 s each, where a handful of runs gives a stable median.
+
+use app::model::{Row, MAX_ROWS};
+use app::pipeline::{Limits, Pipeline};
+use serde_json::{json, Value};
+use std::io::Write;
+use std::time::{Duration, Instant};
+use wallboard_server::sources::sheet::{read, SheetLimits, SheetOptions};
+
+const RUNS: usize = 5;
+
+fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut times = Vec::with_capacity(RUNS);
+    let mut out = 0;
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        out = std::hint::black_box(f());
+        times.push(started.elapsed());
+    }
+    times.sort();
+    (times[RUNS / 2], out)
+}
+
+fn report(what: &str, target_ms: u128, (took, out): (Duration, usize)) {
+    let ms = took.as_secs_f64() * 1000.0;
+    let verdict = if took.as_millis() <= target_ms { "met" } else { "missed" };
+    println!("{what:<58} {ms:>9.1} ms  (target ≤ {target_ms} ms: {verdict}; {out} rows out)");
+}
+
+fn regions() -> [&'static str; 8] {
+    ["north", "south", "east", "west", "centre", "islands", "coast", "hills"]
+}
+
+fn csv_text(rows: usize) -> Vec<u8> {
+    let mut text = Vec::with_capacity(rows * 48);
+    text.extend_from_slice(b"id,day,region,amount,paid\n");
+    for i in 0..rows {
+        writeln!(
+            text,
+            "{i},2024-{:02}-{:02},{},{}.{:02},{}",
+            i % 12 + 1,
+            i % 28 + 1,
+            regions()[i % 8],
+            (i * 7919) % 10_000,
+            i % 100,
+            i % 3 == 0
+        )
+        .unwrap();
+    }
+    text
+}
+
+/// A real XLSX (deflated parts, inline strings) of `rows` rows and five columns.
+fn xlsx(rows: usize) -> Vec<u8> {
+    use zip::write::SimpleFileOptions;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options =
+        SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    let mut part = |name: &str, body: &[u8]| {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(body).unwrap();
+    };
+    part("[Content_Types].xml", br#"<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>"#);
+    part("_rels/.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>"#);
+    part("xl/workbook.xml", br#"<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="Data" sheetId="1" r:id="rId1"/></sheets></workbook>"#);
+    part("xl/_rels/workbook.xml.rels", br#"<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>"#);
+    let mut sheet = Vec::with_capacity(rows * 200);
+    sheet.extend_from_slice(br#"<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>"#);
+    let header = ["id", "day", "region", "amount", "paid"];
+    write!(sheet, r#"<row r="1">"#).unwrap();
+    for (c, h) in header.iter().enumerate() {
+        let col = (b'A' + c as u8) as char;
+        write!(sheet, r#"<c r="{col}1" t="inlineStr"><is><t>{h}</t></is></c>"#).unwrap();
+    }
+    sheet.extend_from_slice(b"</row>");
+    for i in 0..rows {
+        let r = i + 2;
+        write!(
+            sheet,
+            r#"<row r="{r}"><c r="A{r}"><v>{i}</v></c><c r="B{r}"><v>{}</v></c><c r="C{r}" t="inlineStr"><is><t>{}</t></is></c><c r="D{r}"><v>{}.{:02}</v></c><c r="E{r}" t="b"><v>{}</v></c></row>"#,
+            45_000 + i % 365,
+            regions()[i % 8],
+            (i * 7919) % 10_000,
+            i % 100,
+            u8::from(i % 3 == 0)
+        )
+        .unwrap();
+    }
+    sheet.extend_from_slice(b"</sheetData></worksheet>");
+    part("xl/worksheets/sheet1.xml", &sheet);
+    zip.finish().unwrap().into_inner()
+}
+
+fn main() {
+    let million = 1_000_000;
+    let big = SheetLimits {
+        max_rows: million,
+        max_cells: 10_000_000,
+        ..SheetLimits::default()
+    };
+    let limits = Limits {
+        max_rows: million * 2,
+        max_messages: 20,
+    };
+    println!("wallboard source benchmarks (median of {RUNS}; one thread)");
+
+    let csv = csv_text(million);
+    let rows: Vec<Row> = read(&csv, "big.csv", &SheetOptions::csv(), &big).unwrap();
+    report(
+        &format!("parse a 1,000,000-row CSV ({} MB)", csv.len() >> 20),
+        1000,
+        median(|| read(&csv, "big.csv", &SheetOptions::csv(), &big).unwrap().len()),
+    );
+
+    let group: Pipeline = serde_json::from_value(json!({"steps": [{"op": "group_by", "keys": ["region"], "aggregates": [
+        {"field": "amount", "agg": "sum", "as": "total"},
+        {"field": "amount", "agg": "avg", "as": "mean"},
+        {"field": "id", "agg": "count", "as": "n"}]}]}))
+    .unwrap();
+    report(
+        "group-by with three aggregates over 1,000,000 rows",
+        250,
+        median(|| group.run(rows.clone(), &limits).unwrap().rows.len()),
+    );
+    let clone_only = median(|| rows.clone().len());
+    println!(
+        "  (of which copying the 1,000,000 input rows: {:.1} ms)",
+        clone_only.0.as_secs_f64() * 1000.0
+    );
+
+    let jq: Pipeline = serde_json::from_value(
+        json!({"steps": [{"op": "jq", "filter": "map(select(.paid) | {id, amount})"}]}),
+    )
+    .unwrap();
+    report(
+        "jq extraction over a 1,000,000-item JSON array",
+        500,
+        median(|| jq.run(rows.clone(), &limits).unwrap().rows.len()),
+    );
+    let path: Pipeline = serde_json::from_value(
+        json!({"steps": [{"op": "json_path", "path": "$[?@.paid == true]"}]}),
+    )
+    .unwrap();
+    report(
+        "JSONPath extraction over the same array",
+        500,
+        median(|| path.run(rows.clone(), &limits).unwrap().rows.len()),
+    );
+
+    let book = xlsx(100_000);
+    let header = SheetOptions {
+        header_row: 1,
+        ..SheetOptions::default()
+    };
+    report(
+        &format!("read an XLSX of 100,000 rows ({} KB)", book.len() >> 10),
+        1000,
+        median(|| read(&book, "big.xlsx", &header, &SheetLimits::default()).unwrap().len()),
+    );
+    let check: Vec<Value> = read(&book, "big.xlsx", &header, &SheetLimits::default())
+        .unwrap()
+        .into_iter()
+        .take(1)
+        .map(Value::Object)
+        .collect();
+    assert_eq!(check[0]["region"], json!("north"), "{check:?}");
+    assert!(MAX_ROWS >= 100_000);
+}
