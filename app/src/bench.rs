@@ -9,7 +9,9 @@ use serde_json::json;
 /// `rows` generated sales rows: id, day, region, amount (text, as spreadsheets give
 /// it), paid.
 pub fn sample_rows(rows: usize) -> Vec<Row> {
-    let regions = ["north", "south", "east", "west", "centre", "islands", "coast", "hills"];
+    let regions = [
+        "north", "south", "east", "west", "centre", "islands", "coast", "hills",
+    ];
     (0..rows)
         .map(|i| {
             let row = json!({
@@ -49,7 +51,11 @@ pub fn sample_pipeline() -> Pipeline {
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_pipeline(rows: u32, runs: u32) -> Vec<f64> {
     let performance = web_sys::window().and_then(|w| w.performance());
-    let now = || performance.as_ref().map_or_else(js_sys::Date::now, |p| p.now());
+    let now = || {
+        performance
+            .as_ref()
+            .map_or_else(js_sys::Date::now, |p| p.now())
+    };
     let data = sample_rows(rows as usize);
     let pipeline = sample_pipeline();
     let mut times = Vec::new();
@@ -72,10 +78,17 @@ mod tests {
     #[test]
     fn the_sample_pipeline_runs_and_groups_by_month_and_region() {
         let out = super::sample_pipeline()
-            .run(super::sample_rows(10_000), &crate::pipeline::Limits::default())
+            .run(
+                super::sample_rows(10_000),
+                &crate::pipeline::Limits::default(),
+            )
             .unwrap();
         assert_eq!(out.reports.len(), 5);
         assert_eq!(out.reports[0].problems, 0);
-        assert!(out.rows.len() <= 12 * 8 && !out.rows.is_empty(), "{}", out.rows.len());
+        assert!(
+            out.rows.len() <= 12 * 8 && !out.rows.is_empty(),
+            "{}",
+            out.rows.len()
+        );
     }
 }

@@ -10,8 +10,8 @@ use app::api::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashb
 use app::error::AppError;
 use app::model::{
     infer_fields, Columns, Dashboard, DashboardId, DataSource, Dataset, DatasetForm, DatasetId,
-    DatasetSummary, Extracted, Frame, JsonPathExpr, NewHttpDataset, NewPushDataset,
-    Preview, PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
+    DatasetSummary, Extracted, Frame, JsonPathExpr, NewHttpDataset, NewPushDataset, Preview,
+    PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
 };
 use app::pipeline::Limits;
 use base64::Engine;

@@ -48,7 +48,8 @@ async fn rotate(config: &wallboard_server::config::Config) -> ExitCode {
         let storage = wallboard_server::storage::Storage::connect(config.database_url.expose())
             .await
             .map_err(|e| format!("storage: {e}"))?;
-        let vault = wallboard_server::startup::vault(config, &storage).map_err(|e| e.to_string())?;
+        let vault =
+            wallboard_server::startup::vault(config, &storage).map_err(|e| e.to_string())?;
         wallboard_server::sources::vault::reseal_stored(&storage, &vault).await
     }
     .await;

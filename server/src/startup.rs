@@ -125,9 +125,7 @@ pub fn vault(config: &Config, storage: &Storage) -> Result<Vault, StartupError> 
         return Vault::from_keys(Some(key.expose()), old).map_err(StartupError::Config);
     }
     let Some(db) = storage.sqlite_file() else {
-        tracing::warn!(
-            "WALLBOARD_SECRET_KEY is not set: sources with credentials cannot be saved"
-        );
+        tracing::warn!("WALLBOARD_SECRET_KEY is not set: sources with credentials cannot be saved");
         return Vault::from_keys(None, old).map_err(StartupError::Config);
     };
     let mut path = db.into_os_string();

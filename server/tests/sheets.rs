@@ -67,9 +67,16 @@ fn a_header_further_down_the_sheet_is_found_where_the_author_says() {
 
 #[test]
 fn every_sheet_is_listed_and_a_named_one_is_read() {
-    for file in ["spreadsheets/any_sheets.xlsx", "spreadsheets/any_sheets.ods"] {
+    for file in [
+        "spreadsheets/any_sheets.xlsx",
+        "spreadsheets/any_sheets.ods",
+    ] {
         let names = sheet_names(&data(file), file, &SheetLimits::default()).unwrap();
-        assert_eq!(names, ["Visible", "Hidden", "VeryHidden", "Chart"], "{file}");
+        assert_eq!(
+            names,
+            ["Visible", "Hidden", "VeryHidden", "Chart"],
+            "{file}"
+        );
         let visible = rows(
             file,
             SheetOptions {
@@ -80,7 +87,11 @@ fn every_sheet_is_listed_and_a_named_one_is_read() {
         );
         assert_eq!(
             visible,
-            [json!({"A": 1, "B": 2}), json!({"A": 3, "B": 4}), json!({"A": 5, "B": 6})],
+            [
+                json!({"A": 1, "B": 2}),
+                json!({"A": 3, "B": 4}),
+                json!({"A": 5, "B": 6})
+            ],
             "{file}"
         );
         let err = read(
@@ -93,7 +104,10 @@ fn every_sheet_is_listed_and_a_named_one_is_read() {
             &SheetLimits::default(),
         )
         .unwrap_err();
-        assert!(err.contains("no sheet 'Totals'") && err.contains("VeryHidden"), "{err}");
+        assert!(
+            err.contains("no sheet 'Totals'") && err.contains("VeryHidden"),
+            "{err}"
+        );
     }
 }
 
@@ -122,11 +136,20 @@ fn the_stocks_csv_keeps_text_dates_and_numeric_prices() {
     let rows = rows("vega/stocks.csv", SheetOptions::csv());
     // 561 lines: the header and 560 prices (SOURCES.md says 559; `grep -c ''` says 561).
     assert_eq!(rows.len(), 560);
-    assert_eq!(rows[559], json!({"symbol": "AAPL", "date": "Mar 1 2010", "price": 223.02}));
-    assert_eq!(rows[0], json!({"symbol": "MSFT", "date": "Jan 1 2000", "price": 39.81}));
+    assert_eq!(
+        rows[559],
+        json!({"symbol": "AAPL", "date": "Mar 1 2010", "price": 223.02})
+    );
+    assert_eq!(
+        rows[0],
+        json!({"symbol": "MSFT", "date": "Jan 1 2000", "price": 39.81})
+    );
     let symbols: std::collections::BTreeSet<&str> =
         rows.iter().filter_map(|r| r["symbol"].as_str()).collect();
-    assert_eq!(symbols.into_iter().collect::<Vec<_>>(), ["AAPL", "AMZN", "GOOG", "IBM", "MSFT"]);
+    assert_eq!(
+        symbols.into_iter().collect::<Vec<_>>(),
+        ["AAPL", "AMZN", "GOOG", "IBM", "MSFT"]
+    );
 }
 
 #[test]
@@ -165,7 +188,12 @@ fn a_workbook_that_unpacks_too_large_is_refused_before_it_is_read() {
 fn a_truncated_workbook_is_an_error_not_a_crash() {
     let whole = data("spreadsheets/inventory-table.xlsx");
     for cut in [10, whole.len() / 3, whole.len() / 2, whole.len() - 10] {
-        let err = read(&whole[..cut], "x.xlsx", &header_at(1), &SheetLimits::default());
+        let err = read(
+            &whole[..cut],
+            "x.xlsx",
+            &header_at(1),
+            &SheetLimits::default(),
+        );
         assert!(err.is_err(), "cut at {cut} still read");
     }
 }

@@ -83,7 +83,10 @@ async fn postgres_columns_map_to_typed_fields_and_parameters_are_bound() {
     .execute(&pool)
     .await
     .unwrap();
-    let mut source = pg_source(&db, "SELECT * FROM sales WHERE region = :region ORDER BY id");
+    let mut source = pg_source(
+        &db,
+        "SELECT * FROM sales WHERE region = :region ORDER BY id",
+    );
     source["params"] = json!([{"name": "region", "value": "north"}]);
     let p = preview(&app, source).await;
     assert_eq!(p["source_rows"], 2);
@@ -97,25 +100,39 @@ async fn postgres_columns_map_to_typed_fields_and_parameters_are_bound() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| (f["name"].as_str().unwrap().into(), f["kind"].as_str().unwrap().into()))
+        .map(|f| {
+            (
+                f["name"].as_str().unwrap().into(),
+                f["kind"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(kinds["amount"], "number");
     assert_eq!(kinds["ok"], "boolean");
     assert_eq!(kinds["day"], "text");
 
     let err = preview_error(&app, pg_source(&db, "SELECT '1 day'::interval AS span")).await;
-    assert!(err.contains("'span'") && err.contains("INTERVAL") && err.contains("cast"), "{err}");
+    assert!(
+        err.contains("'span'") && err.contains("INTERVAL") && err.contains("cast"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn postgres_queries_are_read_only_bounded_in_time_and_capped_in_rows() {
     let app = app_with(&[]).await;
     let (db, pool) = pg_database().await;
-    sqlx::query("CREATE TABLE t (n INT)").execute(&pool).await.unwrap();
+    sqlx::query("CREATE TABLE t (n INT)")
+        .execute(&pool)
+        .await
+        .unwrap();
 
     let err = preview_error(&app, pg_source(&db, "INSERT INTO t VALUES (1) RETURNING n")).await;
     assert!(err.contains("read-only transaction"), "{err}");
-    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM t").fetch_one(&pool).await.unwrap();
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM t")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     assert_eq!(count, 0, "nothing was written");
 
     let mut slow = pg_source(&db, "SELECT pg_sleep(5)");
@@ -143,7 +160,10 @@ async fn a_sql_host_on_loopback_is_refused_unless_allowed() {
         let mut source = pg_source("postgres", "SELECT 1");
         source["host"] = json!(host);
         let err = preview_error(&app, source).await;
-        assert!(err.contains("loopback") && err.contains("WALLBOARD_ALLOW_TARGETS"), "{err}");
+        assert!(
+            err.contains("loopback") && err.contains("WALLBOARD_ALLOW_TARGETS"),
+            "{err}"
+        );
     }
 }
 
@@ -175,7 +195,9 @@ async fn mariadb_columns_map_to_typed_fields_and_writes_are_refused() {
     .await
     .unwrap();
 
-    let mut source = mariadb_source(&format!("SELECT * FROM {table} WHERE id >= :min ORDER BY id"));
+    let mut source = mariadb_source(&format!(
+        "SELECT * FROM {table} WHERE id >= :min ORDER BY id"
+    ));
     source["params"] = json!([{"name": "min", "value": 1}]);
     let p = preview(&app, source).await;
     assert_eq!(
@@ -199,7 +221,10 @@ async fn mariadb_columns_map_to_typed_fields_and_writes_are_refused() {
     let outcome = app.call("preview_dataset", form(slow, json!([]))).await;
     // MariaDB stops the statement; SLEEP reports the interruption as 1 or an error.
     assert!(started.elapsed() < Duration::from_secs(4), "{outcome:?}");
-    sqlx::query(&format!("DROP TABLE {table}")).execute(&mut conn).await.unwrap();
+    sqlx::query(&format!("DROP TABLE {table}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -236,7 +261,10 @@ async fn sqlite_files_are_read_only_from_allowed_directories() {
                {"k": "disk", "v": null, "on_call": false, "n": null}])
     );
     let err = preview_error(&app, source(path, "DELETE FROM m")).await;
-    assert!(err.contains("readonly") || err.contains("read-only") || err.contains("query_only"), "{err}");
+    assert!(
+        err.contains("readonly") || err.contains("read-only") || err.contains("query_only"),
+        "{err}"
+    );
     let err = preview_error(
         &app,
         source(
@@ -249,7 +277,10 @@ async fn sqlite_files_are_read_only_from_allowed_directories() {
 
     let own = app.db.url.trim_start_matches("sqlite://").to_string();
     let err = preview_error(&app, source(&own, "SELECT 1")).await;
-    assert!(err.contains("outside") || err.contains("own database"), "{err}");
+    assert!(
+        err.contains("outside") || err.contains("own database"),
+        "{err}"
+    );
     let err = preview_error(&app, source("/etc/passwd", "SELECT 1")).await;
     assert!(err.contains("outside the directories"), "{err}");
 }
@@ -278,14 +309,20 @@ async fn api_server() -> (String, Api) {
         )
         .route(
             "/keyed",
-            get(|headers: HeaderMap, Query(q): Query<HashMap<String, String>>| async move {
-                if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some("k-9") {
-                    return (StatusCode::FORBIDDEN, "no").into_response();
-                }
-                axum::Json(json!([{"region": q.get("region").cloned(), "v": 1}])).into_response()
-            }),
+            get(
+                |headers: HeaderMap, Query(q): Query<HashMap<String, String>>| async move {
+                    if headers.get("x-api-key").and_then(|v| v.to_str().ok()) != Some("k-9") {
+                        return (StatusCode::FORBIDDEN, "no").into_response();
+                    }
+                    axum::Json(json!([{"region": q.get("region").cloned(), "v": 1}]))
+                        .into_response()
+                },
+            ),
         )
-        .route("/csv", get(|| async { "day;sales\n2024-03-01;1.234\n2024-03-02;17\n" }))
+        .route(
+            "/csv",
+            get(|| async { "day;sales\n2024-03-01;1.234\n2024-03-02;17\n" }),
+        )
         .route("/number", get(|| async { " 42.5\n" }))
         .route(
             "/flaky",
@@ -303,7 +340,11 @@ async fn api_server() -> (String, Api) {
             "/paged",
             get(|Query(q): Query<HashMap<String, String>>| async move {
                 let page: u32 = q.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
-                let items: Vec<Value> = if page <= 3 { vec![json!({"page": page})] } else { vec![] };
+                let items: Vec<Value> = if page <= 3 {
+                    vec![json!({"page": page})]
+                } else {
+                    vec![]
+                };
                 let next = (page < 3).then(|| format!("/paged?page={}", page + 1));
                 axum::Json(json!({"items": items, "next": next}))
             }),
@@ -341,9 +382,16 @@ async fn http_sources_post_with_auth_and_read_csv_and_plain_numbers() {
     search["body"] = json!(r#"{"q": "bolts"}"#);
     search["auth"] = json!({"kind": "bearer", "token": "tok-123"});
     let (status, answer) = app
-        .call("preview_dataset", json!({"form": {"name": "t", "source": search, "path": "$.hits", "refresh_ms": 1000}}))
+        .call(
+            "preview_dataset",
+            json!({"form": {"name": "t", "source": search, "path": "$.hits", "refresh_ms": 1000}}),
+        )
         .await;
-    assert_eq!((status, &answer["rows"]), (200, &json!([{"q": "bolts", "n": 2}])), "{answer}");
+    assert_eq!(
+        (status, &answer["rows"]),
+        (200, &json!([{"q": "bolts", "n": 2}])),
+        "{answer}"
+    );
 
     search["auth"] = json!({"kind": "bearer", "token": "wrong"});
     let err = preview_error(&app, search).await;
@@ -352,7 +400,10 @@ async fn http_sources_post_with_auth_and_read_csv_and_plain_numbers() {
     let mut keyed = http(format!("{base}/keyed"));
     keyed["auth"] = json!({"kind": "api_key", "header": "X-API-Key", "key": "k-9"});
     keyed["query"] = json!([{"name": "region", "value": "north"}]);
-    assert_eq!(preview(&app, keyed).await["rows"], json!([{"region": "north", "v": 1}]));
+    assert_eq!(
+        preview(&app, keyed).await["rows"],
+        json!([{"region": "north", "v": 1}])
+    );
 
     let mut csv = http(format!("{base}/csv"));
     csv["format"] = json!("csv");
@@ -362,10 +413,15 @@ async fn http_sources_post_with_auth_and_read_csv_and_plain_numbers() {
     );
     let mut number = http(format!("{base}/number"));
     number["format"] = json!("number");
-    assert_eq!(preview(&app, number).await["rows"], json!([{"value": 42.5}]));
+    assert_eq!(
+        preview(&app, number).await["rows"],
+        json!([{"value": 42.5}])
+    );
     let mut not_number = http(format!("{base}/csv"));
     not_number["format"] = json!("number");
-    assert!(preview_error(&app, not_number).await.contains("not a number"));
+    assert!(preview_error(&app, not_number)
+        .await
+        .contains("not a number"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -375,12 +431,18 @@ async fn http_retries_back_off_and_give_up_saying_how_often_they_tried() {
     let mut flaky = http(format!("{base}/flaky"));
     flaky["retries"] = json!(2);
     api.failures_left.store(2, Ordering::SeqCst);
-    assert_eq!(preview(&app, flaky.clone()).await["rows"], json!([{"v": 7}]));
+    assert_eq!(
+        preview(&app, flaky.clone()).await["rows"],
+        json!([{"v": 7}])
+    );
     assert_eq!(api.hits.load(Ordering::SeqCst), 3);
 
     api.failures_left.store(5, Ordering::SeqCst);
     let err = preview_error(&app, flaky).await;
-    assert!(err.contains("503") && err.contains("after 3 attempts"), "{err}");
+    assert!(
+        err.contains("503") && err.contains("after 3 attempts"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -393,20 +455,39 @@ async fn http_pages_are_followed_by_body_link_header_or_page_number_up_to_the_ca
         json!({"form": {"name": "t", "source": source, "path": path, "refresh_ms": 1000}})
     };
     let rows = |answer: &Value, key: &str| -> Vec<i64> {
-        answer["rows"].as_array().unwrap().iter().map(|r| r[key].as_i64().unwrap()).collect()
+        answer["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[key].as_i64().unwrap())
+            .collect()
     };
-    let next_in_body = paged(json!({"kind": "next_link", "next": "$.next", "max_pages": 10}), "/paged", "$.items");
-    assert_eq!(rows(&app.ok("preview_dataset", next_in_body).await, "page"), [1, 2, 3]);
+    let next_in_body = paged(
+        json!({"kind": "next_link", "next": "$.next", "max_pages": 10}),
+        "/paged",
+        "$.items",
+    );
+    assert_eq!(
+        rows(&app.ok("preview_dataset", next_in_body).await, "page"),
+        [1, 2, 3]
+    );
 
     let by_number = paged(
         json!({"kind": "page_param", "param": "page", "start": 1, "max_pages": 10}),
         "/paged",
         "$.items",
     );
-    assert_eq!(rows(&app.ok("preview_dataset", by_number).await, "page"), [1, 2, 3]);
+    assert_eq!(
+        rows(&app.ok("preview_dataset", by_number).await, "page"),
+        [1, 2, 3]
+    );
 
     let link_header = paged(json!({"kind": "next_link", "max_pages": 2}), "/linked", "$");
-    assert_eq!(rows(&app.ok("preview_dataset", link_header).await, "p"), [1, 2], "capped at 2 pages");
+    assert_eq!(
+        rows(&app.ok("preview_dataset", link_header).await, "p"),
+        [1, 2],
+        "capped at 2 pages"
+    );
 }
 
 // --- Credentials ---
@@ -429,7 +510,10 @@ async fn credentials_are_sealed_at_rest_and_still_used_by_refreshes() {
     assert!(!config.contains("k-9"), "{config}");
     assert!(config.contains("\"sealed\":\"v1."), "{config}");
     let listed = app.ok("list_datasets", json!({})).await.to_string();
-    assert!(!listed.contains("k-9") && !listed.contains("sealed"), "{listed}");
+    assert!(
+        !listed.contains("k-9") && !listed.contains("sealed"),
+        "{listed}"
+    );
 
     let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
     let frame = live
@@ -446,7 +530,13 @@ async fn a_source_with_credentials_is_refused_without_a_key_and_says_which_to_se
     keyed["auth"] = json!({"kind": "api_key", "header": "X-API-Key", "key": "k-9"});
     let (status, answer) = app.call("create_dataset", form(keyed, json!([]))).await;
     assert_eq!(status, 422, "{answer}");
-    assert!(answer["message"].as_str().unwrap().contains("WALLBOARD_SECRET_KEY"), "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("WALLBOARD_SECRET_KEY"),
+        "{answer}"
+    );
     assert_eq!(app.ok("list_datasets", json!({})).await, json!([]));
 }
 
@@ -465,13 +555,22 @@ async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> (u16, Value) {
 }
 
 fn shared(path: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/../../shared/data/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    std::fs::read(format!(
+        "{}/../../shared/data/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_uploaded_workbook_becomes_a_live_dataset_with_a_pipeline() {
     let app = app_with(&[]).await;
-    let (status, info) = upload(&app, "inventory-table.xlsx", shared("spreadsheets/inventory-table.xlsx")).await;
+    let (status, info) = upload(
+        &app,
+        "inventory-table.xlsx",
+        shared("spreadsheets/inventory-table.xlsx"),
+    )
+    .await;
     assert_eq!(status, 201, "{info}");
     assert_eq!(info["sheets"], json!(["Sheet1"]));
     assert_eq!(info["format"], "xlsx");
@@ -481,7 +580,9 @@ async fn an_uploaded_workbook_becomes_a_live_dataset_with_a_pipeline() {
         {"op": "filter", "field": "Quantity", "cmp": "ge", "value": 60},
         {"op": "sort", "field": "Quantity", "descending": true}
     ]);
-    let p = app.ok("preview_dataset", form(source.clone(), pipeline.clone())).await;
+    let p = app
+        .ok("preview_dataset", form(source.clone(), pipeline.clone()))
+        .await;
     assert_eq!(p["source_rows"], 4);
     assert_eq!(
         p["rows"],
@@ -496,7 +597,9 @@ async fn an_uploaded_workbook_becomes_a_live_dataset_with_a_pipeline() {
         .to_string();
     let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
     let frame = live
-        .frame_where(Duration::from_secs(5), |f| f["rows"].as_array().is_some_and(|r| r.len() == 3))
+        .frame_where(Duration::from_secs(5), |f| {
+            f["rows"].as_array().is_some_and(|r| r.len() == 3)
+        })
         .await;
     assert_eq!(frame["rows"][0]["Type"], "Banana");
 }
@@ -508,7 +611,13 @@ async fn a_broken_or_oversized_upload_is_refused_and_nothing_is_kept() {
     broken.truncate(broken.len() / 2);
     let (status, answer) = upload(&app, "date.xlsx", broken).await;
     assert_eq!(status, 422, "{answer}");
-    assert!(answer["message"].as_str().unwrap().starts_with("date.xlsx: "), "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("date.xlsx: "),
+        "{answer}"
+    );
     let (status, answer) = upload(&app, "big.csv", vec![b'a'; 5000]).await;
     assert_eq!(status, 413, "{answer}");
 }
@@ -526,14 +635,27 @@ async fn rotating_the_key_reseals_every_stored_credential() {
     let new_key = Vault::new_key();
     let during = Vault::from_keys(Some(&new_key), Some(KEY)).unwrap();
     assert_eq!(reseal_stored(&storage, &during).await.unwrap(), 1);
-    assert_eq!(reseal_stored(&storage, &during).await.unwrap(), 0, "already current");
+    assert_eq!(
+        reseal_stored(&storage, &during).await.unwrap(),
+        0,
+        "already current"
+    );
 
     let after = Vault::from_keys(Some(&new_key), None).unwrap();
     let mut source = storage.list_sources().await.unwrap().remove(0);
-    after.open_all(&mut source.config, source.id.as_str()).unwrap();
-    assert!(serde_json::to_string(&source.config).unwrap().contains("k-9"));
+    after
+        .open_all(&mut source.config, source.id.as_str())
+        .unwrap();
+    assert!(serde_json::to_string(&source.config)
+        .unwrap()
+        .contains("k-9"));
     let before = Vault::from_keys(Some(KEY), None).unwrap();
     let mut stale = storage.list_sources().await.unwrap().remove(0);
-    let err = before.open_all(&mut stale.config, stale.id.as_str()).unwrap_err();
-    assert!(err.to_string().contains("WALLBOARD_SECRET_KEY_OLD"), "{err}");
+    let err = before
+        .open_all(&mut stale.config, stale.id.as_str())
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("WALLBOARD_SECRET_KEY_OLD"),
+        "{err}"
+    );
 }

@@ -5,8 +5,8 @@
 use super::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
 use crate::error::AppError;
 use crate::model::{
-    Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, NewHttpDataset, NewPushDataset,
-    Preview, PushTokenId, ShareToken,
+    Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, NewHttpDataset,
+    NewPushDataset, Preview, PushTokenId, ShareToken,
 };
 use std::sync::Arc;
 

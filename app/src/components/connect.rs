@@ -7,9 +7,9 @@
 use super::pipeline_editor::{pipeline_of, PipelineEditor, RowsTable, StepDraft};
 use crate::api::{create_dataset, preview_dataset};
 use crate::model::{
-    CellRange, Credential, DatasetForm, DatasetSummary, HttpAuth, HttpMethod, HttpSource,
-    KeyValue, Pagination, Preview, ResponseFormat, SheetFile, SheetSource, SourceConfig,
-    SqlDriver, SqlParam, SqlSource, UploadInfo,
+    CellRange, Credential, DatasetForm, DatasetSummary, HttpAuth, HttpMethod, HttpSource, KeyValue,
+    Pagination, Preview, ResponseFormat, SheetFile, SheetSource, SourceConfig, SqlDriver, SqlParam,
+    SqlSource, UploadInfo,
 };
 use leptos::prelude::*;
 
@@ -311,7 +311,9 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
     let preview = RwSignal::new(None::<Preview>);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let sample = Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.sample.clone()).unwrap_or_default()));
+    let sample = Signal::derive(move || {
+        preview.with(|p| p.as_ref().map(|p| p.sample.clone()).unwrap_or_default())
+    });
 
     let test = move |_| {
         // The server runs the pipeline too (on all rows, with jq and joins); a
@@ -359,7 +361,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
         leptos::task::spawn_local(async move {
             match upload::send(target).await {
                 Ok(info) => {
-                    f.sheet.set(info.sheets.first().cloned().unwrap_or_default());
+                    f.sheet
+                        .set(info.sheets.first().cloned().unwrap_or_default());
                     if f.name.get_untracked().is_empty() {
                         f.name.set(info.name.clone());
                     }
@@ -407,7 +410,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
         .into_any()
     };
 
-    let http_form = move || view! {
+    let http_form = move || {
+        view! {
                     {http_fields(true)}
                     <Show when=move || f.format.get() == "json">
                         <Text label="JSON path to the rows" name="http-path" value=f.path placeholder="$.data[*]" />
@@ -424,8 +428,10 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                             </Show>
                         </div>
                     </Show>
-}.into_any();
-    let sql_form = move || view! {
+}.into_any()
+    };
+    let sql_form = move || {
+        view! {
                     <div class="row">
                         <Choice label="Database" name="sql-driver" value=f.driver options=&[("postgres", "PostgreSQL"), ("mysql", "MySQL / MariaDB"), ("sqlite", "SQLite file")] />
                         <Show when=move || f.driver.get() != "sqlite">
@@ -451,8 +457,10 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         <Text label="Timeout (ms)" name="sql-timeout" value=f.timeout kind="number" />
                         <Text label="Row cap" name="sql-max-rows" value=f.max_rows kind="number" />
                     </div>
-}.into_any();
-    let sheet_form = move || view! {
+}.into_any()
+    };
+    let sheet_form = move || {
+        view! {
                     <Choice label="File" name="sheet-origin" value=f.origin options=&[("upload", "Upload a file"), ("url", "From a URL (refreshed)")] />
                     <Show when=move || f.origin.get() == "upload">
                         <label>"CSV, TSV, XLSX, XLS or ODS"
@@ -476,8 +484,10 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         <Text label="Header row (0: none)" name="sheet-header" value=f.header_row kind="number" />
                         <Text label="Range" name="sheet-range" value=f.range placeholder="A1:F500" />
                     </div>
-}.into_any();
-    let results = move || preview.get().map(|p| view! {
+}.into_any()
+    };
+    let results = move || {
+        preview.get().map(|p| view! {
                     <p class="hint" data-testid="preview-summary">{format!("Read {} rows in {} ms.", p.source_rows, p.read_ms)}</p>
                     <RowsTable rows=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.sample.clone()).unwrap_or_default())) limit=8 />
                     {(!p.reports.is_empty() || p.pipeline_error.is_some()).then(|| view! {
@@ -488,7 +498,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         }}</p>
                         <RowsTable rows=Signal::derive(move || preview.with(|p| p.as_ref().map(|p| p.rows.clone()).unwrap_or_default())) limit=8 />
                     })}
-                }.into_any());
+                }.into_any())
+    };
 
     view! {
         <div class="connect-backdrop">
@@ -566,11 +577,12 @@ mod upload {
             js_sys::encode_uri_component(&file.name())
         );
         let window = web_sys::window().ok_or("no window")?;
-        let response: web_sys::Response = JsFuture::from(window.fetch_with_str_and_init(&url, &init))
-            .await
-            .map_err(|_| "the upload did not reach the server")?
-            .dyn_into()
-            .map_err(|_| "the upload failed")?;
+        let response: web_sys::Response =
+            JsFuture::from(window.fetch_with_str_and_init(&url, &init))
+                .await
+                .map_err(|_| "the upload did not reach the server")?
+                .dyn_into()
+                .map_err(|_| "the upload failed")?;
         let text = JsFuture::from(response.text().map_err(|_| "the upload failed")?)
             .await
             .ok()

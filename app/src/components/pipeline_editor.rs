@@ -108,7 +108,12 @@ pub const CATALOG: &[OpKind] = &[
             ),
             ("format", "Date format (e.g. %d/%m/%Y)", Param::Text, false),
             ("day_first", "Day before month", Param::Bool, false),
-            ("zone", "Zone of dates without one (+02:00)", Param::Text, false),
+            (
+                "zone",
+                "Zone of dates without one (+02:00)",
+                Param::Text,
+                false,
+            ),
             (
                 "numbers",
                 "Numbers as dates",
@@ -122,13 +127,23 @@ pub const CATALOG: &[OpKind] = &[
         label: "Computed field",
         params: &[
             ("field", "New field", Param::Text, true),
-            ("expr", "Expression, e.g. round(units * price, 2)", Param::Text, true),
+            (
+                "expr",
+                "Expression, e.g. round(units * price, 2)",
+                Param::Text,
+                true,
+            ),
         ],
     },
     OpKind {
         op: "jq",
         label: "Extract with jq",
-        params: &[("filter", "jq filter, e.g. .[] | select(.n > 1)", Param::Text, true)],
+        params: &[(
+            "filter",
+            "jq filter, e.g. .[] | select(.n > 1)",
+            Param::Text,
+            true,
+        )],
     },
     OpKind {
         op: "json_path",
@@ -154,7 +169,17 @@ pub const CATALOG: &[OpKind] = &[
             (
                 "agg",
                 "Aggregate",
-                Param::Choice(&["sum", "count", "avg", "min", "max", "median", "first", "last", "distinct_count"]),
+                Param::Choice(&[
+                    "sum",
+                    "count",
+                    "avg",
+                    "min",
+                    "max",
+                    "median",
+                    "first",
+                    "last",
+                    "distinct_count",
+                ]),
                 true,
             ),
         ],
@@ -164,7 +189,12 @@ pub const CATALOG: &[OpKind] = &[
         label: "Unpivot",
         params: &[
             ("keep", "Keep fields", Param::Fields, false),
-            ("fields", "Fields to unpivot (all others if empty)", Param::Fields, false),
+            (
+                "fields",
+                "Fields to unpivot (all others if empty)",
+                Param::Fields,
+                false,
+            ),
             ("name_as", "Name column", Param::Text, true),
             ("value_as", "Value column", Param::Text, true),
         ],
@@ -174,7 +204,12 @@ pub const CATALOG: &[OpKind] = &[
         label: "Time bucket",
         params: &[
             ("field", "Time field", Param::Field, true),
-            ("unit", "Bucket", Param::Choice(&["minute", "hour", "day", "week", "month"]), true),
+            (
+                "unit",
+                "Bucket",
+                Param::Choice(&["minute", "hour", "day", "week", "month"]),
+                true,
+            ),
             ("keys", "Also by fields", Param::Fields, false),
             ("aggregates", "Aggregates", Param::Aggregates, false),
         ],
@@ -311,7 +346,9 @@ fn from_text(param: Param, text: &str) -> Result<Value, String> {
                 .collect(),
         ),
         Param::Number => {
-            let n: f64 = text.parse().map_err(|_| format!("'{text}' is not a number"))?;
+            let n: f64 = text
+                .parse()
+                .map_err(|_| format!("'{text}' is not a number"))?;
             if n.fract() == 0.0 && n >= 0.0 {
                 Value::from(n as u64)
             } else {
@@ -372,7 +409,13 @@ fn to_text(param: Param, value: &Value) -> String {
             .join(", "),
         (Param::Pairs, Value::Array(items)) => items
             .iter()
-            .map(|p| format!("{}={}", p["left"].as_str().unwrap_or(""), p["right"].as_str().unwrap_or("")))
+            .map(|p| {
+                format!(
+                    "{}={}",
+                    p["left"].as_str().unwrap_or(""),
+                    p["right"].as_str().unwrap_or("")
+                )
+            })
             .collect::<Vec<_>>()
             .join(", "),
         (_, Value::String(s)) => s.clone(),
@@ -542,7 +585,10 @@ pub fn RowsTable(rows: Signal<Vec<Row>>, #[prop(default = 20)] limit: usize) -> 
             return view! { <p class="hint">"No rows."</p> }.into_any();
         }
         let names = columns(&rows);
-        let head = names.iter().map(|n| view! { <th>{n.clone()}</th> }).collect_view();
+        let head = names
+            .iter()
+            .map(|n| view! { <th>{n.clone()}</th> })
+            .collect_view();
         let body = rows
             .iter()
             .take(limit)
@@ -754,7 +800,11 @@ mod tests {
     use serde_json::json;
 
     fn rows(v: Value) -> Vec<Row> {
-        v.as_array().unwrap().iter().map(|r| r.as_object().unwrap().clone()).collect()
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect()
     }
 
     fn draft(op: &str, inputs: &[(&str, &str)]) -> StepDraft {
@@ -780,12 +830,12 @@ mod tests {
                     ("filter", _) => ".[]".into(),
                     ("path", _) => "$[*]".into(),
                     (_, param) => match param {
-                    Param::Number => "3".into(),
-                    Param::Aggregates => "sum(x) as total".into(),
-                    Param::Choice(o) => o[0].into(),
-                    Param::Bool => "true".into(),
-                    Param::Pairs => "a=b".into(),
-                    _ => "x".into(),
+                        Param::Number => "3".into(),
+                        Param::Aggregates => "sum(x) as total".into(),
+                        Param::Choice(o) => o[0].into(),
+                        Param::Bool => "true".into(),
+                        Param::Pairs => "a=b".into(),
+                        _ => "x".into(),
                     },
                 };
             }
@@ -797,13 +847,25 @@ mod tests {
     fn aggregates_read_from_the_short_form_and_back() {
         let d = draft(
             "group_by",
-            &[("keys", "region"), ("aggregates", "sum(units) as units, count() as n, percentile(90, ms) as p90")],
+            &[
+                ("keys", "region"),
+                (
+                    "aggregates",
+                    "sum(units) as units, count() as n, percentile(90, ms) as p90",
+                ),
+            ],
         );
         let step = d.to_step().unwrap();
         let json = serde_json::to_value(&step).unwrap();
-        assert_eq!(json["aggregates"][2], json!({"field": "ms", "agg": "percentile", "p": 90.0, "as": "p90"}));
+        assert_eq!(
+            json["aggregates"][2],
+            json!({"field": "ms", "agg": "percentile", "p": 90.0, "as": "p90"})
+        );
         let back = StepDraft::from_step(2, &step);
-        assert_eq!(back.input("aggregates"), "sum(units) as units, count() as n, percentile(90, ms) as p90");
+        assert_eq!(
+            back.input("aggregates"),
+            "sum(units) as units, count() as n, percentile(90, ms) as p90"
+        );
         assert_eq!(back.input("keys"), "region");
     }
 
@@ -820,7 +882,9 @@ mod tests {
         assert_eq!(runs[0].rows, 2);
         assert_eq!(runs[1].error.as_deref(), Some("Field: required"));
         assert_eq!(rows_after.len(), 2);
-        assert!(pipeline_of(&drafts).unwrap_err().starts_with("step 2: Field"));
+        assert!(pipeline_of(&drafts)
+            .unwrap_err()
+            .starts_with("step 2: Field"));
     }
 
     #[test]

@@ -1,9 +1,7 @@
 //! The "connect data" form shared by every polled source type, and what testing it
 //! shows: the source's first rows, the rows after the pipeline, each step's report.
 
-use super::{
-    Field, Invalid, JsonPathExpr, RefreshInterval, Row, SourceConfig,
-};
+use super::{Field, Invalid, JsonPathExpr, RefreshInterval, Row, SourceConfig};
 use crate::pipeline::{Pipeline, StepReport};
 use serde::{Deserialize, Serialize};
 

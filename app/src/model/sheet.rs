@@ -35,7 +35,11 @@ impl SheetFormat {
         match Self::from_name(name) {
             Some(f) => f,
             None if bytes.starts_with(b"PK\x03\x04") => {
-                if bytes.windows(46).take(200).any(|w| w.starts_with(b"mimetypeapplication/vnd.oasis")) {
+                if bytes
+                    .windows(46)
+                    .take(200)
+                    .any(|w| w.starts_with(b"mimetypeapplication/vnd.oasis"))
+                {
                     SheetFormat::Ods
                 } else {
                     SheetFormat::Xlsx
@@ -116,7 +120,10 @@ impl SheetSource {
         }
         if let Some(sheet) = &self.sheet {
             if sheet.chars().count() > 100 {
-                return Err(Invalid::new("sheet", "a sheet name is at most 100 characters"));
+                return Err(Invalid::new(
+                    "sheet",
+                    "a sheet name is at most 100 characters",
+                ));
             }
         }
         if self.header_row > 1000 {
@@ -231,7 +238,10 @@ mod tests {
     #[test]
     fn a_range_reads_and_writes_back_the_same() {
         let r = CellRange::parse("b2:AB100").unwrap();
-        assert_eq!((r.first_col, r.first_row, r.last_col, r.last_row), (1, 1, 27, Some(99)));
+        assert_eq!(
+            (r.first_col, r.first_row, r.last_col, r.last_row),
+            (1, 1, 27, Some(99))
+        );
         assert_eq!(String::from(r), "B2:AB100");
         let open = CellRange::parse("A1:C").unwrap();
         assert_eq!(open.last_row, None);
@@ -240,7 +250,10 @@ mod tests {
 
     #[test]
     fn a_backwards_or_malformed_range_is_refused() {
-        assert!(CellRange::parse("C1:A5").unwrap_err().message.contains("before"));
+        assert!(CellRange::parse("C1:A5")
+            .unwrap_err()
+            .message
+            .contains("before"));
         assert!(CellRange::parse("A0:B2").is_err());
         assert!(CellRange::parse("A1").is_err());
         assert!(CellRange::parse("AAAA1:B2").is_err());
@@ -248,8 +261,14 @@ mod tests {
 
     #[test]
     fn a_format_is_known_by_name_or_by_its_first_bytes() {
-        assert_eq!(SheetFormat::from_name("Sales.XLSX"), Some(SheetFormat::Xlsx));
-        assert_eq!(SheetFormat::sniff(b"a\tb\n1\t2", "export"), SheetFormat::Tsv);
+        assert_eq!(
+            SheetFormat::from_name("Sales.XLSX"),
+            Some(SheetFormat::Xlsx)
+        );
+        assert_eq!(
+            SheetFormat::sniff(b"a\tb\n1\t2", "export"),
+            SheetFormat::Tsv
+        );
         assert_eq!(SheetFormat::sniff(b"a,b\n", "export"), SheetFormat::Csv);
         assert_eq!(
             SheetFormat::sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0], "x"),

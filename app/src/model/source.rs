@@ -327,7 +327,10 @@ impl HttpSource {
                 let bad_name = kv.name.trim().is_empty()
                     || kv.name.len() > 200
                     || (what == "headers"
-                        && !kv.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)));
+                        && !kv
+                            .name
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b)));
                 if bad_name {
                     return Err(Invalid::new(
                         format!("{what}[{i}].name"),
@@ -353,7 +356,9 @@ impl HttpSource {
         }
         if let HttpAuth::ApiKey { header, .. } = &self.auth {
             if header.trim().is_empty()
-                || !header.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
+                || !header
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_".contains(&b))
             {
                 return Err(Invalid::new(
                     "auth.header",
@@ -584,10 +589,13 @@ impl Dataset {
     /// source gave no rows when it was made).
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.columns == Columns::Discovered && self.fields.is_empty() {
-            return validate_name_and_fields(&self.name, &[Field {
-                name: "value".into(),
-                kind: FieldKind::Text,
-            }]);
+            return validate_name_and_fields(
+                &self.name,
+                &[Field {
+                    name: "value".into(),
+                    kind: FieldKind::Text,
+                }],
+            );
         }
         validate_name_and_fields(&self.name, &self.fields)
     }

@@ -241,7 +241,8 @@ fn scan(query: &str, backslash_escapes: bool) -> Result<Vec<(usize, usize, Strin
             b':' => {
                 let start = i;
                 let mut end = i + 1;
-                while end < bytes.len() && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
+                while end < bytes.len()
+                    && (bytes[end].is_ascii_alphanumeric() || bytes[end] == b'_')
                 {
                     end += 1;
                 }

@@ -9,9 +9,8 @@ use crate::api::{
     revoke_share_link, save_dashboard, EditorData, ShareLink,
 };
 use crate::components::{
-    ConnectData,
-    stage_style, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset, PushTokens,
-    WidgetBody,
+    stage_style, ConnectData, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset,
+    PushTokens, WidgetBody,
 };
 use crate::error::AppError;
 use crate::hooks::use_live_frames;

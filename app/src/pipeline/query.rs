@@ -232,7 +232,6 @@ mod imp {
     }
 }
 
-
 /// What one jq run may still spend.
 #[cfg(not(target_arch = "wasm32"))]
 struct Budget {

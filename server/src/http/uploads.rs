@@ -17,7 +17,10 @@ pub struct UploadQuery {
 }
 
 fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, axum::Json(json!({"error": status.canonical_reason(), "message": message.into()})))
+    (
+        status,
+        axum::Json(json!({"error": status.canonical_reason(), "message": message.into()})),
+    )
         .into_response()
 }
 
@@ -40,7 +43,10 @@ pub async fn upload(
     }
     let name: String = query.name.trim().chars().take(200).collect();
     if name.is_empty() || name.contains(['/', '\\']) {
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, "name the file (?name=sales.xlsx)");
+        return refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "name the file (?name=sales.xlsx)",
+        );
     }
     let limit = core.config.max_upload_bytes;
     let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
@@ -76,7 +82,10 @@ pub async fn upload(
     let id = UploadId::parse(crate::new_id()).expect("hex is a valid id");
     if let Err(err) = core.storage.insert_upload(&id, &name, &bytes).await {
         crate::backend::storage_error(err);
-        return refuse(StatusCode::SERVICE_UNAVAILABLE, "the file could not be stored; try again");
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the file could not be stored; try again",
+        );
     }
     let info = UploadInfo {
         id,

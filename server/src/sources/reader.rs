@@ -66,7 +66,9 @@ impl Readers {
                 .map(Extracted::Rows),
             SourceConfig::Sheet(sheet) => {
                 let (bytes, name) = match &sheet.file {
-                    SheetFile::Upload { upload, name } => (self.upload(upload).await?, name.clone()),
+                    SheetFile::Upload { upload, name } => {
+                        (self.upload(upload).await?, name.clone())
+                    }
                     SheetFile::Url { http } => {
                         let mut raw = http.clone();
                         raw.format = app::model::ResponseFormat::Csv;

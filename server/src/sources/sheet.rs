@@ -176,7 +176,11 @@ fn typed_text(raw: &str) -> Value {
     }
     let digits = text.strip_prefix('-').unwrap_or(text);
     let leading_zero = digits.len() > 1 && digits.starts_with('0') && !digits.starts_with("0.");
-    if !leading_zero && text.bytes().all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) {
+    if !leading_zero
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b))
+    {
         if let Ok(i) = text.parse::<i64>() {
             return Value::Number(i.into());
         }
@@ -396,7 +400,10 @@ fn rows_of(grid: Grid, options: &SheetOptions, limits: &SheetLimits) -> Result<V
             ));
         }
         let mut row = Row::new();
-        for (name, value) in names.iter().zip(cells.into_iter().chain(std::iter::repeat(Value::Null))) {
+        for (name, value) in names
+            .iter()
+            .zip(cells.into_iter().chain(std::iter::repeat(Value::Null)))
+        {
             row.insert(name.clone(), value);
         }
         rows.push(row);
@@ -464,8 +471,13 @@ mod tests {
 
     #[test]
     fn a_broken_workbook_says_which_format_it_is_not() {
-        let err = read(b"PK\x03\x04garbage", "x.xlsx", &SheetOptions::default(), &SheetLimits::default())
-            .unwrap_err();
+        let err = read(
+            b"PK\x03\x04garbage",
+            "x.xlsx",
+            &SheetOptions::default(),
+            &SheetLimits::default(),
+        )
+        .unwrap_err();
         assert!(err.contains("not a valid XLSX workbook"), "{err}");
     }
 }

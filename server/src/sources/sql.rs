@@ -44,14 +44,20 @@ impl SqlPolicy {
     /// The file a SQLite source names, if the operator allows it.
     fn sqlite_file(&self, path: &str) -> Result<PathBuf, String> {
         if self.sqlite_dirs.is_empty() {
-            return Err("SQLite sources are off: the operator lists the directories they \
+            return Err(
+                "SQLite sources are off: the operator lists the directories they \
                         may read in WALLBOARD_SQLITE_DIRS"
-                .into());
+                    .into(),
+            );
         }
         let file = Path::new(path.trim())
             .canonicalize()
             .map_err(|_| format!("the SQLite file '{}' does not exist", path.trim()))?;
-        if let Some(own) = self.own_database.as_ref().and_then(|p| p.canonicalize().ok()) {
+        if let Some(own) = self
+            .own_database
+            .as_ref()
+            .and_then(|p| p.canonicalize().ok())
+        {
             if own == file {
                 return Err("Wallboard's own database cannot be a source".into());
             }
@@ -73,7 +79,11 @@ impl SqlPolicy {
 
 /// Runs the source's query; `source`'s password must be opened already.
 #[tracing::instrument(skip_all, fields(driver = ?source.driver, host = %source.host))]
-pub async fn read(source: &SqlSource, guard: &Guard, policy: &SqlPolicy) -> Result<Vec<Row>, String> {
+pub async fn read(
+    source: &SqlSource,
+    guard: &Guard,
+    policy: &SqlPolicy,
+) -> Result<Vec<Row>, String> {
     let (query, params) = source.bound_query()?;
     let timeout = Duration::from_millis(u64::from(source.timeout_ms));
     // The statement timeout runs on the server; this bounds connecting and reading too.
@@ -186,10 +196,13 @@ async fn postgres(
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-    sqlx::query(&format!("SET LOCAL statement_timeout = {}", timeout.as_millis()))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+    sqlx::query(&format!(
+        "SET LOCAL statement_timeout = {}",
+        timeout.as_millis()
+    ))
+    .execute(&mut *tx)
+    .await
+    .map_err(db_error)?;
     let q = bind_all!(sqlx::query(query), params);
     let mut stream = q.fetch(&mut *tx);
     let mut rows = Vec::new();
@@ -246,7 +259,11 @@ fn pg_cell(row: &sqlx::postgres::PgRow, i: usize, ty: &str) -> Result<Value, Opt
         "DATE" => date(row.try_get::<NaiveDate, _>(i)?),
         "TIMESTAMP" => naive(row.try_get::<NaiveDateTime, _>(i)?),
         "TIMESTAMPTZ" => utc(row.try_get::<DateTime<Utc>, _>(i)?),
-        "TIME" => Value::String(row.try_get::<NaiveTime, _>(i)?.format("%H:%M:%S").to_string()),
+        "TIME" => Value::String(
+            row.try_get::<NaiveTime, _>(i)?
+                .format("%H:%M:%S")
+                .to_string(),
+        ),
         "JSON" | "JSONB" => row.try_get::<Value, _>(i)?,
         "UUID" => Value::String(row.try_get::<uuid::Uuid, _>(i)?.to_string()),
         _ => return Err(None),
@@ -286,14 +303,14 @@ async fn mysql(
         .map_err(db_error)?;
     // MariaDB bounds statements in seconds, MySQL in milliseconds (SELECTs only).
     let limit = if version.contains("MariaDB") {
-        format!(
-            "SET SESSION max_statement_time = {}",
-            timeout.as_secs_f64()
-        )
+        format!("SET SESSION max_statement_time = {}", timeout.as_secs_f64())
     } else {
         format!("SET SESSION MAX_EXECUTION_TIME = {}", timeout.as_millis())
     };
-    sqlx::query(&limit).execute(&mut conn).await.map_err(db_error)?;
+    sqlx::query(&limit)
+        .execute(&mut conn)
+        .await
+        .map_err(db_error)?;
     sqlx::query("START TRANSACTION READ ONLY")
         .execute(&mut conn)
         .await
@@ -352,7 +369,11 @@ fn mysql_cell(
         "DATE" => date(row.try_get::<NaiveDate, _>(i)?),
         "DATETIME" => naive(row.try_get::<NaiveDateTime, _>(i)?),
         "TIMESTAMP" => utc(row.try_get::<DateTime<Utc>, _>(i)?),
-        "TIME" => Value::String(row.try_get::<chrono::NaiveTime, _>(i)?.format("%H:%M:%S").to_string()),
+        "TIME" => Value::String(
+            row.try_get::<chrono::NaiveTime, _>(i)?
+                .format("%H:%M:%S")
+                .to_string(),
+        ),
         _ => return Err(None),
     })
 }

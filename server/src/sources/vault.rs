@@ -169,8 +169,7 @@ impl Vault {
 
     fn open(&self, sealed: &str, owner: &str) -> Result<String, VaultError> {
         let mut parts = sealed.splitn(3, '.');
-        let (Some("v1"), Some(id), Some(blob)) = (parts.next(), parts.next(), parts.next())
-        else {
+        let (Some("v1"), Some(id), Some(blob)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(VaultError::Damaged);
         };
         let key = self
@@ -286,7 +285,10 @@ mod tests {
 
         let during = Vault::from_keys(Some(&k2), Some(&k1)).unwrap();
         assert!(during.reseal_all(&mut config, "s").unwrap());
-        assert!(!during.reseal_all(&mut config, "s").unwrap(), "already current");
+        assert!(
+            !during.reseal_all(&mut config, "s").unwrap(),
+            "already current"
+        );
 
         let after = Vault::from_keys(Some(&k2), None).unwrap();
         after.open_all(&mut config, "s").unwrap();

@@ -32,10 +32,12 @@ impl Storage {
 
     pub async fn get_upload(&self, id: &UploadId) -> Result<Option<Upload>> {
         let row = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, Vec<u8>)>("SELECT name, content FROM uploads WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(p)
-                .await
+            sqlx::query_as::<_, (String, Vec<u8>)>(
+                "SELECT name, content FROM uploads WHERE id = $1",
+            )
+            .bind(id.as_str())
+            .fetch_optional(p)
+            .await
         })?;
         Ok(row.map(|(name, bytes)| Upload { name, bytes }))
     }
