@@ -197,3 +197,32 @@ fn a_truncated_workbook_is_an_error_not_a_crash() {
         assert!(err.is_err(), "cut at {cut} still read");
     }
 }
+
+#[test]
+fn a_damaged_xls_that_crashes_the_xls_reader_is_an_error() {
+    // Found by `cargo fuzz run sheet_xls`: calamine 0.38 panics on its sector chain.
+    let file = format!(
+        "{}/tests/data/fuzz-xls-cfb-slice.xls",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(file).unwrap();
+    let err = read(&bytes, "x.xls", &header_at(1), &SheetLimits::default()).unwrap_err();
+    assert!(err.contains("damaged"), "{err}");
+    let err = sheet_names(&bytes, "x.xls", &SheetLimits::default()).unwrap_err();
+    assert!(err.contains("damaged"), "{err}");
+}
+
+#[test]
+fn a_damaged_xls_whose_sector_chain_loops_is_refused_before_it_is_read() {
+    // Found by `cargo fuzz run sheet_xls`: calamine 0.38 follows a looping directory
+    // chain forever, growing memory.
+    let file = format!(
+        "{}/tests/data/fuzz-xls-fat-loop.xls",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let bytes = std::fs::read(file).unwrap();
+    let err = read(&bytes, "x.xls", &header_at(1), &SheetLimits::default()).unwrap_err();
+    assert!(err.contains("damaged"), "{err}");
+    // The real XLS still reads.
+    assert!(!rows("spreadsheets/merge_cells.xls", header_at(0)).is_empty());
+}

@@ -83,9 +83,22 @@ pub fn sheet_names(bytes: &[u8], name: &str, limits: &SheetLimits) -> Result<Vec
     if format.is_text() {
         return Ok(vec![name.to_string()]);
     }
-    check_unpacked(bytes, format, limits)?;
-    let workbook = open(bytes, format)?;
-    Ok(workbook.sheet_names())
+    guarded(format, || {
+        check_unpacked(bytes, format, limits)?;
+        Ok(open(bytes, format)?.sheet_names())
+    })
+}
+
+/// Runs calamine's part of a read, turning a panic inside it into an error: its
+/// readers can panic on some damaged files (found by fuzzing: calamine 0.38's XLS
+/// reader indexes past a short sector chain in `cfb.rs`).
+fn guarded<T>(format: SheetFormat, read: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(read)).unwrap_or_else(|_| {
+        Err(format!(
+            "the file is damaged: the {} reader could not make sense of it",
+            label(format)
+        ))
+    })
 }
 
 /// Cells by row: the first column's absolute index, then the cells.
@@ -251,7 +264,120 @@ fn label(format: SheetFormat) -> &'static str {
     }
 }
 
+/// Checks an XLS file's compound-file structure before calamine reads it: every sector
+/// chain must end (calamine follows a looping directory chain forever, growing memory:
+/// found by fuzzing) and no stream may claim to be longer than the file.
+fn check_compound_file(bytes: &[u8]) -> Result<(), String> {
+    const END: u32 = 0xFFFF_FFFE;
+    const SPECIAL: u32 = 0xFFFF_FFFA;
+    let damaged = |why: &str| format!("the file is damaged: {why}");
+    let u16_at = |at: usize| {
+        bytes
+            .get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let u32_at = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let shift = u16_at(30).ok_or_else(|| damaged("the header is cut short"))?;
+    if shift != 9 && shift != 12 {
+        return Err(damaged("the sector size is not 512 or 4096 bytes"));
+    }
+    let size = 1usize << shift;
+    let sectors = bytes.len().saturating_sub(512) / size + 1;
+    let sector = |id: u32| -> Option<&[u8]> {
+        let start = (id as usize).checked_add(1)?.checked_mul(size)?;
+        bytes.get(start..start.checked_add(size)?)
+    };
+    // The FAT: its sectors are listed in the header's DIFAT (and a DIFAT chain).
+    let mut fat_sectors: Vec<u32> = (0..109)
+        .filter_map(|i| u32_at(76 + 4 * i))
+        .filter(|id| *id < SPECIAL)
+        .collect();
+    let mut difat = u32_at(68).unwrap_or(END);
+    let mut hops = 0;
+    while difat < SPECIAL {
+        hops += 1;
+        let block = sector(difat).ok_or_else(|| damaged("a DIFAT sector is past the end"))?;
+        if hops > sectors {
+            return Err(damaged("the DIFAT chain loops"));
+        }
+        let ids: Vec<u32> = block
+            .chunks_exact(4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        let (next, listed) = ids
+            .split_last()
+            .ok_or_else(|| damaged("an empty DIFAT sector"))?;
+        fat_sectors.extend(listed.iter().filter(|id| **id < SPECIAL));
+        difat = *next;
+    }
+    if fat_sectors.len() > sectors {
+        return Err(damaged("more FAT sectors than the file holds"));
+    }
+    let mut fat: Vec<u32> = Vec::with_capacity(fat_sectors.len() * size / 4);
+    for id in fat_sectors {
+        let block = sector(id).ok_or_else(|| damaged("a FAT sector is past the end"))?;
+        fat.extend(
+            block
+                .chunks_exact(4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+        );
+    }
+    // Every chain must end: walk each once (0 unseen, 1 on the current walk, 2 done).
+    let mut state = vec![0u8; fat.len()];
+    for start in 0..fat.len() {
+        let mut walk = Vec::new();
+        let mut at = start;
+        loop {
+            match state[at] {
+                2 => break,
+                1 => return Err(damaged("a sector chain loops")),
+                _ => {}
+            }
+            state[at] = 1;
+            walk.push(at);
+            let next = fat[at];
+            if next >= SPECIAL {
+                break;
+            }
+            if next as usize >= fat.len() {
+                return Err(damaged("a sector chain points past the end"));
+            }
+            at = next as usize;
+        }
+        for i in walk {
+            state[i] = 2;
+        }
+    }
+    // No directory entry may claim a stream longer than the file.
+    let mut dir = u32_at(48).unwrap_or(END);
+    while dir < SPECIAL {
+        let block = sector(dir).ok_or_else(|| damaged("a directory sector is past the end"))?;
+        for entry in block.chunks_exact(128) {
+            let stream = u64::from_le_bytes(entry[120..128].try_into().unwrap_or([0; 8]));
+            let stream = if size == 512 {
+                stream & 0xFFFF_FFFF
+            } else {
+                stream
+            };
+            if stream > bytes.len() as u64 {
+                return Err(damaged("a stream claims to be longer than the file"));
+            }
+        }
+        dir = *fat
+            .get(dir as usize)
+            .ok_or_else(|| damaged("the directory chain points past the end"))?;
+    }
+    Ok(())
+}
+
 fn open(bytes: &[u8], format: SheetFormat) -> Result<calamine::Sheets<Cursor<&[u8]>>, String> {
+    if format == SheetFormat::Xls {
+        check_compound_file(bytes)?;
+    }
     let cursor = Cursor::new(bytes);
     let opened = match format {
         SheetFormat::Xlsx => calamine::open_workbook_from_rs(cursor)
@@ -274,7 +400,18 @@ fn workbook_grid(
     options: &SheetOptions,
     limits: &SheetLimits,
 ) -> Result<Grid, String> {
-    check_unpacked(bytes, format, limits)?;
+    guarded(format, || {
+        check_unpacked(bytes, format, limits)?;
+        workbook_cells(bytes, format, options, limits)
+    })
+}
+
+fn workbook_cells(
+    bytes: &[u8],
+    format: SheetFormat,
+    options: &SheetOptions,
+    limits: &SheetLimits,
+) -> Result<Grid, String> {
     let mut workbook = open(bytes, format)?;
     let names = workbook.sheet_names();
     let name = match &options.sheet {
