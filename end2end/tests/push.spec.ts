@@ -38,6 +38,9 @@ test('a pushed dataset is created, pushed to with a token shown once, and revoke
   expect((await push([{ orders: 18 }, { orders: 19 }])).status()).toBe(200);
   await expectKpi(page, '19');
   await expect(page.getByTestId('dataset-status')).toContainText('Updated');
+  // A pushed dataset's rows are previewed like any other's.
+  await page.getByTestId('dataset-rows').locator('summary').click();
+  await expect(page.getByTestId('dataset-rows').locator('td').last()).toHaveText('19');
 
   // A bad row is refused naming the row and field, and changes nothing on screen.
   const bad = await push([{ orders: 20 }, { orders: 'many' }]);

@@ -56,4 +56,8 @@ test('a workbook is uploaded, shaped step by step and bound to a KPI', async ({ 
   await expect(dialog).toHaveCount(0);
   await expect(page.locator('select[name=dataset] option:checked')).toHaveText('inventory-table.xlsx');
   await expectKpi(page, '360');
+
+  // The bound dataset's rows are shown under the widget's data settings.
+  await page.getByTestId('dataset-rows').locator('summary').click();
+  await expect(page.getByTestId('dataset-rows').locator('td')).toHaveText('360');
 });

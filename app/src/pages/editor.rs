@@ -10,7 +10,7 @@ use crate::api::{
 };
 use crate::components::{
     stage_style, ConnectData, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset,
-    PushTokens, WidgetBody,
+    PushTokens, RowsTable, WidgetBody,
 };
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
@@ -681,6 +681,20 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                 let dataset = binding.get()?.dataset;
                 state.frames.with(|f| f.get(&dataset).cloned())
             }) />
+            <Show when=move || binding.with(Option::is_some)>
+                <details class="dataset-rows" data-testid="dataset-rows">
+                    <summary>"Rows"</summary>
+                    <RowsTable
+                        rows=Signal::derive(move || {
+                            binding
+                                .get()
+                                .and_then(|b| state.frames.with(|f| f.get(&b.dataset).map(|f| f.rows.clone())))
+                                .unwrap_or_default()
+                        })
+                        limit=10
+                    />
+                </details>
+            </Show>
             {move || {
                 let dataset = binding.get()?.dataset;
                 let summary = state
