@@ -12,6 +12,7 @@ pub mod hooks;
 pub mod model;
 pub mod pages;
 pub mod pipeline;
+pub mod syntax;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

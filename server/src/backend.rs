@@ -13,7 +13,6 @@ use app::model::{
     DatasetSummary, Extracted, Frame, JsonPathExpr, NewHttpDataset, NewPushDataset, Preview,
     PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
 };
-use app::pipeline::Limits;
 use base64::Engine;
 use rand::RngCore;
 
@@ -333,7 +332,8 @@ impl Core {
         let read_ms = started.elapsed().as_millis() as u64;
         let joined = crate::sources::poller::joined_rows(&self.bus, &dataset.pipeline).await;
         let dataset = dataset.clone();
-        tokio::task::spawn_blocking(move || preview_of(&dataset, read, read_ms, &joined))
+        let host = self.poll.pipelines.clone();
+        tokio::task::spawn_blocking(move || preview_of(&dataset, read, read_ms, &host.env(&joined)))
             .await
             .map_err(|_| AppError::Internal)?
     }
@@ -362,7 +362,7 @@ fn preview_of(
     dataset: &Dataset,
     read: Extracted,
     read_ms: u64,
-    joined: &dyn app::pipeline::Lookup,
+    env: &app::pipeline::Env,
 ) -> Result<Preview, AppError> {
     let rows = dataset
         .source_rows(read)
@@ -376,7 +376,7 @@ fn preview_of(
         read_ms,
         ..Preview::default()
     };
-    let shaped = match dataset.pipeline.run_with(rows, &Limits::default(), joined) {
+    let shaped = match dataset.pipeline.run_in(rows, env) {
         Ok(outcome) => {
             preview.reports = outcome.reports;
             outcome.rows

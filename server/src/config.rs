@@ -82,6 +82,16 @@ pub struct Config {
     pub sqlite_dirs: String,
     /// `WALLBOARD_MAX_UPLOAD_BYTES`: the largest spreadsheet upload (default 32 MiB).
     pub max_upload_bytes: usize,
+    /// `WALLBOARD_PIPELINE_MAX_BYTES`: most bytes of values one pipeline run may make,
+    /// and the memory a jq step's worker may hold (default 256 MiB).
+    pub pipeline_max_bytes: usize,
+    /// `WALLBOARD_PIPELINE_TIME_LIMIT_SECS`: longest one pipeline run may take
+    /// (default 10; a jq step has its own 5 s within it).
+    pub pipeline_time_limit: Duration,
+    /// The binary started as `wallboard jq-worker` for jq steps: the running one. Not
+    /// read from the environment; tests that run the server in their own process
+    /// point it at the built `wallboard`.
+    pub worker_exe: PathBuf,
 }
 
 impl Config {
@@ -163,6 +173,22 @@ impl Config {
             get("WALLBOARD_MAX_UPLOAD_BYTES"),
             32 << 20,
         )?;
+        let pipeline_max_bytes = parse_num(
+            "WALLBOARD_PIPELINE_MAX_BYTES",
+            get("WALLBOARD_PIPELINE_MAX_BYTES"),
+            app::pipeline::DEFAULT_MAX_BYTES as u64,
+        )?;
+        if pipeline_max_bytes < 1 << 20 {
+            return Err("WALLBOARD_PIPELINE_MAX_BYTES: must be at least 1048576 (1 MiB)".into());
+        }
+        let pipeline_time_limit = parse_num(
+            "WALLBOARD_PIPELINE_TIME_LIMIT_SECS",
+            get("WALLBOARD_PIPELINE_TIME_LIMIT_SECS"),
+            10,
+        )?;
+        if pipeline_time_limit == 0 {
+            return Err("WALLBOARD_PIPELINE_TIME_LIMIT_SECS: must be at least 1".into());
+        }
         let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
         Ok(Self {
             addr,
@@ -185,6 +211,9 @@ impl Config {
             secret_key_old: secret("WALLBOARD_SECRET_KEY_OLD"),
             sqlite_dirs: get("WALLBOARD_SQLITE_DIRS").unwrap_or_default(),
             max_upload_bytes: max_upload_bytes as usize,
+            pipeline_max_bytes: pipeline_max_bytes as usize,
+            pipeline_time_limit: Duration::from_secs(pipeline_time_limit),
+            worker_exe: std::env::current_exe().unwrap_or_else(|_| "wallboard".into()),
         })
     }
 }

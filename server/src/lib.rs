@@ -8,6 +8,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod push;
+pub mod sandbox;
 pub mod sources;
 pub mod startup;
 pub mod storage;

@@ -2,11 +2,30 @@
 //! it has shut down. Two maintenance commands: `wallboard new-key` prints a fresh
 //! credentials key; `wallboard rotate-credentials` re-seals every stored credential
 //! with `WALLBOARD_SECRET_KEY` (the old key listed in `WALLBOARD_SECRET_KEY_OLD`).
+//! The server also starts this binary as `wallboard jq-worker <bytes>` to run jq steps
+//! in a bounded child process (see `sandbox`).
 
 use std::process::ExitCode;
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some(wallboard_server::sandbox::WORKER_COMMAND) {
+        // Before any runtime or thread starts: the worker bounds itself first.
+        return wallboard_server::sandbox::worker_main(args.next().as_deref());
+    }
+    match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime.block_on(serve()),
+        Err(err) => {
+            eprintln!("wallboard: cannot start the async runtime: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve() -> ExitCode {
     let _ = dotenvy::dotenv();
     let config = match wallboard_server::config::Config::from_env() {
         Ok(config) => config,

@@ -242,6 +242,17 @@ impl Application {
             leases,
             readers,
             metrics: metrics.clone(),
+            pipelines: crate::sandbox::PipelineHost {
+                limits: app::pipeline::Limits {
+                    max_bytes: config.pipeline_max_bytes,
+                    time_limit_ms: config.pipeline_time_limit.as_millis() as u64,
+                    ..Default::default()
+                },
+                jq: crate::sandbox::JqWorker {
+                    exe: config.worker_exe.clone(),
+                    memory_bytes: config.pipeline_max_bytes,
+                },
+            },
         });
         let (shutdown_tx, shutdown) = watch::channel(false);
         let core = Arc::new(Core {

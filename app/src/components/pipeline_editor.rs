@@ -506,6 +506,7 @@ pub fn run_drafts(
     let limits = Limits {
         max_rows: MAX_ROWS,
         max_messages: 5,
+        ..Limits::default()
     };
     let mut rows = sample.to_vec();
     let mut shown = None;

@@ -148,8 +148,21 @@ pub struct CellRange {
 }
 
 impl CellRange {
-    /// Reads `A1:C10` or `A1:C` (case-insensitive).
+    /// Longest range text read (`XFD10000000:XFD10000000` has 23).
+    pub const MAX_CHARS: usize = 40;
+
+    /// Reads `A1:C10` or `A1:C` (case-insensitive); at most `MAX_CHARS` characters.
     pub fn parse(text: &str) -> Result<Self, Invalid> {
+        if text.len() > Self::MAX_CHARS {
+            return Err(Invalid::new(
+                "range",
+                format!(
+                    "a cell range is at most {} characters, like A1:D100 (this one has {} bytes)",
+                    Self::MAX_CHARS,
+                    text.len()
+                ),
+            ));
+        }
         let bad = || {
             Invalid::new(
                 "range",
@@ -257,6 +270,14 @@ mod tests {
         assert!(CellRange::parse("A0:B2").is_err());
         assert!(CellRange::parse("A1").is_err());
         assert!(CellRange::parse("AAAA1:B2").is_err());
+    }
+
+    #[test]
+    fn a_huge_range_is_refused_without_echoing_it() {
+        let huge = format!("A1:{}", "9".repeat(1 << 20));
+        let err = CellRange::parse(&huge).unwrap_err();
+        assert!(err.message.contains("at most 40 characters"), "{err:?}");
+        assert!(err.message.len() < 200);
     }
 
     #[test]

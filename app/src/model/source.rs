@@ -433,10 +433,10 @@ impl From<RefreshInterval> for u64 {
 pub struct JsonPathExpr(String);
 
 impl JsonPathExpr {
+    /// Checks `raw` through the one bounded JSONPath entry (`syntax::json_path`).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
-        serde_json_path::JsonPath::parse(raw)
-            .map_err(|e| Invalid::new("", format!("not a JSONPath expression: {e}")))?;
+        crate::syntax::json_path(raw).map_err(|e| Invalid::new("", e))?;
         Ok(Self(raw.to_string()))
     }
 
@@ -446,7 +446,7 @@ impl JsonPathExpr {
 
     /// Every node the path selects in `doc`.
     pub fn select<'a>(&self, doc: &'a Value) -> Vec<&'a Value> {
-        serde_json_path::JsonPath::parse(&self.0)
+        crate::syntax::json_path(&self.0)
             .map(|path| path.query(doc).all())
             .unwrap_or_default()
     }
@@ -608,21 +608,21 @@ impl Dataset {
     /// The rows a source's read becomes: extracted (JSON documents) and run through the
     /// pipeline.
     pub fn shape(&self, read: Extracted) -> Result<Vec<Row>, String> {
-        self.shape_with(read, &std::collections::HashMap::new())
+        self.shape_in(read, &crate::pipeline::Env::local(Default::default()))
     }
 
-    /// As `shape`, with the rows of the datasets `join` steps read.
-    pub fn shape_with(
+    /// As `shape`, in `env`: its limits, the datasets `join` steps read, where jq runs.
+    pub fn shape_in(
         &self,
         read: Extracted,
-        joined: &dyn crate::pipeline::Lookup,
+        env: &crate::pipeline::Env,
     ) -> Result<Vec<Row>, String> {
         let rows = self.source_rows(read)?;
         if self.pipeline.steps.is_empty() {
             return Ok(rows);
         }
         self.pipeline
-            .run_with(rows, &crate::pipeline::Limits::default(), joined)
+            .run_in(rows, env)
             .map(|outcome| outcome.rows)
             .map_err(|e| e.to_string())
     }
@@ -719,6 +719,9 @@ impl Dataset {
     }
 }
 
+/// Most JSON a dataset's path may select from one answer.
+pub const MAX_SELECTED_BYTES: usize = 64 << 20;
+
 /// The rows at `path` in `doc`, keeping every key: an array of objects is a row per
 /// object, a scalar (or an array of them) a row per value holding `value`.
 pub fn rows_at(doc: &Value, path: &JsonPathExpr) -> Result<Vec<Row>, String> {
@@ -735,6 +738,18 @@ pub fn rows_at(doc: &Value, path: &JsonPathExpr) -> Result<Vec<Row>, String> {
             "the path selects {} rows; at most {MAX_ROWS} are kept",
             nodes.len()
         ));
+    }
+    // Nested selections (`$..*`) can repeat the document many times over: measure
+    // what is selected before copying it.
+    let mut room = MAX_SELECTED_BYTES;
+    for node in &nodes {
+        let size = crate::pipeline::budget::json_len_within(node, room).ok_or_else(|| {
+            format!(
+                "the path selects more than {} MiB of JSON; select less",
+                MAX_SELECTED_BYTES >> 20
+            )
+        })?;
+        room -= size;
     }
     Ok(nodes
         .into_iter()
@@ -1038,6 +1053,32 @@ mod tests {
     fn an_invalid_json_path_is_refused_when_parsed() {
         assert!(JsonPathExpr::parse("$.[").is_err());
         assert!(JsonPathExpr::parse("$.a.b[0]").is_ok());
+    }
+
+    #[test]
+    fn a_hostile_json_path_is_refused_before_it_is_parsed_in_every_place_one_is_read() {
+        let deep = format!("$[?{}@{}]", "(".repeat(100_000), ")".repeat(100_000));
+        let err = JsonPathExpr::parse(&deep).unwrap_err();
+        assert!(
+            err.message.contains("longer than 4000 characters"),
+            "{err:?}"
+        );
+        let nested = format!("$[?{}@{}]", "(".repeat(500), ")".repeat(500));
+        let err = JsonPathExpr::parse(&nested).unwrap_err();
+        assert!(err.message.contains("nested more than 64"), "{err:?}");
+        let err = serde_json::from_value::<JsonPathExpr>(json!(nested)).unwrap_err();
+        assert!(err.to_string().contains("nested more than 64"), "{err}");
+    }
+
+    #[test]
+    fn a_path_that_selects_the_document_many_times_over_is_refused_before_copying() {
+        // Every subtree of a deep document: its size times its depth.
+        let mut doc = json!({"leaf": "x".repeat(1 << 20)});
+        for _ in 0..100 {
+            doc = json!({ "a": doc });
+        }
+        let err = rows_at(&doc, &JsonPathExpr::parse("$..*").unwrap()).unwrap_err();
+        assert!(err.contains("more than 64 MiB"), "{err}");
     }
 
     #[test]

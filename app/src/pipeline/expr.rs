@@ -26,6 +26,7 @@
 //! calls, unary operators and chains of binary operators all count), so a hostile
 //! expression cannot overflow the stack while parsing or evaluating.
 
+use super::budget::MAX_TEXT_BYTES;
 use super::dates;
 use crate::model::Row;
 use serde::{Deserialize, Serialize};
@@ -642,6 +643,14 @@ fn binary(op: Bin, a: Value, b: Value) -> Result<Value, String> {
     Ok(number(n))
 }
 
+/// Why a computed text was refused.
+fn too_long_text() -> String {
+    format!(
+        "the text would be longer than {} MiB; at most that much is kept in a cell",
+        MAX_TEXT_BYTES >> 20
+    )
+}
+
 fn call(func: Func, args: &[Node], row: &Row) -> Result<Value, String> {
     let arg = |i: usize| args.get(i).map_or(Ok(Value::Null), |a| eval(a, row));
     let name = format!("{func:?}").to_ascii_lowercase();
@@ -649,7 +658,11 @@ fn call(func: Func, args: &[Node], row: &Row) -> Result<Value, String> {
         Ok(num(&arg(0)?, &name)?.map_or(Value::Null, |n| number(f(n))))
     };
     let one_text = |f: fn(&str) -> String| -> Result<Value, String> {
-        Ok(text(&arg(0)?, &name)?.map_or(Value::Null, |s| Value::String(f(&s))))
+        match text(&arg(0)?, &name)?.map(|s| f(&s)) {
+            None => Ok(Value::Null),
+            Some(s) if s.len() > MAX_TEXT_BYTES => Err(too_long_text()),
+            Some(s) => Ok(Value::String(s)),
+        }
     };
     match func {
         Func::If => {
@@ -695,11 +708,15 @@ fn call(func: Func, args: &[Node], row: &Row) -> Result<Value, String> {
         Func::Concat => {
             let mut out = String::new();
             for a in args {
-                match eval(a, row)? {
-                    Value::Null => {}
-                    Value::String(s) => out.push_str(&s),
-                    other => out.push_str(&other.to_string()),
+                let part = match eval(a, row)? {
+                    Value::Null => continue,
+                    Value::String(s) => s,
+                    other => other.to_string(),
+                };
+                if out.len() + part.len() > MAX_TEXT_BYTES {
+                    return Err(too_long_text());
                 }
+                out.push_str(&part);
             }
             Ok(Value::String(out))
         }
@@ -891,6 +908,19 @@ mod tests {
             err("[price"),
             "expression: character 0: this field name has no closing ]"
         );
+    }
+
+    #[test]
+    fn a_computed_text_past_the_cell_cap_is_a_problem_of_that_cell() {
+        let big = "x".repeat(MAX_TEXT_BYTES / 4 + 1);
+        let mut row = row();
+        row.insert("big".into(), Value::String(big));
+        let three = Expr::parse("concat(big, big, big)").unwrap();
+        assert!(three.eval(&row).is_ok(), "three quarters fit");
+        let four = Expr::parse("concat(big, big, big, big)").unwrap();
+        assert!(four.eval(&row).unwrap_err().contains("longer than 1 MiB"));
+        let upper = Expr::parse("upper(concat(big, big, big))").unwrap();
+        assert!(upper.eval(&row).is_ok());
     }
 
     #[test]

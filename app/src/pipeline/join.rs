@@ -7,6 +7,7 @@
 //! overwritten. An `inner` join keeps left rows with a match, once per match; a
 //! `left` join also keeps the others, with the right fields null.
 
+use super::budget::{row_size, value_size, Budget};
 use super::Limits;
 use crate::model::Row;
 use serde::{Deserialize, Serialize};
@@ -56,6 +57,7 @@ pub(super) fn join(
     kind: JoinKind,
     on: &[JoinKey],
     limits: &Limits,
+    budget: &Budget,
 ) -> Result<Vec<Row>, String> {
     if on.is_empty() {
         return Err(format!("join with '{dataset}': no key fields are given"));
@@ -94,7 +96,18 @@ pub(super) fn join(
             limits.max_rows, limits.max_rows
         )
     };
-    for row in left {
+    // What a match adds to a row: the right row's copied cells.
+    let added: Vec<usize> = right
+        .iter()
+        .map(|r| {
+            columns
+                .iter()
+                .map(|(from, name)| 32 + name.len() + r.get(*from).map_or(16, value_size))
+                .sum()
+        })
+        .collect();
+    for (i, row) in left.into_iter().enumerate() {
+        budget.at_row(i)?;
         let matches = key(&row, on.iter().map(|k| &k.left))
             .and_then(|k| index.get(&k))
             .map_or(&[][..], Vec::as_slice);
@@ -111,10 +124,13 @@ pub(super) fn join(
             }
             continue;
         }
-        for &m in matches {
+        // The first match takes the row; every further one copies it.
+        let copy = if matches.len() > 1 { row_size(&row) } else { 0 };
+        for (n, &m) in matches.iter().enumerate() {
             if out.len() >= limits.max_rows {
                 return Err(too_many());
             }
+            budget.charge(added[m] + if n > 0 { copy } else { 0 })?;
             let mut joined = row.clone();
             for (from, name) in &columns {
                 let v = right[m].get(*from).cloned().unwrap_or(Value::Null);
@@ -165,6 +181,7 @@ mod tests {
             JoinKind::Inner,
             &on("who", "id"),
             &Limits::default(),
+            &Budget::new(&Limits::default()),
         )
         .unwrap();
         assert_eq!(
@@ -186,6 +203,7 @@ mod tests {
             JoinKind::Left,
             &on("id", "id"),
             &Limits::default(),
+            &Budget::new(&Limits::default()),
         )
         .unwrap();
         assert_eq!(
@@ -208,6 +226,7 @@ mod tests {
             JoinKind::Inner,
             &on("id", "id"),
             &Limits::default(),
+            &Budget::new(&Limits::default()),
         )
         .unwrap();
         assert_eq!(
@@ -225,6 +244,7 @@ mod tests {
         let limits = Limits {
             max_rows: 5,
             max_messages: 5,
+            ..Limits::default()
         };
         let err = join(
             left,
@@ -233,12 +253,38 @@ mod tests {
             JoinKind::Inner,
             &on("k", "k"),
             &limits,
+            &Budget::new(&limits),
         )
         .unwrap_err();
         assert_eq!(
             err,
             "join with 'many' makes more than 5 rows; at most 5 are kept"
         );
+    }
+
+    #[test]
+    fn a_many_to_many_join_of_wide_rows_stops_at_the_byte_budget() {
+        let wide = "w".repeat(100_000);
+        let left = rows(json!([{"k": 1, "text": wide}]));
+        let right: Vec<Row> = (0..1_000)
+            .map(|i| rows(json!([{"k": 1, "i": i}])).remove(0))
+            .collect();
+        let limits = Limits {
+            max_bytes: 10 << 20,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        let err = join(
+            left,
+            &right,
+            "many",
+            JoinKind::Inner,
+            &on("k", "k"),
+            &limits,
+            &budget,
+        )
+        .unwrap_err();
+        assert!(err.contains("take more than 10 MiB"), "{err}");
     }
 
     #[test]
@@ -250,6 +296,7 @@ mod tests {
             JoinKind::Inner,
             &[],
             &Limits::default(),
+            &Budget::new(&Limits::default()),
         )
         .unwrap_err();
         assert!(err.contains("no key fields"), "{err}");

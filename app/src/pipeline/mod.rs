@@ -6,10 +6,13 @@
 //! cell never aborts a run, a disabled step is skipped, and every step's output is
 //! capped (`Limits`), so a hostile pipeline cannot exhaust memory.
 //!
-//! A `join` step reads another dataset's rows through a `Lookup` handed to
-//! `Pipeline::run_with`; `Pipeline::run` has none, and joins then fail saying so.
+//! A run happens in an [`Env`]: its `Limits` (rows, bytes of new values, time; see
+//! `budget`), the other datasets `join` steps read (a `Lookup`), and where jq filters
+//! run (a `JqRunner`: in this process, or in the server's sandboxed worker).
+//! `Pipeline::run` has no other datasets, and joins then fail saying so.
 
 mod aggregate;
+pub mod budget;
 mod convert;
 mod dates;
 mod expr;
@@ -20,11 +23,14 @@ mod series;
 mod step;
 
 pub use aggregate::{Agg, Aggregate};
+pub use budget::Budget;
 pub use convert::{convert, parse_number, Decimal, Target};
 pub use dates::{DateOptions, NumberDates, Zone};
 pub use expr::Expr;
 pub use join::{JoinKey, JoinKind};
-pub use query::{JqFilter, PathQuery};
+#[cfg(not(target_arch = "wasm32"))]
+pub use query::{serve_jq, JqRequest, TIME_LIMIT_MS};
+pub use query::{JqFilter, JqOutput, PathQuery, MAX_OUTPUT_BYTES};
 pub use reshape::MAX_PIVOT_COLUMNS;
 pub use series::{RunningKind, TimeUnit};
 pub use step::{Cmp, Op, Step};
@@ -33,10 +39,33 @@ use crate::model::Row;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
-/// An ordered list of steps.
+/// Most steps one pipeline holds.
+pub const MAX_STEPS: usize = 50;
+
+/// An ordered list of steps (at most `MAX_STEPS`, checked when read).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Steps")]
 pub struct Pipeline {
     pub steps: Vec<Step>,
+}
+
+/// A pipeline as read, before its step count is checked.
+#[derive(Deserialize)]
+struct Steps {
+    steps: Vec<Step>,
+}
+
+impl TryFrom<Steps> for Pipeline {
+    type Error = String;
+    fn try_from(Steps { steps }: Steps) -> Result<Self, String> {
+        if steps.len() > MAX_STEPS {
+            return Err(format!(
+                "a pipeline has at most {MAX_STEPS} steps, not {}",
+                steps.len()
+            ));
+        }
+        Ok(Pipeline { steps })
+    }
 }
 
 impl Pipeline {
@@ -67,7 +96,7 @@ impl Lookup for HashMap<String, Vec<Row>> {
 }
 
 /// No other dataset is available.
-struct NoDatasets;
+pub struct NoDatasets;
 
 impl Lookup for NoDatasets {
     fn rows(&self, _: &str) -> Option<Vec<Row>> {
@@ -82,13 +111,58 @@ pub struct Limits {
     pub max_rows: usize,
     /// Most error messages kept per step (the rest are counted).
     pub max_messages: usize,
+    /// Most bytes of values the steps of one run may make (see `budget`).
+    pub max_bytes: usize,
+    /// Longest one run may take, in milliseconds (natively).
+    pub time_limit_ms: u64,
 }
+
+/// The default of `Limits::max_bytes`: 256 MiB.
+pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
 
 impl Default for Limits {
     fn default() -> Self {
         Self {
             max_rows: crate::model::MAX_ROWS,
             max_messages: 20,
+            max_bytes: DEFAULT_MAX_BYTES,
+            time_limit_ms: 10_000,
+        }
+    }
+}
+
+/// Where jq filters run.
+pub trait JqRunner: Sync {
+    /// Runs `filter` on `input` (the rows, as one JSON array) within `limits`.
+    fn run(&self, filter: &JqFilter, input: String, limits: &Limits) -> Result<JqOutput, String>;
+}
+
+/// jq in this process, on a thread of its own (natively); in the browser, jq steps say
+/// they run on the server. A filter that allocates without bound can still exhaust
+/// this process: servers run jq in their sandboxed worker instead.
+pub struct InProcess;
+
+impl JqRunner for InProcess {
+    fn run(&self, filter: &JqFilter, input: String, limits: &Limits) -> Result<JqOutput, String> {
+        query::run_in_process(filter, input, limits)
+    }
+}
+
+/// What a run may use: its limits, the datasets joins read, and where jq runs.
+#[derive(Clone, Copy)]
+pub struct Env<'a> {
+    pub limits: Limits,
+    pub datasets: &'a dyn Lookup,
+    pub jq: &'a dyn JqRunner,
+}
+
+impl Env<'static> {
+    /// No other datasets; jq in this process.
+    pub fn local(limits: Limits) -> Self {
+        Env {
+            limits,
+            datasets: &NoDatasets,
+            jq: &InProcess,
         }
     }
 }
@@ -133,31 +207,48 @@ pub struct Outcome {
 impl Pipeline {
     /// Runs every enabled step on `rows`, with no other dataset to join.
     pub fn run(&self, rows: Vec<Row>, limits: &Limits) -> Result<Outcome, PipelineError> {
-        self.run_with(rows, limits, &NoDatasets)
+        self.run_in(rows, &Env::local(*limits))
     }
 
-    /// Runs every enabled step on `rows`; `join` steps read other datasets from
-    /// `datasets`. Stops at the first step that cannot run at all (say, it would
-    /// produce more than `limits.max_rows` rows); bad cells are counted in the step's
-    /// report instead.
+    /// Runs every enabled step on `rows`, `join` steps reading other datasets from
+    /// `datasets`, jq in this process.
     pub fn run_with(
         &self,
         rows: Vec<Row>,
         limits: &Limits,
         datasets: &dyn Lookup,
     ) -> Result<Outcome, PipelineError> {
+        self.run_in(
+            rows,
+            &Env {
+                limits: *limits,
+                datasets,
+                jq: &InProcess,
+            },
+        )
+    }
+
+    /// Runs every enabled step on `rows` in `env`. Stops at the first step that cannot
+    /// run at all (it would produce more than `max_rows` rows, its values pass the
+    /// byte budget, the run passes its time limit); bad cells are counted in the
+    /// step's report instead.
+    pub fn run_in(&self, rows: Vec<Row>, env: &Env) -> Result<Outcome, PipelineError> {
+        let limits = &env.limits;
+        let budget = Budget::new(limits);
         let mut rows = rows;
         let mut reports = Vec::with_capacity(self.steps.len());
         for (i, step) in self.steps.iter().enumerate() {
             let mut report = StepReport::default();
             if step.enabled {
+                let stopped = |message| PipelineError {
+                    step: i + 1,
+                    message,
+                };
+                budget.check_time().map_err(stopped)?;
                 rows = step
                     .op
-                    .apply(rows, limits, datasets, &mut report)
-                    .map_err(|message| PipelineError {
-                        step: i + 1,
-                        message,
-                    })?;
+                    .apply(rows, env, &budget, &mut report)
+                    .map_err(stopped)?;
                 if rows.len() > limits.max_rows {
                     return Err(PipelineError {
                         step: i + 1,
@@ -239,6 +330,7 @@ mod tests {
         let limits = Limits {
             max_rows: 3,
             max_messages: 5,
+            ..Limits::default()
         };
         let err = pipeline.run(sales(), &limits).unwrap_err();
         assert_eq!(err.step, 1);

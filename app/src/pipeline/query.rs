@@ -8,8 +8,8 @@
 //!
 //! # What bounds a jq filter
 //!
-//! - Its text: at most `MAX_SOURCE` characters, nested at most `MAX_NESTING` brackets
-//!   deep, checked before jaq parses it.
+//! - Its text: within `syntax::JQ` (length and bracket nesting), checked before jaq
+//!   parses it.
 //! - Its results: at most `limits.max_rows` rows and `MAX_OUTPUT_BYTES` of JSON in
 //!   all, counted as each result comes out (a result is written with a budget, so a
 //!   huge one is cut off while written, not after).
@@ -20,8 +20,12 @@
 //!   `resume_unwind`, which skips the panic hook: nothing is printed) and the step
 //!   fails saying which bound it hit. This is the only way to stop jaq mid-result:
 //!   it has no fuel or cancellation of its own.
-//! - Not bounded anywhere: memory held inside one evaluation. A filter that doubles
-//!   a string 40 times allocates before it takes many steps.
+//! - Memory held inside one evaluation cannot be bounded here: a filter that doubles
+//!   a string 40 times allocates before it takes many steps, and a failed allocation
+//!   aborts the process. So the server does not run jq in its own process: it hands
+//!   each run to a `JqRunner` that starts a worker process bounded in memory and CPU
+//!   time (`server/src/sandbox.rs`, which calls `serve_jq`). `InProcess` is for tests,
+//!   benchmarks and the worker itself.
 //!
 //! JSONPath queries are bounded by the same text limits and result limits; RFC 9535
 //! queries always finish, in time polynomial in the size of the rows.
@@ -45,16 +49,12 @@ use serde_json::Value;
 #[cfg(not(target_arch = "wasm32"))]
 use std::cell::Cell;
 
-/// Longest filter or path read, in characters.
-pub const MAX_SOURCE: usize = 4_000;
-/// Deepest bracket nesting read.
-pub const MAX_NESTING: usize = 64;
 /// Most JSON bytes all results of one step may take.
 pub const MAX_OUTPUT_BYTES: usize = 64 << 20;
 /// Most terms one jq run may evaluate.
 #[cfg(not(target_arch = "wasm32"))]
 pub const MAX_STEPS: u64 = 50_000_000;
-/// Longest one jq run may take.
+/// Longest one jq run may take, in milliseconds.
 #[cfg(not(target_arch = "wasm32"))]
 pub const TIME_LIMIT_MS: f64 = 5_000.0;
 /// Most stack one jq run may use.
@@ -68,7 +68,7 @@ pub struct JqFilter(String);
 impl JqFilter {
     /// Checks `source`, or says what is wrong and at which character.
     pub fn parse(source: &str) -> Result<JqFilter, String> {
-        checked_text("jq filter", source, '"')?;
+        crate::syntax::JQ.check(source)?;
         compile_check(source)?;
         Ok(JqFilter(source.to_string()))
     }
@@ -98,14 +98,7 @@ pub struct PathQuery(String);
 impl PathQuery {
     /// Checks `source`, or says what is wrong and at which character.
     pub fn parse(source: &str) -> Result<PathQuery, String> {
-        checked_text("JSONPath", source, '\'')?;
-        serde_json_path::JsonPath::parse(source).map_err(|e| {
-            format!(
-                "JSONPath, character {}: {}",
-                char_offset(source, e.position()),
-                e.message()
-            )
-        })?;
+        crate::syntax::json_path(source)?;
         Ok(PathQuery(source.to_string()))
     }
 
@@ -127,86 +120,28 @@ impl<'de> Deserialize<'de> for PathQuery {
     }
 }
 
-fn char_offset(source: &str, byte: usize) -> usize {
-    source
-        .get(..byte.min(source.len()))
-        .map_or(byte, |s| s.chars().count())
-}
-
-/// Refuses text that is too long or nested too deeply for the parsers' recursion.
-/// Brackets inside strings (quoted with `"` or `quote`) do not count, except jq's
-/// interpolation `\(...)`.
-fn checked_text(what: &str, source: &str, quote: char) -> Result<(), String> {
-    let len = source.chars().count();
-    if len > MAX_SOURCE {
-        return Err(format!(
-            "{what}: {len} characters; at most {MAX_SOURCE} are read"
-        ));
-    }
-    // What each open bracket is: a bracket, or an interpolation inside a string.
-    let mut stack: Vec<bool> = Vec::new();
-    let mut in_string: Option<char> = None;
-    let mut chars = source.chars().enumerate();
-    while let Some((i, c)) = chars.next() {
-        if let Some(q) = in_string {
-            match c {
-                '\\' => {
-                    if let Some((_, '(')) = chars.next().filter(|_| quote == '"') {
-                        stack.push(true);
-                        in_string = None;
-                    }
-                }
-                c if c == q => in_string = None,
-                _ => {}
-            }
-        } else {
-            match c {
-                '"' | '\'' if c == '"' || c == quote => in_string = Some(c),
-                '(' | '[' | '{' => stack.push(false),
-                // Closing an interpolation goes back into its string.
-                ')' | ']' | '}' => in_string = stack.pop().filter(|&i| i).map(|_| '"'),
-                '#' if quote == '"' => {
-                    // A jq comment runs to the end of the line.
-                    for (_, c) in chars.by_ref() {
-                        if c == '\n' {
-                            break;
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        if stack.len() > MAX_NESTING {
-            return Err(format!(
-                "{what}, character {i}: nested more than {MAX_NESTING} brackets deep"
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// Runs `job` where deep recursion cannot overflow the caller's stack: on a thread of
 /// its own with a large stack (natively), or in place (wasm, which has no threads).
 /// `Err` when the job was stopped by its budget or failed inside jaq.
 #[cfg(not(target_arch = "wasm32"))]
 fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
-    imp::on_big_stack(job)
+    imp::on_stack(imp::JQ_STACK, job)
 }
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
     /// The stack of the thread jq runs on: room for `MAX_DEPTH_BYTES` of evaluation
     /// and for dropping the deepest value a run can build within its steps.
-    const JQ_STACK: usize = 512 << 20;
+    pub const JQ_STACK: usize = 512 << 20;
 
     /// Why a jq run was unwound.
     struct Stop(String);
 
-    pub fn on_big_stack<T: Send>(job: impl FnOnce() -> T + Send) -> Result<T, String> {
+    pub fn on_stack<T: Send>(stack: usize, job: impl FnOnce() -> T + Send) -> Result<T, String> {
         std::thread::scope(|scope| {
             let handle = std::thread::Builder::new()
                 .name("jq".to_string())
-                .stack_size(JQ_STACK)
+                .stack_size(stack)
                 .spawn_scoped(scope, job)
                 .map_err(|e| format!("jq: cannot start its thread: {e}"))?;
             handle
@@ -319,7 +254,7 @@ impl<'a> jaq_core::data::HasLut<'a, Metered> for Gauge<'a> {
 fn compile(code: &str) -> Result<jaq_core::Filter<Metered>, String> {
     let at = |part: &str| {
         let (base, p) = (code.as_ptr() as usize, part.as_ptr() as usize);
-        (p >= base && p <= base + code.len()).then(|| char_offset(code, p - base))
+        (p >= base && p <= base + code.len()).then(|| crate::syntax::char_offset(code, p - base))
     };
     let found = |part: &str| {
         let shown: String = part.chars().take(20).collect();
@@ -468,43 +403,100 @@ fn compile_check(source: &str) -> Result<(), String> {
     }
 }
 
-/// jaq is left out of the browser bundle (it would add about 690 KB gzipped): in the
-/// editor a jq step is previewed by the server ("Test").
-#[cfg(target_arch = "wasm32")]
-pub(super) fn jq(
-    _rows: Vec<Row>,
-    _filter: &JqFilter,
-    _limits: &Limits,
-    _report: &mut StepReport,
-) -> Result<Vec<Row>, String> {
-    Err(JQ_ON_SERVER.to_string())
+/// What a jq run gives: its rows, the results it left out (in words), and how many
+/// bytes of JSON its results took.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct JqOutput {
+    pub rows: Vec<Row>,
+    pub problems: Vec<String>,
+    pub bytes: usize,
 }
 
-/// What a jq step says where it cannot run.
-#[cfg(target_arch = "wasm32")]
-const JQ_ON_SERVER: &str = "jq steps run on the server: press Test to preview them";
-
-/// Runs `filter` on the rows as one array.
-#[cfg(not(target_arch = "wasm32"))]
+/// Runs `filter` on the rows as one array, where `env` runs jq; the results' bytes
+/// are charged to the run's budget.
 pub(super) fn jq(
     rows: Vec<Row>,
     filter: &JqFilter,
-    limits: &Limits,
+    env: &super::Env,
+    budget: &super::Budget,
     report: &mut StepReport,
 ) -> Result<Vec<Row>, String> {
     let input = Value::Array(rows.into_iter().map(Value::Object).collect()).to_string();
-    let source = filter.0.clone();
-    let limits_copy = *limits;
-    let (rows, problems) = on_big_stack(move || run_jq(&source, &input, &limits_copy))??;
-    for p in problems {
-        report.problem(limits, || p);
+    let out = env.jq.run(filter, input, &env.limits)?;
+    budget.charge(out.bytes)?;
+    for p in out.problems {
+        report.problem(&env.limits, || p);
     }
-    Ok(rows)
+    Ok(out.rows)
+}
+
+/// jaq is left out of the browser bundle (it would add about 690 KB gzipped): in the
+/// editor a jq step is previewed by the server ("Test").
+#[cfg(target_arch = "wasm32")]
+pub(super) fn run_in_process(
+    _filter: &JqFilter,
+    _input: String,
+    _limits: &Limits,
+) -> Result<JqOutput, String> {
+    Err("jq steps run on the server: press Test to preview them".to_string())
+}
+
+/// Runs `filter` on `input` in this process, on a thread with a large stack.
+#[cfg(not(target_arch = "wasm32"))]
+pub(super) fn run_in_process(
+    filter: &JqFilter,
+    input: String,
+    limits: &Limits,
+) -> Result<JqOutput, String> {
+    let source = filter.0.clone();
+    let limits = *limits;
+    on_big_stack(move || run_jq(&source, &input, &limits))?
+}
+
+/// What a sandboxed jq worker is asked to do: the first line of its input, before the
+/// rows (one JSON array).
+#[cfg(not(target_arch = "wasm32"))]
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct JqRequest {
+    pub filter: String,
+    pub max_rows: usize,
+}
+
+/// The worker's side of a sandboxed jq run: reads a `JqRequest` line and the rows from
+/// `input`, runs the filter on a thread with a `stack`-byte stack, and writes
+/// `{"ok": JqOutput}` or `{"err": "…"}` to `output`. The caller bounds the process
+/// (memory, CPU time) before calling it; this bounds steps, depth and results.
+#[cfg(not(target_arch = "wasm32"))]
+pub fn serve_jq(
+    mut input: impl std::io::BufRead,
+    mut output: impl std::io::Write,
+    stack: usize,
+) -> std::io::Result<()> {
+    let mut line = String::new();
+    input.read_line(&mut line)?;
+    let result = match serde_json::from_str::<JqRequest>(&line) {
+        Err(e) => Err(format!("jq: the worker's request is malformed: {e}")),
+        Ok(request) => {
+            let mut rows = String::new();
+            std::io::Read::read_to_string(&mut input, &mut rows)?;
+            let limits = Limits {
+                max_rows: request.max_rows,
+                ..Limits::default()
+            };
+            imp::on_stack(stack, move || run_jq(&request.filter, &rows, &limits)).and_then(|r| r)
+        }
+    };
+    let envelope = match result {
+        Ok(out) => serde_json::json!({ "ok": out }),
+        Err(err) => serde_json::json!({ "err": err }),
+    };
+    serde_json::to_writer(&mut output, &envelope)?;
+    output.flush()
 }
 
 /// The rows and the problems (results that are not JSON) of one jq run.
 #[cfg(not(target_arch = "wasm32"))]
-fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<(Vec<Row>, Vec<String>), String> {
+fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<JqOutput, String> {
     use std::fmt::Write;
     let filter = compile(source)?;
     let input = jaq_json::read::parse_single(input.as_bytes())
@@ -571,7 +563,11 @@ fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<(Vec<Row>, Vec<S
             Err(e) => problems.push(format!("result {} is not JSON ({e}); left out", i + 1)),
         }
     }
-    Ok((out.rows, problems))
+    Ok(JqOutput {
+        rows: out.rows,
+        problems,
+        bytes: out.bytes,
+    })
 }
 
 /// Deepest result kept (as deep as serde_json reads).
@@ -597,53 +593,31 @@ fn nested_deeper_than(v: &Val, max: usize) -> bool {
     false
 }
 
-/// Runs `path` on the rows as one array.
+/// Runs `path` on the rows as one array; what it selects is measured before it is
+/// copied (`$..*` repeats the rows many times over) and charged to the run's budget.
 pub(super) fn json_path(
     rows: Vec<Row>,
     path: &PathQuery,
     limits: &Limits,
+    budget: &super::Budget,
 ) -> Result<Vec<Row>, String> {
     let doc = Value::Array(rows.into_iter().map(Value::Object).collect());
-    let query = serde_json_path::JsonPath::parse(&path.0)
-        .map_err(|e| format!("JSONPath: {}", e.message()))?;
+    let query = crate::syntax::json_path(&path.0)?;
     let mut out = Collector {
         rows: Vec::new(),
         bytes: 0,
         limits,
     };
     for node in query.query(&doc).all() {
-        // Nested selections (`$..*`) can repeat the rows many times over: measure
-        // each before copying it.
-        let mut size = Measure {
-            room: MAX_OUTPUT_BYTES.saturating_sub(out.bytes),
-        };
-        if serde_json::to_writer(&mut size, node).is_err() {
-            return Err(format!("JSONPath: {}", too_large()));
-        }
-        out.bytes = MAX_OUTPUT_BYTES - size.room;
+        let room = MAX_OUTPUT_BYTES.saturating_sub(out.bytes);
+        let size = super::budget::json_len_within(node, room)
+            .ok_or_else(|| format!("JSONPath: {}", too_large()))?;
+        out.bytes += size;
+        budget.charge(size)?;
         out.result(node.clone())
             .map_err(|e| format!("JSONPath: {e}"))?;
     }
     Ok(out.rows)
-}
-
-/// Counts the bytes written to it, refusing to go past `room`.
-struct Measure {
-    room: usize,
-}
-
-impl std::io::Write for Measure {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.room = self
-            .room
-            .checked_sub(buf.len())
-            .ok_or(std::io::ErrorKind::OutOfMemory)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -660,6 +634,10 @@ mod tests {
         ]))
     }
 
+    fn budget() -> crate::pipeline::Budget {
+        crate::pipeline::Budget::new(&Limits::default())
+    }
+
     fn jq_run(
         filter: &str,
         input: Vec<Row>,
@@ -667,7 +645,9 @@ mod tests {
     ) -> Result<(Vec<Row>, StepReport), String> {
         let filter = JqFilter::parse(filter)?;
         let mut report = StepReport::default();
-        jq(input, &filter, limits, &mut report).map(|rows| (rows, report))
+        let env = crate::pipeline::Env::local(*limits);
+        let budget = crate::pipeline::Budget::new(limits);
+        jq(input, &filter, &env, &budget, &mut report).map(|rows| (rows, report))
     }
 
     #[test]
@@ -739,9 +719,11 @@ mod tests {
             JqFilter::parse(&deep).unwrap_err(),
             "jq filter, character 64: nested more than 64 brackets deep"
         );
-        assert!(JqFilter::parse(&" ".repeat(MAX_SOURCE + 1))
-            .unwrap_err()
-            .contains("at most 4000"));
+        assert!(
+            JqFilter::parse(&" ".repeat(crate::syntax::JQ.max_chars + 1))
+                .unwrap_err()
+                .contains("longer than 4000 characters")
+        );
         assert!(
             JqFilter::parse(
                 "\"((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((\""
@@ -771,6 +753,7 @@ mod tests {
         let limits = Limits {
             max_rows: 10,
             max_messages: 5,
+            ..Limits::default()
         };
         let err = jq_run("range(100)", data(), &limits).unwrap_err();
         assert_eq!(
@@ -783,8 +766,9 @@ mod tests {
             &Limits::default(),
         )
         .unwrap_err();
+        // Which bound comes first depends on the machine's speed.
         assert!(
-            err.contains("MiB of JSON") || err.contains("steps"),
+            err.contains("MiB of JSON") || err.contains("steps") || err.contains("longer than"),
             "{err}"
         );
     }
@@ -818,11 +802,11 @@ mod tests {
     #[test]
     fn a_json_path_query_makes_rows_of_what_it_selects() {
         let path = PathQuery::parse("$[?@.n >= 2]").unwrap();
-        let out = json_path(data(), &path, &Limits::default()).unwrap();
+        let out = json_path(data(), &path, &Limits::default(), &budget()).unwrap();
         assert_eq!(out.len(), 2);
         assert_eq!(out[0]["name"], json!("b"));
         let path = PathQuery::parse("$[*].tags").unwrap();
-        let out = json_path(data(), &path, &Limits::default()).unwrap();
+        let out = json_path(data(), &path, &Limits::default(), &budget()).unwrap();
         assert_eq!(
             out,
             rows(json!([{"value": "x"}, {"value": "y"}, {"value": "z"}])),
@@ -831,14 +815,26 @@ mod tests {
         let limits = Limits {
             max_rows: 2,
             max_messages: 5,
+            ..Limits::default()
         };
-        let err = json_path(data(), &PathQuery::parse("$[*].name").unwrap(), &limits).unwrap_err();
+        let err = json_path(
+            data(),
+            &PathQuery::parse("$[*].name").unwrap(),
+            &limits,
+            &budget(),
+        )
+        .unwrap_err();
         assert!(err.contains("at most 2"), "{err}");
         let wide: Vec<Row> = (0..120)
             .map(|_| rows(json!([{"blob": "x".repeat(1 << 20)}])).remove(0))
             .collect();
-        let err =
-            json_path(wide, &PathQuery::parse("$..*").unwrap(), &Limits::default()).unwrap_err();
+        let err = json_path(
+            wide,
+            &PathQuery::parse("$..*").unwrap(),
+            &Limits::default(),
+            &budget(),
+        )
+        .unwrap_err();
         assert_eq!(err, "JSONPath: the results take more than 64 MiB of JSON");
     }
 

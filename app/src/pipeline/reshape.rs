@@ -1,6 +1,7 @@
 //! The `pivot` and `unpivot` steps: long rows to wide ones and back.
 
 use super::aggregate::{compute, Agg, Aggregate};
+use super::budget::{row_size, Budget};
 use super::{Limits, StepReport};
 use crate::model::Row;
 use serde_json::Value;
@@ -27,9 +28,10 @@ pub(super) fn pivot(
     column: &str,
     value: &str,
     agg: Agg,
-    limits: &Limits,
+    budget: &Budget,
     report: &mut StepReport,
 ) -> Result<Vec<Row>, String> {
+    let limits = budget.limits();
     let mut columns: Vec<String> = Vec::new();
     let mut column_of: HashMap<String, usize> = HashMap::new();
     let mut group_of: HashMap<String, usize> = HashMap::new();
@@ -89,6 +91,7 @@ pub(super) fn pivot(
             // A column named like an index field replaces it; the index stays first.
             row.insert(name.clone(), cell);
         }
+        budget.charge(row_size(&row))?;
         out.push(row);
     }
     Ok(out)
@@ -104,9 +107,11 @@ pub(super) fn unpivot(
     name_as: &str,
     value_as: &str,
     limits: &Limits,
+    budget: &Budget,
 ) -> Result<Vec<Row>, String> {
     let mut out = Vec::new();
-    for mut row in rows {
+    for (i, mut row) in rows.into_iter().enumerate() {
+        budget.at_row(i)?;
         let names: Vec<String> = if fields.is_empty() {
             row.keys().filter(|k| !keep.contains(k)).cloned().collect()
         } else {
@@ -116,7 +121,9 @@ pub(super) fn unpivot(
             .iter()
             .map(|k| (k.clone(), row.get(k).cloned().unwrap_or(Value::Null)))
             .collect();
+        let kept_size = row_size(&kept) + 64 + name_as.len() + value_as.len();
         for name in names {
+            budget.charge(kept_size + name.len())?;
             if out.len() >= limits.max_rows {
                 return Err(format!(
                     "unpivot makes more than {} rows; at most {} are kept",
@@ -159,7 +166,7 @@ mod tests {
             "quarter",
             "units",
             Agg::Sum,
-            &Limits::default(),
+            &Budget::new(&Limits::default()),
             &mut report,
         )
         .unwrap();
@@ -209,7 +216,7 @@ mod tests {
             "c",
             "v",
             Agg::Count,
-            &Limits::default(),
+            &Budget::new(&Limits::default()),
             &mut StepReport::default(),
         )
         .unwrap_err();
@@ -231,6 +238,7 @@ mod tests {
             "quarter",
             "units",
             &Limits::default(),
+            &Budget::new(&Limits::default()),
         )
         .unwrap();
         assert_eq!(
@@ -242,7 +250,16 @@ mod tests {
             ]))
         );
         let named = ["Q2".to_string()];
-        let out2 = unpivot(wide, &keep, &named, "quarter", "units", &Limits::default()).unwrap();
+        let out2 = unpivot(
+            wide,
+            &keep,
+            &named,
+            "quarter",
+            "units",
+            &Limits::default(),
+            &Budget::new(&Limits::default()),
+        )
+        .unwrap();
         assert_eq!(
             out2[1],
             rows(json!([{"region": "south", "quarter": "Q2", "units": null}]))[0]
@@ -253,7 +270,7 @@ mod tests {
             "quarter",
             "units",
             Agg::First,
-            &Limits::default(),
+            &Budget::new(&Limits::default()),
             &mut StepReport::default(),
         )
         .unwrap();
@@ -266,13 +283,29 @@ mod tests {
     }
 
     #[test]
+    fn an_unpivot_past_the_byte_budget_stops_before_making_more_rows() {
+        let wide = rows(json!([{"keep": "k".repeat(10_000), "a": 1, "b": 2, "c": 3}]));
+        let limits = Limits {
+            max_bytes: 25_000,
+            ..Limits::default()
+        };
+        let budget = Budget::new(&limits);
+        let keep = ["keep".to_string()];
+        let err = unpivot(wide, &keep, &[], "k", "v", &limits, &budget).unwrap_err();
+        assert!(err.contains("take more than"), "{err}");
+        assert!(budget.used() <= 25_000);
+    }
+
+    #[test]
     fn unpivot_respects_the_row_cap() {
         let wide = rows(json!([{"a": 1, "b": 2, "c": 3}]));
         let limits = Limits {
             max_rows: 2,
             max_messages: 1,
+            ..Limits::default()
         };
-        let err = unpivot(wide, &[], &[], "k", "v", &limits).unwrap_err();
+        let budget = Budget::new(&limits);
+        let err = unpivot(wide, &[], &[], "k", "v", &limits, &budget).unwrap_err();
         assert!(err.contains("at most 2"), "{err}");
     }
 }

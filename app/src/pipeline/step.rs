@@ -1,7 +1,8 @@
 //! The steps: what each does to the rows.
 
 use super::aggregate::{group, Aggregate};
-use super::{Limits, Lookup, StepReport};
+use super::budget::{value_size, Budget};
+use super::{Env, StepReport};
 use crate::model::Row;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -185,10 +186,11 @@ impl Op {
     pub(super) fn apply(
         &self,
         mut rows: Vec<Row>,
-        limits: &Limits,
-        datasets: &dyn Lookup,
+        env: &Env,
+        budget: &Budget,
         report: &mut StepReport,
     ) -> Result<Vec<Row>, String> {
+        let limits = &env.limits;
         match self {
             Op::Select { fields } => Ok(rows
                 .into_iter()
@@ -251,8 +253,11 @@ impl Op {
                 Ok(rows)
             }
             Op::FillNull { field, value } => {
-                for row in &mut rows {
+                let size = value_size(value);
+                for (i, row) in rows.iter_mut().enumerate() {
+                    budget.at_row(i)?;
                     if is_empty(row.get(field)) {
+                        budget.charge(size)?;
                         row.insert(field.clone(), value.clone());
                     }
                 }
@@ -300,6 +305,7 @@ impl Op {
             Op::Reduce { aggregates } => Ok(group(&rows, &[], aggregates, limits, report)),
             Op::Compute { field, expr } => {
                 for (i, row) in rows.iter_mut().enumerate() {
+                    budget.at_row(i)?;
                     let v = match expr.eval(row) {
                         Ok(v) => v,
                         Err(why) => {
@@ -307,28 +313,30 @@ impl Op {
                             Value::Null
                         }
                     };
+                    budget.charge(value_size(&v))?;
                     row.insert(field.clone(), v);
                 }
                 Ok(rows)
             }
             Op::Join { dataset, kind, on } => {
-                let right = datasets
+                let right = env
+                    .datasets
                     .rows(dataset)
                     .ok_or_else(|| format!("the joined dataset {dataset} is not available"))?;
-                super::join::join(rows, &right, dataset, *kind, on, limits)
+                super::join::join(rows, &right, dataset, *kind, on, limits, budget)
             }
             Op::Pivot {
                 index,
                 column,
                 value,
                 agg,
-            } => super::reshape::pivot(&rows, index, column, value, *agg, limits, report),
+            } => super::reshape::pivot(&rows, index, column, value, *agg, budget, report),
             Op::Unpivot {
                 keep,
                 fields,
                 name_as,
                 value_as,
-            } => super::reshape::unpivot(rows, keep, fields, name_as, value_as, limits),
+            } => super::reshape::unpivot(rows, keep, fields, name_as, value_as, limits, budget),
             Op::TimeBucket {
                 field,
                 unit,
@@ -353,8 +361,8 @@ impl Op {
                 limits,
                 report,
             ),
-            Op::Jq { filter } => super::query::jq(rows, filter, limits, report),
-            Op::JsonPath { path } => super::query::json_path(rows, path, limits),
+            Op::Jq { filter } => super::query::jq(rows, filter, env, budget, report),
+            Op::JsonPath { path } => super::query::json_path(rows, path, limits, budget),
         }
     }
 }
@@ -440,11 +448,12 @@ mod tests {
     fn run(op: Value, input: Value) -> (Vec<Row>, StepReport) {
         let op: Op = serde_json::from_value(op).unwrap();
         let mut report = StepReport::default();
+        let limits = crate::pipeline::Limits::default();
         let out = op
             .apply(
                 rows(input),
-                &Limits::default(),
-                &std::collections::HashMap::new(),
+                &crate::pipeline::Env::local(limits),
+                &Budget::new(&limits),
                 &mut report,
             )
             .unwrap();

@@ -30,6 +30,8 @@ pub struct PollContext {
     pub leases: Leases,
     pub readers: Arc<super::reader::Readers>,
     pub metrics: Arc<crate::metrics::Metrics>,
+    /// The pipelines' limits and jq workers.
+    pub pipelines: crate::sandbox::PipelineHost,
 }
 
 struct Task {
@@ -271,7 +273,8 @@ async fn read(
     let joined = joined_rows(&ctx.bus, &dataset.pipeline).await;
     // Extraction and the pipeline are CPU work: keep them off the async workers.
     let dataset = dataset.clone();
-    tokio::task::spawn_blocking(move || dataset.shape_with(read, &joined))
+    let host = ctx.pipelines.clone();
+    tokio::task::spawn_blocking(move || dataset.shape_in(read, &host.env(&joined)))
         .await
         .map_err(|_| "shaping the data failed".to_string())?
 }

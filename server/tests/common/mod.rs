@@ -152,6 +152,11 @@ pub async fn spawn_app_env(backend: Backend, env: &[(&str, &str)]) -> TestApp {
         }
     })
     .expect("test config");
+    let config = Config {
+        // This test binary is not `wallboard`: jq steps start the built one.
+        worker_exe: env!("CARGO_BIN_EXE_wallboard").into(),
+        ..config
+    };
     let app = Application::build(config).await.expect("the server starts");
     let base = format!("http://{}", app.local_addr());
     let shutdown = app.shutdown_handle();

@@ -1,0 +1,183 @@
+//! The one checked entry for every language a user writes: JSONPath (a dataset's path,
+//! a pagination link, a pipeline step), jq filters, expressions, cell ranges and SQL.
+//!
+//! Each language's text goes through [`Bounds::check`] before its parser sees it: at
+//! most `max_chars` characters, and brackets nested at most `max_nesting` deep
+//! (brackets inside string literals do not count). The parsers are recursive descent:
+//! the nesting bound is what keeps a hostile text from overflowing the stack of the
+//! thread that parses it, and the length bound keeps the parse cheap. Languages parsed
+//! by our own code (expressions) count their depth while parsing as well.
+
+use serde_json_path::JsonPath;
+
+/// How a language writes string literals, so brackets inside them are not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Strings {
+    /// `"…"` with `\` escapes and `\(…)` interpolation, `#` comments (jq).
+    Jq,
+    /// `'…'` or `"…"` with `\` escapes (JSONPath).
+    Quoted,
+}
+
+/// The length and nesting a language accepts.
+#[derive(Debug, Clone, Copy)]
+pub struct Bounds {
+    /// What the text is, as error messages name it ("jq filter", "JSONPath").
+    pub what: &'static str,
+    pub max_chars: usize,
+    pub max_nesting: usize,
+    pub strings: Strings,
+}
+
+/// JSONPath queries: a dataset's path, a pagination link, a `json_path` step.
+pub const JSON_PATH: Bounds = Bounds {
+    what: "JSONPath",
+    max_chars: 4_000,
+    max_nesting: 64,
+    strings: Strings::Quoted,
+};
+
+/// jq filters.
+pub const JQ: Bounds = Bounds {
+    what: "jq filter",
+    max_chars: 4_000,
+    max_nesting: 64,
+    strings: Strings::Jq,
+};
+
+impl Bounds {
+    /// Refuses text that is too long or nested too deeply, saying where.
+    pub fn check(&self, text: &str) -> Result<(), String> {
+        let Bounds {
+            what,
+            max_chars,
+            max_nesting,
+            strings,
+        } = *self;
+        // Counting stops at the first character past the bound: a huge text costs no
+        // more than a long one.
+        let len = text.chars().take(max_chars + 1).count();
+        if len > max_chars {
+            return Err(format!(
+                "{what}: longer than {max_chars} characters ({} bytes); shorten it",
+                text.len()
+            ));
+        }
+        // What each open bracket is: a bracket, or an interpolation inside a string.
+        let mut stack: Vec<bool> = Vec::new();
+        let mut in_string: Option<char> = None;
+        let jq = strings == Strings::Jq;
+        let mut chars = text.chars().enumerate();
+        while let Some((i, c)) = chars.next() {
+            if let Some(q) = in_string {
+                match c {
+                    '\\' => {
+                        if let Some((_, '(')) = chars.next().filter(|_| jq) {
+                            stack.push(true);
+                            in_string = None;
+                        }
+                    }
+                    c if c == q => in_string = None,
+                    _ => {}
+                }
+            } else {
+                match c {
+                    '"' => in_string = Some(c),
+                    '\'' if !jq => in_string = Some(c),
+                    '(' | '[' | '{' => stack.push(false),
+                    // Closing an interpolation goes back into its string.
+                    ')' | ']' | '}' => in_string = stack.pop().filter(|&i| i).map(|_| '"'),
+                    '#' if jq => {
+                        // A jq comment runs to the end of the line.
+                        for (_, c) in chars.by_ref() {
+                            if c == '\n' {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            if stack.len() > max_nesting {
+                return Err(format!(
+                    "{what}, character {i}: nested more than {max_nesting} brackets deep"
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Parses a JSONPath (RFC 9535) query within [`JSON_PATH`]'s bounds, or says what is
+/// wrong and at which character.
+pub fn json_path(text: &str) -> Result<JsonPath, String> {
+    JSON_PATH.check(text)?;
+    JsonPath::parse(text).map_err(|e| {
+        format!(
+            "JSONPath, character {}: {}",
+            char_offset(text, e.position()),
+            e.message()
+        )
+    })
+}
+
+/// The character index of byte offset `byte` in `text`.
+pub fn char_offset(text: &str, byte: usize) -> usize {
+    text.get(..byte.min(text.len()))
+        .map_or(byte, |s| s.chars().count())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The request that overflowed the stack: `$[?` + 100,000 `(` + `@` + 100,000 `)` + `]`.
+    fn deep_filter(depth: usize) -> String {
+        format!("$[?{}@{}]", "(".repeat(depth), ")".repeat(depth))
+    }
+
+    #[test]
+    fn a_deeply_nested_json_path_is_refused_before_it_is_parsed() {
+        let err = json_path(&deep_filter(100_000)).unwrap_err();
+        assert!(err.starts_with("JSONPath: longer than 4000"), "{err}");
+        let err = json_path(&deep_filter(1_000)).unwrap_err();
+        assert_eq!(
+            err,
+            "JSONPath, character 66: nested more than 64 brackets deep"
+        );
+        assert!(json_path(&deep_filter(30)).is_ok());
+    }
+
+    #[test]
+    fn a_huge_json_path_is_refused_without_reading_all_of_it() {
+        let huge = format!("$.{}", "a".repeat(50 << 20));
+        let err = json_path(&huge).unwrap_err();
+        assert!(err.contains("longer than 4000 characters"), "{err}");
+    }
+
+    #[test]
+    fn brackets_inside_strings_do_not_count() {
+        let quoted = format!("$['{}']", "(".repeat(500));
+        assert!(json_path(&quoted).is_ok());
+        let jq = format!("\"{}\"", "[".repeat(500));
+        assert!(JQ.check(&jq).is_ok());
+        let comment = format!("1 # {}\n", "{".repeat(500));
+        assert!(JQ.check(&comment).is_ok());
+    }
+
+    #[test]
+    fn jq_interpolations_nest_like_brackets() {
+        let mut deep = String::new();
+        for _ in 0..70 {
+            deep.push_str("\"\\(");
+        }
+        let err = JQ.check(&deep).unwrap_err();
+        assert!(err.contains("nested more than 64"), "{err}");
+    }
+
+    #[test]
+    fn a_json_path_error_says_at_which_character() {
+        let err = json_path("$.a[").unwrap_err();
+        assert!(err.starts_with("JSONPath, character "), "{err}");
+    }
+}
