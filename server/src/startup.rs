@@ -419,6 +419,7 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             app::shell,
         ))
+        .layer(axum::middleware::from_fn(http::fn_status::status_from_error))
         .layer(axum::middleware::from_fn(http::guard::same_origin_json))
         .layer(RequestBodyLimitLayer::new(http::guard::MAX_BODY_BYTES))
         // The push API and uploads read their bodies under their own (larger) limits.

@@ -3,6 +3,7 @@
 //! spreadsheet uploads and static assets.
 
 pub mod assets;
+pub mod fn_status;
 pub mod guard;
 pub mod health;
 pub mod lean;
