@@ -82,6 +82,9 @@ pub struct Config {
     pub sqlite_dirs: String,
     /// `WALLBOARD_MAX_UPLOAD_BYTES`: the largest spreadsheet upload (default 32 MiB).
     pub max_upload_bytes: usize,
+    /// `WALLBOARD_HTTP_PROXY`: an `http://` or `https://` proxy for every source
+    /// request (default: none; `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` are ignored).
+    pub http_proxy: Option<Secret>,
 }
 
 impl Config {
@@ -164,6 +167,19 @@ impl Config {
             32 << 20,
         )?;
         let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
+        let http_proxy = get("WALLBOARD_HTTP_PROXY")
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .map(Secret::new);
+        if let Some(proxy) = &http_proxy {
+            let valid = url::Url::parse(proxy.expose())
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !valid {
+                return Err(
+                    "WALLBOARD_HTTP_PROXY: must be a URL like http://proxy.internal:3128".into(),
+                );
+            }
+        }
         Ok(Self {
             addr,
             database_url: Secret::new(database_url),
@@ -185,6 +201,7 @@ impl Config {
             secret_key_old: secret("WALLBOARD_SECRET_KEY_OLD"),
             sqlite_dirs: get("WALLBOARD_SQLITE_DIRS").unwrap_or_default(),
             max_upload_bytes: max_upload_bytes as usize,
+            http_proxy,
         })
     }
 }
@@ -253,6 +270,20 @@ mod tests {
         assert!(config(&[("WALLBOARD_PUSH_RATE", "0")])
             .unwrap_err()
             .starts_with("WALLBOARD_PUSH_RATE"));
+    }
+
+    #[test]
+    fn a_proxy_is_off_unless_set_and_its_credentials_do_not_print() {
+        assert!(config(&[]).unwrap().http_proxy.is_none());
+        let c = config(&[("WALLBOARD_HTTP_PROXY", " http://u:hunter2@proxy:3128 ")]).unwrap();
+        assert_eq!(
+            c.http_proxy.as_ref().unwrap().expose(),
+            "http://u:hunter2@proxy:3128"
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(config(&[("WALLBOARD_HTTP_PROXY", "proxy:3128")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_HTTP_PROXY"));
     }
 
     #[test]
