@@ -92,6 +92,9 @@ pub struct Config {
     /// read from the environment; tests that run the server in their own process
     /// point it at the built `wallboard`.
     pub worker_exe: PathBuf,
+    /// `WALLBOARD_HTTP_PROXY`: an `http://` or `https://` proxy for every source
+    /// request (default: none; `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` are ignored).
+    pub http_proxy: Option<Secret>,
 }
 
 impl Config {
@@ -190,6 +193,19 @@ impl Config {
             return Err("WALLBOARD_PIPELINE_TIME_LIMIT_SECS: must be at least 1".into());
         }
         let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
+        let http_proxy = get("WALLBOARD_HTTP_PROXY")
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty())
+            .map(Secret::new);
+        if let Some(proxy) = &http_proxy {
+            let valid = url::Url::parse(proxy.expose())
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !valid {
+                return Err(
+                    "WALLBOARD_HTTP_PROXY: must be a URL like http://proxy.internal:3128".into(),
+                );
+            }
+        }
         Ok(Self {
             addr,
             database_url: Secret::new(database_url),
@@ -214,6 +230,7 @@ impl Config {
             pipeline_max_bytes: pipeline_max_bytes as usize,
             pipeline_time_limit: Duration::from_secs(pipeline_time_limit),
             worker_exe: std::env::current_exe().unwrap_or_else(|_| "wallboard".into()),
+            http_proxy,
         })
     }
 }
@@ -282,6 +299,20 @@ mod tests {
         assert!(config(&[("WALLBOARD_PUSH_RATE", "0")])
             .unwrap_err()
             .starts_with("WALLBOARD_PUSH_RATE"));
+    }
+
+    #[test]
+    fn a_proxy_is_off_unless_set_and_its_credentials_do_not_print() {
+        assert!(config(&[]).unwrap().http_proxy.is_none());
+        let c = config(&[("WALLBOARD_HTTP_PROXY", " http://u:hunter2@proxy:3128 ")]).unwrap();
+        assert_eq!(
+            c.http_proxy.as_ref().unwrap().expose(),
+            "http://u:hunter2@proxy:3128"
+        );
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(config(&[("WALLBOARD_HTTP_PROXY", "proxy:3128")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_HTTP_PROXY"));
     }
 
     #[test]

@@ -224,7 +224,8 @@ impl Application {
             }
         };
         let guard = Arc::new(config.allow_targets.clone().with_own_port(addr.port()));
-        let client = crate::sources::outbound::client(guard.clone())?;
+        let proxy = config.http_proxy.as_ref().map(|p| p.expose());
+        let client = crate::sources::outbound::client(guard.clone(), proxy)?;
         let vault = vault(&config, &storage)?;
         let mut sql = crate::sources::sql::SqlPolicy::parse(&config.sqlite_dirs);
         sql.own_database = storage.sqlite_file();

@@ -54,6 +54,7 @@ struct Fields {
     auth_user: RwSignal<String>,
     auth_secret: RwSignal<String>,
     auth_header: RwSignal<String>,
+    auth_param: RwSignal<String>,
     format: RwSignal<String>,
     timeout: RwSignal<String>,
     retries: RwSignal<String>,
@@ -99,6 +100,7 @@ impl Fields {
             auth_user: s(""),
             auth_secret: s(""),
             auth_header: s("X-API-Key"),
+            auth_param: s("api_key"),
             format: s("json"),
             timeout: s("5000"),
             retries: s("1"),
@@ -149,6 +151,10 @@ impl Fields {
             },
             "api_key" => HttpAuth::ApiKey {
                 header: self.auth_header.get_untracked(),
+                key: secret(auth_secret),
+            },
+            "api_key_param" => HttpAuth::ApiKeyParam {
+                param: self.auth_param.get_untracked(),
                 key: secret(auth_secret),
             },
             _ => HttpAuth::None,
@@ -383,10 +389,10 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                 <Text label="Timeout (ms)" name="http-timeout" value=f.timeout kind="number" />
                 <Text label="Retries" name="http-retries" value=f.retries kind="number" />
             </div>
-            <label>"Query parameters (name=value per line)"
+            <label>"Query parameters (name=value per line; keys and tokens go in Auth)"
                 <textarea name="http-query" rows="2" prop:value=f.query on:input=move |ev| f.query.set(event_target_value(&ev))></textarea>
             </label>
-            <label>"Headers (Name: value per line)"
+            <label>"Headers (Name: value per line; keys and tokens go in Auth)"
                 <textarea name="http-headers" rows="2" prop:value=f.headers on:input=move |ev| f.headers.set(event_target_value(&ev))></textarea>
             </label>
             <Show when=move || f.method.get() == "POST">
@@ -395,12 +401,15 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                 </label>
             </Show>
             <div class="row">
-                <Choice label="Auth" name="http-auth" value=f.auth options=&[("none", "None"), ("bearer", "Bearer token"), ("basic", "Basic"), ("api_key", "API key header")] />
+                <Choice label="Auth" name="http-auth" value=f.auth options=&[("none", "None"), ("bearer", "Bearer token"), ("basic", "Basic"), ("api_key", "API key header"), ("api_key_param", "API key parameter")] />
                 <Show when=move || f.auth.get() == "basic">
                     <Text label="User" name="auth-user" value=f.auth_user />
                 </Show>
                 <Show when=move || f.auth.get() == "api_key">
                     <Text label="Header" name="auth-header" value=f.auth_header />
+                </Show>
+                <Show when=move || f.auth.get() == "api_key_param">
+                    <Text label="Parameter" name="auth-param" value=f.auth_param />
                 </Show>
                 <Show when=move || f.auth.get() != "none">
                     <Text label="Secret (write-only)" name="auth-secret" value=f.auth_secret kind="password" />

@@ -197,6 +197,9 @@ pub enum HttpAuth {
     Basic { user: String, password: Credential },
     /// A header carrying a key, such as `X-API-Key`.
     ApiKey { header: String, key: Credential },
+    /// A query parameter carrying a key, such as `?api_key=…` (sent only to the
+    /// source's own origin).
+    ApiKeyParam { param: String, key: Credential },
 }
 
 impl HttpAuth {
@@ -205,7 +208,7 @@ impl HttpAuth {
             HttpAuth::None => vec![],
             HttpAuth::Bearer { token } => vec![token],
             HttpAuth::Basic { password, .. } => vec![password],
-            HttpAuth::ApiKey { key, .. } => vec![key],
+            HttpAuth::ApiKey { key, .. } | HttpAuth::ApiKeyParam { key, .. } => vec![key],
         }
     }
 }
@@ -345,6 +348,7 @@ impl HttpSource {
                 }
             }
         }
+        self.refuse_secrets_outside_auth()?;
         if self.body.as_ref().is_some_and(|b| b.len() > 1 << 20) {
             return Err(Invalid::new("body", "a request body is at most 1 MiB"));
         }
@@ -363,6 +367,14 @@ impl HttpSource {
                 return Err(Invalid::new(
                     "auth.header",
                     "the API key's header is a name such as X-API-Key",
+                ));
+            }
+        }
+        if let HttpAuth::ApiKeyParam { param, .. } = &self.auth {
+            if param.trim().is_empty() || param.len() > 200 {
+                return Err(Invalid::new(
+                    "auth.param",
+                    "the API key's parameter is a name such as api_key",
                 ));
             }
         }
@@ -388,6 +400,120 @@ impl HttpSource {
         }
         Ok(())
     }
+}
+
+/// Where secrets go instead of the URL, headers and query parameters.
+const AUTH_HINT: &str = "put it in the auth section (bearer token, basic, API key header or \
+                         API key parameter), where it is sealed at rest and sent only to this \
+                         source's own origin";
+
+impl HttpSource {
+    /// Refuses secrets put outside the auth section: a user or password in the URL, and
+    /// headers or query parameters (configured or in the URL) named like a secret
+    /// (`looks_secret`). Those would be stored in clear and could follow a link or a
+    /// redirect to another origin.
+    fn refuse_secrets_outside_auth(&self) -> Result<(), Invalid> {
+        let after_scheme = self.url.split_once("://").map_or("", |(_, r)| r);
+        let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+        if authority.contains('@') {
+            return Err(Invalid::new(
+                "url",
+                "the URL holds a user name or password: remove it from the URL and put it \
+                 in the auth section (basic), where the password is sealed at rest and sent \
+                 only to this source's own origin",
+            ));
+        }
+        let in_url = after_scheme
+            .split_once('?')
+            .map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+        for pair in in_url.split('&') {
+            let name = percent_decoded(pair.split('=').next().unwrap_or(""));
+            if looks_secret(&name) {
+                return Err(Invalid::new(
+                    "url",
+                    format!(
+                        "the URL's query parameter '{name}' looks like a secret: remove it \
+                         from the URL and {AUTH_HINT}"
+                    ),
+                ));
+            }
+        }
+        for (list, what) in [(&self.query, "query"), (&self.headers, "headers")] {
+            for (i, kv) in list.iter().enumerate() {
+                if looks_secret(kv.name.trim()) {
+                    return Err(Invalid::new(
+                        format!("{what}[{i}].name"),
+                        format!("'{}' looks like a secret: {AUTH_HINT}", kv.name.trim()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a header or query parameter named `name` likely carries a secret:
+/// `Authorization`, `Cookie`, and names holding `token`, `secret`, `password`,
+/// `apikey`, `credential`, or the word `key` or `auth` (`X-API-Key`, `access_key`,
+/// `X-Auth-User`; not `keyword` or `author`).
+pub fn looks_secret(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    let compact: String = lower.chars().filter(char::is_ascii_alphanumeric).collect();
+    let fragments = [
+        "token",
+        "secret",
+        "password",
+        "passwd",
+        "apikey",
+        "credential",
+        "authorization",
+        "cookie",
+    ];
+    if fragments.iter().any(|f| compact.contains(f)) {
+        return true;
+    }
+    // Words: split at anything not a letter or digit, and where camelCase turns upper.
+    let mut words: Vec<String> = Vec::new();
+    let mut word = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        let boundary = !c.is_ascii_alphanumeric() || (c.is_ascii_uppercase() && previous_lower);
+        if boundary && !word.is_empty() {
+            words.push(std::mem::take(&mut word));
+        }
+        if c.is_ascii_alphanumeric() {
+            word.push(c.to_ascii_lowercase());
+        }
+        previous_lower = c.is_ascii_lowercase() || c.is_ascii_digit();
+    }
+    words.push(word);
+    words
+        .iter()
+        .any(|w| matches!(w.as_str(), "key" | "auth" | "pwd"))
+}
+
+/// A query string's name with `%XX` and `+` decoded (invalid escapes kept as written).
+fn percent_decoded(raw: &str) -> String {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(high), Some(low)) => {
+                    out.push((high * 16 + low) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// How often a dataset is refreshed; 1 second to 1 day.
@@ -1089,8 +1215,105 @@ mod tests {
 
     #[test]
     fn a_short_name_drops_credentials_and_query() {
-        let s = HttpSource::new("https://user:key@api.example.com/v1/sales?token=secret").unwrap();
+        let s = HttpSource::get("https://user:key@api.example.com/v1/sales?token=secret");
         assert_eq!(s.short_name(), "api.example.com/v1/sales");
+    }
+
+    #[test]
+    fn secrets_outside_the_auth_section_are_refused_saying_where_they_go() {
+        let err = HttpSource::new("https://user:pw@api.example.com/v1").unwrap_err();
+        assert_eq!(err.field, "url");
+        assert!(err.message.contains("auth section (basic)"), "{err}");
+        for url in [
+            "https://api.example.com/v1?region=n&api_key=abc",
+            "https://api.example.com/v1?access%5Ftoken=abc#x",
+            "https://api.example.com/v1?apiKey=abc",
+        ] {
+            let err = HttpSource::new(url).unwrap_err();
+            assert_eq!(err.field, "url", "{url}");
+            assert!(err.message.contains("API key parameter"), "{url}: {err}");
+        }
+        let with = |headers: &[&str], query: &[&str]| {
+            let kv = |n: &&str| KeyValue {
+                name: n.to_string(),
+                value: "v".into(),
+            };
+            HttpSource {
+                headers: headers.iter().map(kv).collect(),
+                query: query.iter().map(kv).collect(),
+                ..HttpSource::get("https://api.example.com/v1")
+            }
+            .validate()
+        };
+        for header in [
+            "Authorization",
+            "X-API-Key",
+            "Cookie",
+            "X-Auth-Token",
+            "client_secret",
+        ] {
+            let err = with(&["Accept", header], &[]).unwrap_err();
+            assert_eq!(err.field, "headers[1].name", "{header}");
+            assert!(err.message.contains("auth section"), "{err}");
+        }
+        let err = with(&[], &["key"]).unwrap_err();
+        assert_eq!(err.field, "query[0].name");
+        assert!(with(
+            &["Accept", "X-Request-Id"],
+            &["keyword", "author", "monkey"]
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn secret_like_names_are_told_from_ordinary_ones() {
+        for name in [
+            "api_key",
+            "apikey",
+            "apiKey",
+            "X-API-Key",
+            "key",
+            "access_key",
+            "token",
+            "access_token",
+            "Authorization",
+            "Proxy-Authorization",
+            "cookie",
+            "password",
+            "client_secret",
+            "X-Auth-User",
+            "auth",
+            "pwd",
+        ] {
+            assert!(looks_secret(name), "{name}");
+        }
+        for name in [
+            "keyword",
+            "author",
+            "monkey",
+            "page",
+            "q",
+            "Accept",
+            "X-Request-Id",
+        ] {
+            assert!(!looks_secret(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn an_api_key_parameter_is_a_sealed_credential_with_a_name() {
+        let mut s = HttpSource::get("https://api.example.com/v1");
+        s.auth = HttpAuth::ApiKeyParam {
+            param: " ".into(),
+            key: Credential::Plain("k".into()),
+        };
+        assert_eq!(s.validate().unwrap_err().field, "auth.param");
+        s.auth = HttpAuth::ApiKeyParam {
+            param: "api_key".into(),
+            key: Credential::Plain("k".into()),
+        };
+        assert!(s.validate().is_ok());
+        assert_eq!(s.auth.credentials_mut().len(), 1);
     }
 
     #[test]

@@ -68,6 +68,7 @@ fn default_max_rows() -> u32 {
 }
 
 impl SqlSource {
+    /// The longest query text, checked before the text is scanned or sent anywhere.
     pub const MAX_QUERY_CHARS: usize = 20_000;
 
     pub fn port(&self) -> u16 {
@@ -106,12 +107,7 @@ impl SqlSource {
         if query.is_empty() {
             return Err(Invalid::new("query", "the query is empty"));
         }
-        if query.chars().count() > Self::MAX_QUERY_CHARS {
-            return Err(Invalid::new(
-                "query",
-                format!("a query is at most {} characters", Self::MAX_QUERY_CHARS),
-            ));
-        }
+        check_length(query).map_err(|e| Invalid::new("query", e))?;
         let named = named_parameters(query, self.driver).map_err(|e| Invalid::new("query", e))?;
         for name in &named {
             if !self.params.iter().any(|p| &p.name == name) {
@@ -153,6 +149,7 @@ impl SqlSource {
     /// The query with each `:name` replaced by the driver's placeholder, and the
     /// parameters' values in placeholder order.
     pub fn bound_query(&self) -> Result<(String, Vec<serde_json::Value>), String> {
+        check_length(&self.query)?;
         let mut out = String::with_capacity(self.query.len());
         let mut values = Vec::new();
         let mut last = 0;
@@ -173,6 +170,21 @@ impl SqlSource {
         out.push_str(&self.query[last..]);
         Ok((out, values))
     }
+}
+
+/// A query longer than `MAX_QUERY_CHARS` is refused before anything reads it.
+fn check_length(query: &str) -> Result<(), String> {
+    // Bytes bound characters from above: only a long text is counted.
+    if query.len() > SqlSource::MAX_QUERY_CHARS
+        && query.chars().count() > SqlSource::MAX_QUERY_CHARS
+    {
+        return Err(format!(
+            "the query is {} characters long; a query is at most {}",
+            query.chars().count(),
+            SqlSource::MAX_QUERY_CHARS
+        ));
+    }
+    Ok(())
 }
 
 /// The distinct `:name` parameters a query uses, in order of first use.
@@ -322,6 +334,23 @@ mod tests {
             .validate()
             .unwrap_err();
         assert!(err.message.contains("character 8"), "{err}");
+    }
+
+    #[test]
+    fn a_query_one_character_past_the_limit_is_refused_before_it_is_scanned() {
+        let at_limit = format!("SELECT '{}'", "é".repeat(SqlSource::MAX_QUERY_CHARS - 9));
+        assert_eq!(at_limit.chars().count(), SqlSource::MAX_QUERY_CHARS);
+        assert!(source(SqlDriver::Sqlite, &at_limit, &[]).validate().is_ok());
+        let past = format!("{at_limit}x");
+        let err = source(SqlDriver::Sqlite, &past, &[])
+            .validate()
+            .unwrap_err();
+        assert_eq!(err.field, "query");
+        assert!(err.message.contains("at most 20000"), "{err}");
+        let err = source(SqlDriver::Postgres, &past, &[])
+            .bound_query()
+            .unwrap_err();
+        assert!(err.contains("20001 characters"), "{err}");
     }
 
     #[test]

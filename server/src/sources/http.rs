@@ -2,11 +2,18 @@
 //! auth), retries with backoff, a timeout and a size cap on each body, pagination, and
 //! errors that say what went wrong in words an author can act on. Logs name the host
 //! only: URLs and headers may carry credentials.
+//!
+//! What the author configured (auth, headers, query parameters, the body) goes only to
+//! the source's own origin (scheme, host and port). A page link or a redirect to
+//! another origin is requested as a plain GET of that URL, without any of it, and
+//! without a query parameter of the same name as a configured one or the API key's.
+//! The client follows no redirect itself (see `outbound::client`): this module follows
+//! them, at most 5, checking each target with the guard.
 
 use super::outbound::{refused_in, Guard};
 use app::model::{
-    Credential, Dataset, Extracted, HttpAuth, HttpMethod, HttpSource, JsonPathExpr, Pagination,
-    ResponseFormat, Row,
+    Credential, Dataset, Extracted, HttpAuth, HttpMethod, HttpSource, JsonPathExpr, KeyValue,
+    Pagination, ResponseFormat, Row,
 };
 use futures::StreamExt;
 use serde_json::Value;
@@ -189,6 +196,9 @@ async fn fetch_with_retries(
     }
 }
 
+/// Most redirects one request follows.
+const MAX_REDIRECTS: usize = 5;
+
 async fn fetch(
     client: &reqwest::Client,
     guard: &Guard,
@@ -202,57 +212,75 @@ async fn fetch(
         after: None,
     };
     let timeout = Duration::from_millis(u64::from(source.timeout_ms));
+    let own_origin = reqwest::Url::parse(&source.url)
+        .map_err(|e| fail(format!("the URL is not valid: {e}")))?
+        .origin();
     let mut url =
         reqwest::Url::parse(url).map_err(|e| fail(format!("the URL is not valid: {e}")))?;
-    guard.check_url(&url).map_err(fail)?;
-    if !source.query.is_empty() {
-        url.query_pairs_mut()
-            .extend_pairs(source.query.iter().map(|kv| (&kv.name, &kv.value)));
-    }
-    let method = match source.method {
-        HttpMethod::Get => reqwest::Method::GET,
-        HttpMethod::Post => reqwest::Method::POST,
-    };
-    let accept = match source.format {
-        ResponseFormat::Json => "application/json",
-        ResponseFormat::Csv => "text/csv, text/plain;q=0.9, */*;q=0.5",
-        ResponseFormat::Number => "text/plain, */*;q=0.5",
-    };
-    let mut request = client
-        .request(method, url)
-        .timeout(timeout)
-        .header(reqwest::header::ACCEPT, accept);
-    for kv in &source.headers {
-        request = request.header(kv.name.trim(), &kv.value);
-    }
-    request = match &source.auth {
-        HttpAuth::None => request,
-        HttpAuth::Bearer { token } => request.bearer_auth(opened(token).map_err(fail)?),
-        HttpAuth::Basic { user, password } => {
-            request.basic_auth(user, Some(opened(password).map_err(fail)?))
+    let mut method = source.method;
+    // Whether the request is still the configured one: it stops being so for good when
+    // it leaves the source's origin, even if a later redirect comes back.
+    let mut as_configured = url.origin() == own_origin;
+    let mut redirects = 0;
+    // The client follows no redirect (see `outbound::client`): each is followed here,
+    // checked by the guard, and sent as configured only within the source's origin.
+    let response = loop {
+        guard.check_url(&url).map_err(|why| match redirects {
+            0 => fail(why),
+            _ => fail(format!("{why} (after a redirect)")),
+        })?;
+        let request = if as_configured {
+            configured(client, source, url.clone(), method).map_err(fail)?
+        } else {
+            client.get(foreign(source, url.clone()))
+        };
+        let response = request
+            .timeout(timeout)
+            .header(reqwest::header::ACCEPT, accept(source.format))
+            .send()
+            .await
+            .map_err(|e| Failure {
+                retry: refused_in(&e).is_none()
+                    && (e.is_timeout() || e.is_connect() || e.is_request()),
+                message: describe(&e, timeout),
+                after: None,
+            })?;
+        let code = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .filter(|_| matches!(code, 301 | 302 | 303 | 307 | 308));
+        let Some(location) = location else {
+            break response;
+        };
+        redirects += 1;
+        if redirects > MAX_REDIRECTS {
+            return Err(fail(format!(
+                "the source redirects more than {MAX_REDIRECTS} times"
+            )));
         }
-        HttpAuth::ApiKey { header, key } => {
-            request.header(header.trim(), opened(key).map_err(fail)?)
+        let next = response
+            .url()
+            .join(location)
+            .map_err(|_| fail("the source redirects to an address that is not a URL".into()))?;
+        // 307 and 308 repeat the request as it was; the others turn it into a GET.
+        if !matches!(code, 307 | 308) {
+            method = HttpMethod::Get;
         }
+        if as_configured && next.origin() != own_origin {
+            if method == HttpMethod::Post {
+                return Err(fail(format!(
+                    "the source redirects its POST to another origin ({}); Wallboard sends \
+                     the body and credentials only to the source's own origin: use the \
+                     final URL instead",
+                    host_of(next.as_str())
+                )));
+            }
+            as_configured = false;
+        }
+        url = next;
     };
-    if let Some(body) = &source.body {
-        let is_json = serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok();
-        request = request
-            .header(
-                reqwest::header::CONTENT_TYPE,
-                if is_json {
-                    "application/json"
-                } else {
-                    "text/plain; charset=utf-8"
-                },
-            )
-            .body(body.clone());
-    }
-    let response = request.send().await.map_err(|e| Failure {
-        retry: refused_in(&e).is_none() && (e.is_timeout() || e.is_connect() || e.is_request()),
-        message: describe(&e, timeout),
-        after: None,
-    })?;
     let status = response.status();
     if !status.is_success() {
         let after = response
@@ -298,6 +326,101 @@ async fn fetch(
     Ok(Answer { body, next_link })
 }
 
+/// The request as the author configured it: method, query, headers, auth and body.
+fn configured(
+    client: &reqwest::Client,
+    source: &HttpSource,
+    mut url: reqwest::Url,
+    method: HttpMethod,
+) -> Result<reqwest::RequestBuilder, String> {
+    // A link or redirect may repeat the configured parameters; they are not doubled.
+    let missing: Vec<&KeyValue> = source
+        .query
+        .iter()
+        .filter(|kv| {
+            !url.query_pairs()
+                .any(|(k, v)| k == kv.name && v == kv.value)
+        })
+        .collect();
+    if !missing.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(missing.iter().map(|kv| (&kv.name, &kv.value)));
+    }
+    if let HttpAuth::ApiKeyParam { param, key } = &source.auth {
+        let param = param.trim();
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| k != param)
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair(param, opened(key)?);
+    }
+    let mut request = match method {
+        HttpMethod::Get => client.get(url),
+        HttpMethod::Post => client.post(url),
+    };
+    for kv in &source.headers {
+        request = request.header(kv.name.trim(), &kv.value);
+    }
+    request = match &source.auth {
+        HttpAuth::None | HttpAuth::ApiKeyParam { .. } => request,
+        HttpAuth::Bearer { token } => request.bearer_auth(opened(token)?),
+        HttpAuth::Basic { user, password } => request.basic_auth(user, Some(opened(password)?)),
+        HttpAuth::ApiKey { header, key } => request.header(header.trim(), opened(key)?),
+    };
+    if let Some(body) = source.body.as_ref().filter(|_| method == HttpMethod::Post) {
+        let is_json = serde_json::from_str::<serde::de::IgnoredAny>(body).is_ok();
+        request = request
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                if is_json {
+                    "application/json"
+                } else {
+                    "text/plain; charset=utf-8"
+                },
+            )
+            .body(body.clone());
+    }
+    Ok(request)
+}
+
+/// `url` as sent to another origin: without a user or password, and without any query
+/// parameter named as a configured one or as the API key's (a link may repeat them).
+fn foreign(source: &HttpSource, mut url: reqwest::Url) -> reqwest::Url {
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let key_param = match &source.auth {
+        HttpAuth::ApiKeyParam { param, .. } => Some(param.trim()),
+        _ => None,
+    };
+    let private =
+        |name: &str| Some(name) == key_param || source.query.iter().any(|kv| kv.name == name);
+    if url.query_pairs().any(|(k, _)| private(&k)) {
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !private(k))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
+    }
+    url
+}
+
+fn accept(format: ResponseFormat) -> &'static str {
+    match format {
+        ResponseFormat::Json => "application/json",
+        ResponseFormat::Csv => "text/csv, text/plain;q=0.9, */*;q=0.5",
+        ResponseFormat::Number => "text/plain, */*;q=0.5",
+    }
+}
+
 fn opened(credential: &Credential) -> Result<&str, String> {
     match credential {
         Credential::Plain(value) => Ok(value),
@@ -337,8 +460,6 @@ fn describe(err: &reqwest::Error, timeout: Duration) -> String {
         )
     } else if err.is_connect() {
         "the source cannot be reached (connection refused or no route)".into()
-    } else if err.is_redirect() {
-        "the source redirects too often".into()
     } else if err.is_builder() {
         "the request cannot be made (check the headers and URL)".into()
     } else {

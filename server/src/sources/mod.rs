@@ -9,4 +9,5 @@ pub mod poller;
 pub mod reader;
 pub mod sheet;
 pub mod sql;
+pub mod sqlite_lockdown;
 pub mod vault;

@@ -6,9 +6,17 @@
 //! reserved and cloud-metadata addresses are refused unless the operator allows them
 //! (`WALLBOARD_ALLOW_TARGETS`). The check runs on the addresses a name *resolves to*
 //! (a resolver that drops forbidden ones, so DNS tricks do not pass) and again for
-//! every redirect; IP literals are checked before the request and on every redirect.
+//! every redirect; IP literals are checked before the request and on every redirect
+//! (by `http`, which follows redirects itself).
 //! Cloud-metadata addresses are allowed only when named exactly, never by a category.
 //! The server's own loopback port (where the demo's JSON lives) is always allowed.
+//!
+//! The client ignores `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY`: a proxy resolves
+//! names itself, where the guard never sees them. Only an explicit
+//! `WALLBOARD_HTTP_PROXY` sends requests through one (then names are the proxy's to
+//! check; IP literals are still checked here). The client follows no redirect: reqwest
+//! would drop `Authorization` across hosts but keep an API-key header, so `http`
+//! follows each one and decides what the target receives.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -323,22 +331,20 @@ impl reqwest::dns::Resolve for GuardedResolver {
     }
 }
 
-/// The HTTP client for sources: guarded resolution, guarded redirects (at most 5).
-pub fn client(guard: Arc<Guard>) -> reqwest::Result<reqwest::Client> {
-    let redirects = guard.clone();
-    reqwest::Client::builder()
+/// The HTTP client for sources: guarded resolution, no redirects followed (the caller
+/// follows them, so that it decides what each target receives), no `Referer`, and no
+/// proxy but `proxy` (`WALLBOARD_HTTP_PROXY`), whatever the environment says.
+pub fn client(guard: Arc<Guard>, proxy: Option<&str>) -> reqwest::Result<reqwest::Client> {
+    let builder = reqwest::Client::builder()
         .user_agent(concat!("Wallboard/", env!("CARGO_PKG_VERSION")))
         .dns_resolver(Arc::new(GuardedResolver(guard)))
-        .redirect(reqwest::redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= 5 {
-                return attempt.error(Refused("the source redirects more than 5 times".into()));
-            }
-            match redirects.check_url(attempt.url()) {
-                Ok(()) => attempt.follow(),
-                Err(why) => attempt.error(Refused(format!("{why} (after a redirect)"))),
-            }
-        }))
-        .build()
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
+        .no_proxy();
+    match proxy {
+        Some(proxy) => builder.proxy(reqwest::Proxy::all(proxy)?).build(),
+        None => builder.build(),
+    }
 }
 
 #[cfg(test)]
@@ -387,6 +393,96 @@ mod tests {
         assert!(exact.allows("169.254.169.254".parse().unwrap()).is_ok());
         assert!(Guard::parse("intranet").unwrap_err().contains("'intranet'"));
         assert!(Guard::parse("10.0.0.0/33").unwrap_err().contains("prefix"));
+    }
+
+    /// A server on loopback that answers every request with `body`, counting them.
+    fn answering(body: &'static str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        let hits = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = hits.clone();
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut head = Vec::new();
+                let mut byte = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                    head.push(byte[0]);
+                }
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        (url, hits)
+    }
+
+    /// Set by the parent test below to the fake proxy's URL; unset, this does nothing.
+    const CHILD: &str = "WALLBOARD_TEST_PROXY_CHILD";
+
+    /// Runs in a child process whose environment names a proxy (see the test below).
+    #[tokio::test]
+    async fn proxy_child_reads_with_the_environment_naming_a_proxy() {
+        let Ok(proxy) = std::env::var(CHILD) else {
+            return;
+        };
+        let (direct, _) = answering("direct");
+        let guard = Arc::new(Guard::parse("loopback").unwrap());
+        let read = |client: reqwest::Client| {
+            let direct = direct.clone();
+            async move {
+                let answer = client.get(direct).send().await.unwrap();
+                answer.text().await.unwrap()
+            }
+        };
+        // A default client obeys the environment: the variables do name a proxy.
+        assert_eq!(read(reqwest::Client::new()).await, "proxied");
+        assert_eq!(read(client(guard.clone(), None).unwrap()).await, "direct");
+        let through = client(guard, Some(&proxy)).unwrap();
+        assert_eq!(read(through).await, "proxied");
+        println!("proxy child ran");
+    }
+
+    #[test]
+    fn a_proxy_in_the_environment_is_ignored_and_only_the_configured_one_is_used() {
+        // The proxy variables go to a child process (this test binary, running the test
+        // above) so that no other test here sees them.
+        let (proxy, proxied) = answering("proxied");
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap());
+        child
+            .args([
+                "--exact",
+                "sources::outbound::tests::proxy_child_reads_with_the_environment_naming_a_proxy",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD, &proxy)
+            .env_remove("NO_PROXY")
+            .env_remove("no_proxy");
+        for var in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+        ] {
+            child.env(var, &proxy);
+        }
+        let out = child.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && stdout.contains("proxy child ran"),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            proxied.load(std::sync::atomic::Ordering::SeqCst),
+            2,
+            "only the default client and the configured proxy reached the proxy"
+        );
     }
 
     #[test]

@@ -61,9 +61,11 @@ impl Readers {
                 )
                 .await
             }
-            SourceConfig::Sql(sql) => super::sql::read(sql, &self.guard, &self.sql)
-                .await
-                .map(Extracted::Rows),
+            SourceConfig::Sql(sql) => {
+                super::sql::read(sql, &self.guard, &self.sql, self.max_response_bytes)
+                    .await
+                    .map(Extracted::Rows)
+            }
             SourceConfig::Sheet(sheet) => {
                 let (bytes, name) = match &sheet.file {
                     SheetFile::Upload { upload, name } => {

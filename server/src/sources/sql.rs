@@ -2,12 +2,25 @@
 //!
 //! Each read opens one connection (to the address the outbound guard allowed, so a
 //! name cannot resolve elsewhere afterwards), runs the query in a read-only
-//! transaction under a statement timeout, reads at most `max_rows` rows and maps each
-//! column's type to a JSON value: integers, decimals and floats to numbers, text,
-//! booleans, dates (`2024-03-01`), timestamps (`2024-03-01T12:00:00`, or with a zone
-//! normalised to UTC `…Z`), JSON as JSON, NULL as null. A type it cannot read is an
-//! error naming the column and saying how to cast it. SQLite files are read only from
-//! the directories the operator lists in `WALLBOARD_SQLITE_DIRS`.
+//! transaction under a statement timeout, reads at most `max_rows` rows and at most
+//! `max_bytes` of column names and values, and maps each column's type to a JSON value:
+//! integers, decimals and floats to numbers, text, booleans, dates (`2024-03-01`),
+//! timestamps (`2024-03-01T12:00:00`, or with a zone normalised to UTC `…Z`), JSON as
+//! JSON, NULL as null. A type it cannot read is an error naming the column and saying
+//! how to cast it.
+//!
+//! A source runs exactly one statement, and only reads, on every driver:
+//! - PostgreSQL: the query goes through the extended protocol (a prepared statement,
+//!   which the server refuses to hold two commands in) inside a transaction set
+//!   `READ ONLY`. The database role is the real boundary: give Wallboard one that can
+//!   only SELECT.
+//! - MySQL/MariaDB: the session is set `TRANSACTION READ ONLY` and the query runs in a
+//!   `START TRANSACTION READ ONLY`, so even a statement that commits implicitly (DDL)
+//!   finds the next transaction read-only. sqlx announces CLIENT_MULTI_STATEMENTS, but
+//!   `sqlx::query` always prepares (COM_STMT_PREPARE), which holds one statement only;
+//!   nothing here uses the text protocol (`raw_sql`) for the source's query.
+//! - SQLite: files only from the directories in `WALLBOARD_SQLITE_DIRS`, opened
+//!   read-only, and locked down by SQLite itself (`sqlite_lockdown`).
 
 use super::outbound::Guard;
 use app::model::{Credential, Row, SqlDriver, SqlSource};
@@ -83,16 +96,22 @@ pub async fn read(
     source: &SqlSource,
     guard: &Guard,
     policy: &SqlPolicy,
+    max_bytes: usize,
 ) -> Result<Vec<Row>, String> {
     let (query, params) = source.bound_query()?;
+    let budget_of = || Budget::new(source.max_rows, max_bytes);
     let timeout = Duration::from_millis(u64::from(source.timeout_ms));
     // The statement timeout runs on the server; this bounds connecting and reading too.
     let budget = timeout * 2 + Duration::from_secs(5);
     let work = async {
         match source.driver {
-            SqlDriver::Postgres => postgres(source, guard, &query, &params, timeout).await,
-            SqlDriver::Mysql => mysql(source, guard, &query, &params, timeout).await,
-            SqlDriver::Sqlite => sqlite(source, policy, &query, &params, timeout).await,
+            SqlDriver::Postgres => {
+                postgres(source, guard, &query, &params, timeout, budget_of()).await
+            }
+            SqlDriver::Mysql => mysql(source, guard, &query, &params, timeout, budget_of()).await,
+            SqlDriver::Sqlite => {
+                sqlite(source, policy, &query, &params, timeout, budget_of()).await
+            }
         }
     };
     tokio::time::timeout(budget, work).await.map_err(|_| {
@@ -141,8 +160,74 @@ fn db_error(err: sqlx::Error) -> String {
     }
 }
 
-fn too_many(max: u32) -> String {
-    format!("the query returns more than {max} rows; add a LIMIT or raise the row cap")
+/// What a read may still take: rows against the source's cap, and bytes (column names
+/// and values, counted as they are read) against the operator's
+/// `WALLBOARD_MAX_RESPONSE_BYTES`, the same cap an HTTP answer has.
+struct Budget {
+    rows: usize,
+    max_rows: u32,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl Budget {
+    fn new(max_rows: u32, max_bytes: usize) -> Self {
+        Self {
+            rows: 0,
+            max_rows,
+            bytes: 0,
+            max_bytes,
+        }
+    }
+
+    /// Counts one more row, or says which cap it passes.
+    fn take(&mut self, row: &Row) -> Result<(), String> {
+        if self.rows == self.max_rows as usize {
+            return Err(format!(
+                "the query returns more than {} rows; add a LIMIT or raise the row cap",
+                self.max_rows
+            ));
+        }
+        self.rows += 1;
+        self.bytes += row
+            .iter()
+            .map(|(name, value)| name.len() + value_bytes(value))
+            .sum::<usize>();
+        if self.bytes > self.max_bytes {
+            return Err(format!(
+                "the query returns more than {} of data (rows 1 to {} already hold it);                  select fewer columns or rows, or raise WALLBOARD_MAX_RESPONSE_BYTES",
+                size(self.max_bytes),
+                self.rows
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The bytes a value holds: text by its length, a scalar as 8, JSON by its parts.
+fn value_bytes(value: &Value) -> usize {
+    match value {
+        Value::Null | Value::Bool(_) | Value::Number(_) => 8,
+        Value::String(s) => s.len(),
+        Value::Array(items) => 8 + items.iter().map(value_bytes).sum::<usize>(),
+        Value::Object(fields) => {
+            8 + fields
+                .iter()
+                .map(|(k, v)| k.len() + value_bytes(v))
+                .sum::<usize>()
+        }
+    }
+}
+
+/// `8 MiB`, `512 KiB` or `1000 bytes`.
+fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+        format!("{} KiB", bytes >> 10)
+    } else {
+        format!("{bytes} bytes")
+    }
 }
 
 macro_rules! bind_all {
@@ -170,6 +255,7 @@ async fn postgres(
     query: &str,
     params: &[Value],
     timeout: Duration,
+    mut budget: Budget,
 ) -> Result<Vec<Row>, String> {
     use sqlx::postgres::{PgConnectOptions, PgSslMode};
     let addr = resolve(source, guard).await?;
@@ -203,19 +289,30 @@ async fn postgres(
     .execute(&mut *tx)
     .await
     .map_err(db_error)?;
+    // `sqlx::query` runs as a prepared statement: one command only.
     let q = bind_all!(sqlx::query(query), params);
     let mut stream = q.fetch(&mut *tx);
     let mut rows = Vec::new();
-    while let Some(row) = stream.try_next().await.map_err(db_error)? {
-        if rows.len() == source.max_rows as usize {
-            return Err(too_many(source.max_rows));
-        }
-        rows.push(pg_row(&row)?);
+    while let Some(row) = stream.try_next().await.map_err(pg_error)? {
+        let row = pg_row(&row)?;
+        budget.take(&row)?;
+        rows.push(row);
     }
     drop(stream);
     tx.rollback().await.map_err(db_error)?;
     conn.close().await.ok();
     Ok(rows)
+}
+
+/// PostgreSQL's refusal of a second command, said plainly.
+fn pg_error(err: sqlx::Error) -> String {
+    if let sqlx::Error::Database(e) = &err {
+        if e.message().contains("multiple commands") {
+            return "the database refused the query: it holds more than one statement;                     a source runs a single query, so remove what follows the first ';'"
+                .into();
+        }
+    }
+    db_error(err)
 }
 
 fn pg_row(row: &sqlx::postgres::PgRow) -> Result<Row, String> {
@@ -276,6 +373,7 @@ async fn mysql(
     query: &str,
     params: &[Value],
     timeout: Duration,
+    mut budget: Budget,
 ) -> Result<Vec<Row>, String> {
     use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
     let addr = resolve(source, guard).await?;
@@ -311,25 +409,47 @@ async fn mysql(
         .execute(&mut conn)
         .await
         .map_err(db_error)?;
-    sqlx::query("START TRANSACTION READ ONLY")
-        .execute(&mut conn)
-        .await
-        .map_err(db_error)?;
+    // The session first, so a statement that commits implicitly (DDL) finds the next
+    // transaction read-only too.
+    for statement in [
+        "SET SESSION TRANSACTION READ ONLY",
+        "START TRANSACTION READ ONLY",
+    ] {
+        sqlx::query(statement)
+            .execute(&mut conn)
+            .await
+            .map_err(db_error)?;
+    }
     let rows = {
+        // `sqlx::query` always prepares (COM_STMT_PREPARE): one statement only.
         let q = bind_all!(sqlx::query(query), params);
         let mut stream = q.fetch(&mut conn);
         let mut rows = Vec::new();
-        while let Some(row) = stream.try_next().await.map_err(db_error)? {
-            if rows.len() == source.max_rows as usize {
-                return Err(too_many(source.max_rows));
-            }
-            rows.push(mysql_row(&row)?);
+        while let Some(row) = stream.try_next().await.map_err(|e| mysql_error(e, query))? {
+            let row = mysql_row(&row)?;
+            budget.take(&row)?;
+            rows.push(row);
         }
         rows
     };
     sqlx::query("ROLLBACK").execute(&mut conn).await.ok();
     conn.close().await.ok();
     Ok(rows)
+}
+
+/// MySQL answers several statements in a prepared one with a syntax error; when the
+/// query holds a `;` before its end, the message says why.
+fn mysql_error(err: sqlx::Error, query: &str) -> String {
+    let several = query.trim().trim_end_matches(';').contains(';');
+    let syntax = matches!(&err, sqlx::Error::Database(e) if e.code().as_deref() == Some("42000"));
+    let message = db_error(err);
+    if several && syntax {
+        format!(
+            "{message} (a source runs a single statement: several separated by ';' are refused)"
+        )
+    } else {
+        message
+    }
 }
 
 fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Row, String> {
@@ -384,6 +504,7 @@ async fn sqlite(
     query: &str,
     params: &[Value],
     timeout: Duration,
+    mut budget: Budget,
 ) -> Result<Vec<Row>, String> {
     use sqlx::sqlite::SqliteConnectOptions;
     let file = policy.sqlite_file(&source.database)?;
@@ -396,10 +517,13 @@ async fn sqlite(
         .disable_statement_logging();
     let mut conn = options.connect().await.map_err(db_error)?;
     let deadline = Instant::now() + timeout;
-    conn.lock_handle()
-        .await
-        .map_err(db_error)?
-        .set_progress_handler(10_000, move || Instant::now() < deadline);
+    {
+        let mut handle = conn.lock_handle().await.map_err(db_error)?;
+        // SAFETY: the locked handle is this task's alone until it is dropped, and the
+        // connection outlives the authorizer (it is installed on the connection itself).
+        unsafe { super::sqlite_lockdown::lock_down(handle.as_raw_handle(), query)? };
+        handle.set_progress_handler(10_000, move || Instant::now() < deadline);
+    }
     let rows = {
         let q = bind_all!(sqlx::query(query), params);
         let mut stream = q.fetch(&mut conn);
@@ -407,16 +531,20 @@ async fn sqlite(
         loop {
             match stream.try_next().await {
                 Ok(Some(row)) => {
-                    if rows.len() == source.max_rows as usize {
-                        return Err(too_many(source.max_rows));
-                    }
-                    rows.push(sqlite_row(&row)?);
+                    let row = sqlite_row(&row)?;
+                    budget.take(&row)?;
+                    rows.push(row);
                 }
                 Ok(None) => break,
                 Err(_) if Instant::now() >= deadline => {
                     return Err(format!(
                         "the query ran longer than {} ms and was stopped",
                         timeout.as_millis()
+                    ))
+                }
+                Err(sqlx::Error::Database(e)) if super::sqlite_lockdown::is_denial(e.message()) => {
+                    return Err(super::sqlite_lockdown::refusal(
+                        "an operation other than reading",
                     ))
                 }
                 Err(e) => return Err(db_error(e)),
