@@ -82,6 +82,24 @@ pub struct Config {
     pub sqlite_dirs: String,
     /// `WALLBOARD_MAX_UPLOAD_BYTES`: the largest spreadsheet upload (default 32 MiB).
     pub max_upload_bytes: usize,
+    /// `WALLBOARD_PUBLIC_URL` (`https://wall.example.com`) and `WALLBOARD_ALLOWED_HOSTS`
+    /// (comma-separated `host[:port]`): the names the server answers for besides the
+    /// loopback names of its port; requests naming another `Host` are refused.
+    pub names: crate::http::site::Names,
+    /// `WALLBOARD_HEADER_TIMEOUT_SECS`: how long a connection may take to send a request
+    /// head, counted from when it opens or its previous response ended — so also how
+    /// long an idle keep-alive connection stays open (default 10).
+    pub header_timeout: Duration,
+    /// `WALLBOARD_WRITE_TIMEOUT_SECS`: how long a write to a client may stay blocked
+    /// (a client that reads nothing) before its connection is dropped (default 30).
+    pub write_timeout: Duration,
+    /// `WALLBOARD_MAX_STREAMS_PER_CLIENT`: live streams one client address (an IPv6
+    /// client's /64) may hold open; past it a stream request gets 429 (default 200; 0:
+    /// no cap).
+    pub max_streams_per_client: u32,
+    /// `WALLBOARD_TRUSTED_PROXIES`: reverse proxies (IP addresses, CIDR ranges) whose
+    /// `X-Forwarded-For` names the client (default: none).
+    pub trusted_proxies: crate::http::client::TrustedProxies,
 }
 
 impl Config {
@@ -163,6 +181,36 @@ impl Config {
             get("WALLBOARD_MAX_UPLOAD_BYTES"),
             32 << 20,
         )?;
+        let names = crate::http::site::Names::parse(
+            get("WALLBOARD_PUBLIC_URL").as_deref(),
+            get("WALLBOARD_ALLOWED_HOSTS").as_deref(),
+        )?;
+        let header_timeout = parse_num(
+            "WALLBOARD_HEADER_TIMEOUT_SECS",
+            get("WALLBOARD_HEADER_TIMEOUT_SECS"),
+            10,
+        )?;
+        let write_timeout = parse_num(
+            "WALLBOARD_WRITE_TIMEOUT_SECS",
+            get("WALLBOARD_WRITE_TIMEOUT_SECS"),
+            30,
+        )?;
+        if header_timeout == 0 || write_timeout == 0 {
+            return Err(
+                "WALLBOARD_HEADER_TIMEOUT_SECS and WALLBOARD_WRITE_TIMEOUT_SECS: must be at \
+                 least 1"
+                    .into(),
+            );
+        }
+        let max_streams_per_client = parse_num(
+            "WALLBOARD_MAX_STREAMS_PER_CLIENT",
+            get("WALLBOARD_MAX_STREAMS_PER_CLIENT"),
+            200,
+        )?
+        .min(u64::from(u32::MAX)) as u32;
+        let trusted_proxies = crate::http::client::TrustedProxies::parse(
+            &get("WALLBOARD_TRUSTED_PROXIES").unwrap_or_default(),
+        )?;
         let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
         Ok(Self {
             addr,
@@ -185,6 +233,11 @@ impl Config {
             secret_key_old: secret("WALLBOARD_SECRET_KEY_OLD"),
             sqlite_dirs: get("WALLBOARD_SQLITE_DIRS").unwrap_or_default(),
             max_upload_bytes: max_upload_bytes as usize,
+            names,
+            header_timeout: Duration::from_secs(header_timeout.min(86_400)),
+            write_timeout: Duration::from_secs(write_timeout.min(86_400)),
+            max_streams_per_client,
+            trusted_proxies,
         })
     }
 }
@@ -253,6 +306,21 @@ mod tests {
         assert!(config(&[("WALLBOARD_PUSH_RATE", "0")])
             .unwrap_err()
             .starts_with("WALLBOARD_PUSH_RATE"));
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero_timeouts() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_streams_per_client, 200);
+        assert!(c.names.is_empty());
+        assert!(config(&[("WALLBOARD_HEADER_TIMEOUT_SECS", "0")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_HEADER_TIMEOUT_SECS"));
+        assert!(config(&[("WALLBOARD_PUBLIC_URL", "wall.example.com")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_PUBLIC_URL"));
     }
 
     #[test]
