@@ -95,6 +95,24 @@ pub struct Config {
     /// `WALLBOARD_HTTP_PROXY`: an `http://` or `https://` proxy for every source
     /// request (default: none; `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` are ignored).
     pub http_proxy: Option<Secret>,
+    /// `WALLBOARD_PUBLIC_URL` (`https://wall.example.com`) and `WALLBOARD_ALLOWED_HOSTS`
+    /// (comma-separated `host[:port]`): the names the server answers for besides the
+    /// loopback names of its port; requests naming another `Host` are refused.
+    pub names: crate::http::site::Names,
+    /// `WALLBOARD_HEADER_TIMEOUT_SECS`: how long a connection may take to send a request
+    /// head, counted from when it opens or its previous response ended — so also how
+    /// long an idle keep-alive connection stays open (default 10).
+    pub header_timeout: Duration,
+    /// `WALLBOARD_WRITE_TIMEOUT_SECS`: how long a write to a client may stay blocked
+    /// (a client that reads nothing) before its connection is dropped (default 30).
+    pub write_timeout: Duration,
+    /// `WALLBOARD_MAX_STREAMS_PER_CLIENT`: live streams one client address (an IPv6
+    /// client's /64) may hold open; past it a stream request gets 429 (default 200; 0:
+    /// no cap).
+    pub max_streams_per_client: u32,
+    /// `WALLBOARD_TRUSTED_PROXIES`: reverse proxies (IP addresses, CIDR ranges) whose
+    /// `X-Forwarded-For` names the client (default: none).
+    pub trusted_proxies: crate::http::client::TrustedProxies,
 }
 
 impl Config {
@@ -192,6 +210,36 @@ impl Config {
         if pipeline_time_limit == 0 {
             return Err("WALLBOARD_PIPELINE_TIME_LIMIT_SECS: must be at least 1".into());
         }
+        let names = crate::http::site::Names::parse(
+            get("WALLBOARD_PUBLIC_URL").as_deref(),
+            get("WALLBOARD_ALLOWED_HOSTS").as_deref(),
+        )?;
+        let header_timeout = parse_num(
+            "WALLBOARD_HEADER_TIMEOUT_SECS",
+            get("WALLBOARD_HEADER_TIMEOUT_SECS"),
+            10,
+        )?;
+        let write_timeout = parse_num(
+            "WALLBOARD_WRITE_TIMEOUT_SECS",
+            get("WALLBOARD_WRITE_TIMEOUT_SECS"),
+            30,
+        )?;
+        if header_timeout == 0 || write_timeout == 0 {
+            return Err(
+                "WALLBOARD_HEADER_TIMEOUT_SECS and WALLBOARD_WRITE_TIMEOUT_SECS: must be at \
+                 least 1"
+                    .into(),
+            );
+        }
+        let max_streams_per_client = parse_num(
+            "WALLBOARD_MAX_STREAMS_PER_CLIENT",
+            get("WALLBOARD_MAX_STREAMS_PER_CLIENT"),
+            200,
+        )?
+        .min(u64::from(u32::MAX)) as u32;
+        let trusted_proxies = crate::http::client::TrustedProxies::parse(
+            &get("WALLBOARD_TRUSTED_PROXIES").unwrap_or_default(),
+        )?;
         let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
         let http_proxy = get("WALLBOARD_HTTP_PROXY")
             .map(|p| p.trim().to_string())
@@ -231,6 +279,11 @@ impl Config {
             pipeline_time_limit: Duration::from_secs(pipeline_time_limit),
             worker_exe: std::env::current_exe().unwrap_or_else(|_| "wallboard".into()),
             http_proxy,
+            names,
+            header_timeout: Duration::from_secs(header_timeout.min(86_400)),
+            write_timeout: Duration::from_secs(write_timeout.min(86_400)),
+            max_streams_per_client,
+            trusted_proxies,
         })
     }
 }
@@ -313,6 +366,21 @@ mod tests {
         assert!(config(&[("WALLBOARD_HTTP_PROXY", "proxy:3128")])
             .unwrap_err()
             .starts_with("WALLBOARD_HTTP_PROXY"));
+    }
+
+    #[test]
+    fn connection_limits_have_defaults_and_refuse_zero_timeouts() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.header_timeout, Duration::from_secs(10));
+        assert_eq!(c.write_timeout, Duration::from_secs(30));
+        assert_eq!(c.max_streams_per_client, 200);
+        assert!(c.names.is_empty());
+        assert!(config(&[("WALLBOARD_HEADER_TIMEOUT_SECS", "0")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_HEADER_TIMEOUT_SECS"));
+        assert!(config(&[("WALLBOARD_PUBLIC_URL", "wall.example.com")])
+            .unwrap_err()
+            .starts_with("WALLBOARD_PUBLIC_URL"));
     }
 
     #[test]

@@ -14,10 +14,12 @@ use crate::sources::reader::Readers;
 use crate::sources::vault::Vault;
 use crate::storage::{Storage, StorageError};
 use app::api::ssr::Services;
+use axum::extract::ConnectInfo;
 use axum::extract::FromRef;
+use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use axum::Router;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
 use hyper_util::service::TowerToHyperService;
 use leptos::config::LeptosOptions;
@@ -28,6 +30,7 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tower::ServiceExt as _;
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::trace::TraceLayer;
@@ -89,6 +92,11 @@ pub struct Core {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Live streams open now (checked against `config.max_viewers`).
     pub streams: AtomicUsize,
+    /// Live streams open now per client (checked against
+    /// `config.max_streams_per_client`).
+    pub client_streams: http::client::StreamCounts,
+    /// The names this server answers for and the origins it takes requests from.
+    pub site: Arc<http::site::Site>,
     /// Turns `true` when the server starts shutting down.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -256,6 +264,15 @@ impl Application {
             },
         });
         let (shutdown_tx, shutdown) = watch::channel(false);
+        let site = http::site::Site::new(&config.names, addr);
+        if site.accepts_any_ip() {
+            tracing::warn!(
+                "listening on every interface with no WALLBOARD_PUBLIC_URL: only loopback names \
+                 and IP addresses are answered, host names are refused; set \
+                 WALLBOARD_PUBLIC_URL=https://wall.example.com (or WALLBOARD_ALLOWED_HOSTS) \
+                 to the name browsers use"
+            );
+        }
         let core = Arc::new(Core {
             config: config.clone(),
             pushes: PushWriter::start(storage.clone(), bus.clone(), metrics.clone()),
@@ -269,6 +286,8 @@ impl Application {
             datasets: Default::default(),
             metrics,
             streams: AtomicUsize::new(0),
+            client_streams: Default::default(),
+            site: Arc::new(site),
             shutdown,
         });
         for entry in core.storage.list_datasets().await? {
@@ -315,13 +334,12 @@ impl Application {
         });
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
         let streams = open_streams::Tracker::default();
-        let builder = Builder::new(TokioExecutor::new());
-        let service = TowerToHyperService::new(router);
+        let (http1, http2) = builders(&core.config);
         let mut stopping = core.shutdown.clone();
         loop {
-            let socket = tokio::select! {
+            let (socket, peer) = tokio::select! {
                 accepted = listener.accept() => match accepted {
-                    Ok((socket, _)) => socket,
+                    Ok(accepted) => accepted,
                     Err(err) => {
                         // Out of file descriptors, say: back off instead of spinning.
                         tracing::warn!(error = %err, "accept failed");
@@ -332,25 +350,41 @@ impl Application {
                 () = async { let _ = stopping.wait_for(|s| *s).await; } => break,
             };
             let _ = socket.set_nodelay(true);
-            let (core, builder, service) = (core.clone(), builder.clone(), service.clone());
+            let (core, router) = (core.clone(), router.clone());
+            let (http1, http2) = (http1.clone(), http2.clone());
             let watcher = graceful.watcher();
             let stream = streams.token();
             tokio::spawn(async move {
-                match http::lean::is_stream(&socket).await {
-                    Some(true) => {
-                        http::lean::serve(core, socket).await;
+                let deadline = tokio::time::Instant::now() + core.config.header_timeout;
+                let kind = http::conn::sniff(&socket, deadline).await;
+                let socket = http::conn::Deadline::new(
+                    socket,
+                    core.config.write_timeout,
+                    core.shutdown.clone(),
+                );
+                // Handlers see the peer's address (per-client limits) as `ConnectInfo`.
+                let service = TowerToHyperService::new(router.map_request(
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ConnectInfo(peer));
+                        req
+                    },
+                ));
+                let builder = match kind {
+                    Some(http::conn::Kind::LeanStream) => {
+                        http::lean::serve(core, socket, peer, deadline).await;
                         drop(stream);
+                        return;
                     }
-                    Some(false) => {
-                        drop(stream);
-                        let conn = builder
-                            .serve_connection_with_upgrades(TokioIo::new(socket), service)
-                            .into_owned();
-                        if let Err(err) = watcher.watch(conn).await {
-                            tracing::debug!(error = %err, "connection ended with an error");
-                        }
-                    }
-                    None => drop(stream),
+                    Some(http::conn::Kind::Http1) => http1,
+                    Some(http::conn::Kind::Http2) => http2,
+                    None => return,
+                };
+                drop(stream);
+                let conn = builder
+                    .serve_connection(TokioIo::new(socket), service)
+                    .into_owned();
+                if let Err(err) = watcher.watch(conn).await {
+                    tracing::debug!(error = %err, "connection ended with an error");
                 }
             });
         }
@@ -369,6 +403,31 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The HTTP/1 and HTTP/2 connection settings (the kind is known before hyper starts,
+/// so neither waits to find it out). HTTP/1: a request head must arrive within the
+/// header timeout, counted from when the connection opens or its previous response
+/// ends, so it also bounds an idle keep-alive connection. HTTP/2 (prior knowledge):
+/// a peer that stops answering pings is dropped.
+fn builders(config: &Config) -> (Builder<TokioExecutor>, Builder<TokioExecutor>) {
+    let mut http1 = Builder::new(TokioExecutor::new()).http1_only();
+    http1
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.header_timeout);
+    let mut http2 = Builder::new(TokioExecutor::new()).http2_only();
+    http2
+        .http2()
+        .timer(TokioTimer::new())
+        .keep_alive_interval(Some(std::time::Duration::from_secs(20)))
+        .keep_alive_timeout(
+            config
+                .header_timeout
+                .max(std::time::Duration::from_secs(10)),
+        )
+        .max_concurrent_streams(200);
+    (http1, http2)
 }
 
 async fn wait_for_signal() {
@@ -405,6 +464,12 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
     };
     let routes = generate_route_list(app::App);
     let services = Services(core.clone());
+    // The Leptos handlers' context: the services, and the page's CSP nonce.
+    let context = move || {
+        provide_context(services.clone());
+        http::headers::provide_nonce();
+    };
+    let site = core.site.clone();
     Router::new()
         .route("/healthz", get(http::health::healthz))
         .route("/readyz", get(http::health::readyz))
@@ -412,21 +477,28 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         .route("/api/v1/live", get(http::stream::datasets))
         .route("/api/v1/live/share/{token}", get(http::stream::share))
         .route("/demo/metrics", get(crate::demo::metrics))
-        .leptos_routes_with_context(&state, routes, move || provide_context(services.clone()), {
+        .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
         .merge(http::assets::router(&core.config.site_root))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
-            app::shell,
+        .fallback(leptos_axum::file_and_error_handler_with_context::<
+            AppState,
+            _,
+        >(context, app::shell))
+        .layer(axum::middleware::from_fn(
+            http::fn_status::status_from_error,
         ))
-        .layer(axum::middleware::from_fn(http::fn_status::status_from_error))
-        .layer(axum::middleware::from_fn(http::guard::same_origin_json))
         .layer(RequestBodyLimitLayer::new(http::guard::MAX_BODY_BYTES))
         // The push API and uploads read their bodies under their own (larger) limits.
         .route("/api/v1/datasets/{id}/rows", post(crate::push::push_rows))
         .route("/api/v1/uploads", post(http::uploads::upload))
         .layer(CompressionLayer::new())
+        // On every route (layers added last run first): the host check, then the origin
+        // check, with the security headers on every answer, refusals included.
+        .layer(from_fn_with_state(site.clone(), http::guard::same_origin))
+        .layer(from_fn_with_state(site.clone(), http::guard::known_host))
+        .layer(from_fn_with_state(site, http::headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -40,6 +40,7 @@ start_server() {
   local port=$1
   local env=(WALLBOARD_ADDR=127.0.0.1:$port DATABASE_URL="$DB_URL" WALLBOARD_DEMO=false
     WALLBOARD_MAX_VIEWERS=19500 WALLBOARD_PUSH_RATE=1000000 RUST_LOG=warn
+    WALLBOARD_MAX_STREAMS_PER_CLIENT=0
     WALLBOARD_STREAM_MAX_RATE=${STREAM_MAX_RATE:-20})
   [ "$BACKEND" = redis ] && env+=(REDIS_URL=redis://127.0.0.1:6379)
   env "${env[@]}" "$BIN/wallboard" >"$WORK/server-$port.log" 2>&1 &

@@ -9,67 +9,59 @@
 //! `Connection: close`, no length), and the same [`Viewer`] as the axum route writes
 //! its events. Every other connection — and a stream requested on a connection that
 //! already served something else — goes to hyper and axum as usual.
+//!
+//! The limits of the hyper path hold here too: the head must arrive within the header
+//! timeout and fit in `MAX_HEAD`, its `Host` must be one of the server's own (see
+//! `super::site`), the query is bounded before it is parsed, and a write blocked past
+//! the write timeout drops the client.
 
-use super::stream::{open_datasets, open_share, resume_point, LiveQuery, Refusal, ResumeQuery};
-use super::stream::{Viewer, CONTENT_TYPE};
+use super::conn::Deadline;
+use super::site::Refused;
+use super::stream::{open_datasets, open_share, read_query, resume_point, Refusal};
+use super::stream::{LiveQuery, ResumeQuery, Viewer, CONTENT_TYPE};
 use crate::startup::Core;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
+use tokio::time::Instant;
 
-/// What every lean stream request starts with.
-const PREFIX: &[u8] = b"GET /api/v1/live";
-/// The largest request head read.
-const MAX_HEAD: usize = 8 * 1024;
-/// How long a new connection may take to send its request head.
-const HEAD_TIMEOUT: Duration = Duration::from_secs(10);
+/// The largest request head read: a full stream query (`MAX_QUERY_BYTES`) and headers.
+const MAX_HEAD: usize = 64 * 1024;
 
-/// Whether `socket`'s first request is a live stream; `None` if the client sent
-/// nothing in time (the connection is then dropped).
-pub async fn is_stream(socket: &TcpStream) -> Option<bool> {
-    let deadline = tokio::time::Instant::now() + HEAD_TIMEOUT;
-    let mut peeked = [0u8; PREFIX.len()];
-    loop {
-        let n = tokio::time::timeout_at(deadline, socket.peek(&mut peeked))
-            .await
-            .ok()?
-            .ok()?;
-        if n == 0 {
-            return None;
-        }
-        if !PREFIX.starts_with(&peeked[..n.min(PREFIX.len())]) {
-            return Some(false);
-        }
-        if n >= PREFIX.len() {
-            return Some(true);
-        }
-        // A prefix of a stream request arrived in pieces: wait for the rest.
-        tokio::time::sleep(Duration::from_millis(5)).await;
-        if tokio::time::Instant::now() > deadline {
-            return None;
-        }
-    }
-}
+type Socket = Deadline<TcpStream>;
 
-/// Serves one stream request on `socket`, then closes it.
-pub async fn serve(core: Arc<Core>, mut socket: TcpStream) {
-    let head = match tokio::time::timeout(HEAD_TIMEOUT, read_head(&mut socket)).await {
+/// Serves one stream request on `socket` (from `peer`), then closes it. The request
+/// head must have arrived by `deadline` (the header timeout from when it connected).
+pub async fn serve(core: Arc<Core>, mut socket: Socket, peer: SocketAddr, deadline: Instant) {
+    let head = match tokio::time::timeout_at(deadline, read_head(&mut socket)).await {
         Ok(Ok(head)) => head,
-        Ok(Err(status)) => {
-            let _ = write_plain(&mut socket, status).await;
+        Ok(Err(HeadError::Closed)) => return,
+        Ok(Err(HeadError::TooLong)) => {
+            let _ = write_refusal(&mut socket, Refusal::TooLong).await;
             return;
         }
+        Ok(Err(HeadError::TooLarge)) => {
+            let message = "the request headers are larger than 64 KiB";
+            let _ = write_plain(&mut socket, "431 Request Header Fields Too Large", message).await;
+            return;
+        }
+        // Too slow: drop it without a word, as hyper does.
         Err(_) => return,
     };
-    let opened = match parse(&head) {
-        Some(request) => request.open(&core).await,
-        None => {
-            let _ = write_plain(&mut socket, "400 Bad Request").await;
-            return;
-        }
+    let Some(head) = parse(&head) else {
+        let _ = write_plain(&mut socket, "400 Bad Request", "not a live stream request").await;
+        return;
     };
-    drop(head);
+    if let Err(refused) = core.site.check_host(head.host.as_deref()) {
+        let _ = write_host_refusal(&mut socket, &refused).await;
+        return;
+    }
+    let client = core
+        .config
+        .trusted_proxies
+        .client(peer.ip(), head.forwarded_for.as_deref());
+    let opened = head.request.open(&core, client).await;
     let mut viewer = match opened {
         Ok(viewer) => viewer,
         Err(refusal) => {
@@ -79,7 +71,7 @@ pub async fn serve(core: Arc<Core>, mut socket: TcpStream) {
     };
     let response = format!(
         "HTTP/1.1 200 OK\r\ncontent-type: {CONTENT_TYPE}\r\ncache-control: no-cache\r\n\
-         x-accel-buffering: no\r\nconnection: close\r\n\r\n"
+         x-accel-buffering: no\r\nx-content-type-options: nosniff\r\nconnection: close\r\n\r\n"
     );
     if socket.write_all(response.as_bytes()).await.is_err() {
         return;
@@ -89,16 +81,17 @@ pub async fn serve(core: Arc<Core>, mut socket: TcpStream) {
         tokio::select! {
             bytes = viewer.next_bytes() => {
                 let Some(bytes) = bytes else { break };
+                // A client that reads nothing fails this after the write timeout.
                 if socket.write_all(&bytes).await.is_err() {
                     return;
                 }
             }
             // The client says nothing more; reading tells us at once when it leaves.
-            ready = socket.readable() => {
+            ready = socket.get_ref().readable() => {
                 if ready.is_err() {
                     return;
                 }
-                match socket.try_read(&mut scratch) {
+                match socket.get_ref().try_read(&mut scratch) {
                     Ok(0) => return,
                     Ok(_) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
@@ -110,28 +103,51 @@ pub async fn serve(core: Arc<Core>, mut socket: TcpStream) {
     let _ = socket.shutdown().await;
 }
 
-/// Reads up to the end of the request head; `Err(status line)` if it is too large or
-/// the connection ends first.
-async fn read_head(socket: &mut TcpStream) -> Result<Vec<u8>, &'static str> {
+/// Why no request head was read.
+enum HeadError {
+    /// The connection ended or failed first.
+    Closed,
+    /// The request line alone is longer than `MAX_HEAD` (a huge query string).
+    TooLong,
+    /// The head is longer than `MAX_HEAD`.
+    TooLarge,
+}
+
+/// Reads up to the end of the request head, at most `MAX_HEAD` bytes.
+async fn read_head(socket: &mut Socket) -> Result<Vec<u8>, HeadError> {
     let mut head = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 1024];
+    let mut chunk = [0u8; 4096];
     loop {
         let n = socket
             .read(&mut chunk)
             .await
-            .map_err(|_| "400 Bad Request")?;
+            .map_err(|_| HeadError::Closed)?;
         if n == 0 {
-            return Err("400 Bad Request");
+            return Err(HeadError::Closed);
         }
+        // Only the new bytes (and the three before them) can complete the terminator.
+        let from = head.len().saturating_sub(3);
         head.extend_from_slice(&chunk[..n]);
-        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            head.truncate(end);
+        if let Some(end) = head[from..].windows(4).position(|w| w == b"\r\n\r\n") {
+            head.truncate(from + end);
             return Ok(head);
         }
         if head.len() > MAX_HEAD {
-            return Err("431 Request Header Fields Too Large");
+            return Err(if head.windows(2).any(|w| w == b"\r\n") {
+                HeadError::TooLarge
+            } else {
+                HeadError::TooLong
+            });
         }
     }
+}
+
+/// A stream request's head: what it asks for, and the headers the server checks.
+#[derive(Debug, PartialEq)]
+struct Head {
+    request: Request,
+    host: Option<String>,
+    forwarded_for: Option<String>,
 }
 
 /// A parsed stream request.
@@ -149,38 +165,32 @@ enum Request {
 }
 
 impl Request {
-    async fn open(self, core: &Arc<Core>) -> Result<Viewer, Refusal> {
-        let invalid = |e: serde_urlencoded::de::Error| {
-            Refusal::App(app::error::AppError::Invalid {
-                field: "query".into(),
-                message: e.to_string(),
-            })
-        };
+    async fn open(self, core: &Arc<Core>, client: std::net::IpAddr) -> Result<Viewer, Refusal> {
         match self {
             Request::Datasets {
                 query,
                 last_event_id,
             } => {
-                let q: LiveQuery = serde_urlencoded::from_str(&query).map_err(invalid)?;
+                let q: LiveQuery = read_query(&query)?;
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
-                open_datasets(core, &q.datasets, resume).await
+                open_datasets(core, &q.datasets, resume, Some(client)).await
             }
             Request::Share {
                 token,
                 query,
                 last_event_id,
             } => {
-                let q: ResumeQuery = serde_urlencoded::from_str(&query).map_err(invalid)?;
+                let q: ResumeQuery = read_query(&query)?;
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
-                open_share(core, token, resume).await
+                open_share(core, token, resume, Some(client)).await
             }
         }
     }
 }
 
 /// Parses `GET /api/v1/live?… HTTP/1.1` or `GET /api/v1/live/share/{token}?…` and the
-/// `Last-Event-ID` header; `None` for anything else.
-fn parse(head: &[u8]) -> Option<Request> {
+/// `Host`, `Last-Event-ID` and `X-Forwarded-For` headers; `None` for anything else.
+fn parse(head: &[u8]) -> Option<Head> {
     let text = std::str::from_utf8(head).ok()?;
     let mut lines = text.split("\r\n");
     let mut parts = lines.next()?.split(' ');
@@ -188,40 +198,91 @@ fn parse(head: &[u8]) -> Option<Request> {
     if method != "GET" || !version.starts_with("HTTP/1.") || parts.next().is_some() {
         return None;
     }
-    let last_event_id = lines.find_map(|line| {
+    let (mut host, mut last_event_id, mut forwarded_for) = (None, None, None);
+    for line in lines {
         let (name, value) = line.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("last-event-id")
-            .then(|| value.trim().to_string())
-    });
+        let value = Some(value.trim().to_string());
+        match name.trim().to_ascii_lowercase().as_str() {
+            // Two `Host` headers make the request invalid (RFC 9112).
+            "host" if host.is_some() => return None,
+            "host" => host = value,
+            "last-event-id" => last_event_id = value,
+            "x-forwarded-for" => forwarded_for = value,
+            _ => {}
+        }
+    }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let query = query.to_string();
-    if path == "/api/v1/live" {
-        return Some(Request::Datasets {
+    let request = if path == "/api/v1/live" {
+        Request::Datasets {
             query,
             last_event_id,
-        });
-    }
-    let token = path.strip_prefix("/api/v1/live/share/")?;
-    if token.is_empty() || token.contains('/') {
-        return None;
-    }
-    Some(Request::Share {
-        token: token.to_string(),
-        query,
-        last_event_id,
+        }
+    } else {
+        let token = path.strip_prefix("/api/v1/live/share/")?;
+        if token.is_empty() || token.contains('/') {
+            return None;
+        }
+        Request::Share {
+            token: token.to_string(),
+            query,
+            last_event_id,
+        }
+    };
+    Some(Head {
+        request,
+        host,
+        forwarded_for,
     })
 }
 
-async fn write_plain(socket: &mut TcpStream, status: &str) -> std::io::Result<()> {
-    let response = format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-    socket.write_all(response.as_bytes()).await
+async fn write_plain(socket: &mut Socket, status: &str, body: &str) -> std::io::Result<()> {
+    let response = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\n\
+         x-content-type-options: nosniff\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(response.as_bytes()).await?;
+    close_after_answer(socket).await
 }
 
-async fn write_refusal(socket: &mut TcpStream, refusal: Refusal) -> std::io::Result<()> {
+/// Most a refused client may still send, and for how long, before the socket closes.
+const LINGER_BYTES: usize = 1 << 20;
+const LINGER: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Ends the answer, then reads (and drops) what the client is still sending, for a
+/// moment: closing with unread bytes would reset the connection, and the client could
+/// lose the answer before reading it.
+async fn close_after_answer(socket: &mut Socket) -> std::io::Result<()> {
+    socket.shutdown().await?;
+    let mut sink = [0u8; 4096];
+    let mut drained = 0;
+    let _ = tokio::time::timeout(LINGER, async {
+        while drained < LINGER_BYTES {
+            match socket.read(&mut sink).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => drained += n,
+            }
+        }
+    })
+    .await;
+    Ok(())
+}
+
+async fn write_host_refusal(socket: &mut Socket, refused: &Refused) -> std::io::Result<()> {
+    let (status, message) = refused.status_and_message();
+    let reason = axum::http::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    write_plain(socket, &format!("{status} {reason}"), &message).await
+}
+
+async fn write_refusal(socket: &mut Socket, refusal: Refusal) -> std::io::Result<()> {
     let (status, body, retry_after) = refusal.parts();
     let mut response = format!(
-        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
+        "HTTP/1.1 {} {}\r\ncontent-type: application/json\r\nx-content-type-options: nosniff\r\n\
+         content-length: {}\r\nconnection: close\r\n",
         status.as_u16(),
         status.canonical_reason().unwrap_or(""),
         body.len()
@@ -232,7 +293,7 @@ async fn write_refusal(socket: &mut TcpStream, refusal: Refusal) -> std::io::Res
     response.push_str("\r\n");
     response.push_str(&body);
     socket.write_all(response.as_bytes()).await?;
-    socket.shutdown().await
+    close_after_answer(socket).await
 }
 
 #[cfg(test)]
@@ -240,22 +301,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stream_requests_are_recognized_with_their_resume_point() {
-        let head = b"GET /api/v1/live?datasets=a,b HTTP/1.1\r\nHost: x\r\nLast-Event-ID: 3.4";
+    fn stream_requests_are_recognized_with_their_host_and_resume_point() {
+        let head =
+            b"GET /api/v1/live?datasets=a,b HTTP/1.1\r\nHost: x:3000\r\nLast-Event-ID: 3.4\r\n\
+                     X-Forwarded-For: 203.0.113.9";
         assert_eq!(
             parse(head),
-            Some(Request::Datasets {
-                query: "datasets=a,b".into(),
-                last_event_id: Some("3.4".into())
+            Some(Head {
+                request: Request::Datasets {
+                    query: "datasets=a,b".into(),
+                    last_event_id: Some("3.4".into())
+                },
+                host: Some("x:3000".into()),
+                forwarded_for: Some("203.0.113.9".into()),
             })
         );
         assert_eq!(
-            parse(b"GET /api/v1/live/share/tok?last_event_id=2 HTTP/1.1\r\nHost: x"),
-            Some(Request::Share {
-                token: "tok".into(),
-                query: "last_event_id=2".into(),
-                last_event_id: None
-            })
+            parse(b"GET /api/v1/live/share/tok?last_event_id=2 HTTP/1.1\r\nHOST: x")
+                .map(|h| (h.request, h.host)),
+            Some((
+                Request::Share {
+                    token: "tok".into(),
+                    query: "last_event_id=2".into(),
+                    last_event_id: None
+                },
+                Some("x".into())
+            ))
+        );
+        assert_eq!(
+            parse(b"GET /api/v1/live HTTP/1.1").map(|h| h.host),
+            Some(None),
+            "a missing Host is left to the host check"
         );
     }
 
@@ -267,5 +343,11 @@ mod tests {
         assert_eq!(parse(b"GET /api/v1/live/share/a/b HTTP/1.1"), None);
         assert_eq!(parse(b"GET /api/v1/live"), None);
         assert_eq!(parse(&[0xff, 0xfe]), None);
+        assert_eq!(
+            parse(b"GET /api/v1/live HTTP/1.1\r\nHost: a\r\nHost: b"),
+            None,
+            "two hosts"
+        );
+        assert_eq!(parse(b"GET /api/v1/live HTTP/1.1\r\nno colon"), None);
     }
 }

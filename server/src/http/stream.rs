@@ -14,7 +14,11 @@
 //! - a comment every 15 s keeps proxies from closing an idle stream;
 //! - past `WALLBOARD_MAX_VIEWERS` open streams, or while stopping, a request gets 503
 //!   with Retry-After; on shutdown every stream is sent `reconnect` and closed, and
-//!   clients reconnect at once (to another instance behind the balancer).
+//!   clients reconnect at once (to another instance behind the balancer);
+//! - past `WALLBOARD_MAX_STREAMS_PER_CLIENT` streams from one client address, a request
+//!   gets 429 with Retry-After;
+//! - a query string longer than any valid request's (`MAX_QUERY_BYTES`) is refused
+//!   with 414 before it is parsed, and a `datasets=` list is counted before its ids are.
 //!
 //! A [`Viewer`] yields each event as ready-to-write bytes, so the same stream is served
 //! through axum (`datasets`, `share`) or straight on a socket (`super::lean`).
@@ -24,10 +28,12 @@ use crate::startup::Core;
 use app::error::AppError;
 use app::model::{DatasetId, ShareToken};
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -36,6 +42,9 @@ use tokio::time::Instant;
 
 /// Most datasets one stream may carry.
 const MAX_DATASETS: usize = 200;
+/// The longest query string a stream request may have: room for `MAX_DATASETS` ids of
+/// 64 characters (with `%2C` between them) and a resume point naming each.
+pub const MAX_QUERY_BYTES: usize = 32 * 1024;
 /// How often an open share stream checks that its link is still valid.
 const SHARE_RECHECK: Duration = Duration::from_secs(5);
 /// How often an idle stream sends a comment, so proxies keep it open.
@@ -60,11 +69,20 @@ pub struct ResumeQuery {
     pub last_event_id: Option<String>,
 }
 
-/// Why a stream was not opened: an `AppError`, or "busy, come back later".
+/// Why a stream was not opened: an `AppError`, a query too long to read, "busy, come
+/// back later" (the instance), or "too many" (this client).
 pub enum Refusal {
     App(AppError),
+    /// 414: the query string is longer than any valid request's.
+    TooLong,
+    /// 503 with Retry-After.
     Busy {
         message: &'static str,
+        retry_after_secs: u64,
+    },
+    /// 429 with Retry-After.
+    TooMany {
+        message: String,
         retry_after_secs: u64,
     },
 }
@@ -84,6 +102,18 @@ impl Refusal {
                 serde_json::to_string(e).expect("an error serializes"),
                 None,
             ),
+            Refusal::TooLong => (
+                StatusCode::URI_TOO_LONG,
+                serde_json::to_string(&AppError::Invalid {
+                    field: "query".into(),
+                    message: format!(
+                        "the query string is longer than {MAX_QUERY_BYTES} bytes; a stream \
+                         carries at most {MAX_DATASETS} datasets"
+                    ),
+                })
+                .expect("an error serializes"),
+                None,
+            ),
             Refusal::Busy {
                 message,
                 retry_after_secs,
@@ -93,6 +123,14 @@ impl Refusal {
                     message: message.to_string(),
                 })
                 .expect("an error serializes"),
+                Some(*retry_after_secs),
+            ),
+            Refusal::TooMany {
+                message,
+                retry_after_secs,
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                serde_json::json!({"error": "too_many_streams", "message": message}).to_string(),
                 Some(*retry_after_secs),
             ),
         }
@@ -113,14 +151,39 @@ impl IntoResponse for Refusal {
     }
 }
 
+/// Reads a stream request's query string, refusing one too long before parsing it.
+pub fn read_query<Q: serde::de::DeserializeOwned>(raw: &str) -> Result<Q, Refusal> {
+    if raw.len() > MAX_QUERY_BYTES {
+        return Err(Refusal::TooLong);
+    }
+    serde_urlencoded::from_str(raw).map_err(|e| {
+        Refusal::App(AppError::Invalid {
+            field: "query".into(),
+            message: e.to_string(),
+        })
+    })
+}
+
+/// The client a request through axum comes from (see [`super::client`]); `None` when
+/// the connection's address is unknown.
+fn client_of(core: &Core, req: &Parts) -> Option<IpAddr> {
+    let peer = req.extensions.get::<ConnectInfo<SocketAddr>>()?.0;
+    let forwarded = req
+        .headers
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    Some(core.config.trusted_proxies.client(peer.ip(), forwarded))
+}
+
 /// `GET /api/v1/live?datasets=a,b`: the editor's and viewer's stream.
-pub async fn datasets(
-    State(core): State<Arc<Core>>,
-    Query(query): Query<LiveQuery>,
-    headers: HeaderMap,
-) -> Response {
-    let resume = resume_point(last_event_id(&headers), query.last_event_id.clone());
-    match open_datasets(&core, &query.datasets, resume).await {
+pub async fn datasets(State(core): State<Arc<Core>>, req: Parts) -> Response {
+    let client = client_of(&core, &req);
+    let opened = async {
+        let query: LiveQuery = read_query(req.uri.query().unwrap_or_default())?;
+        let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
+        open_datasets(&core, &query.datasets, resume, client).await
+    };
+    match opened.await {
         Ok(viewer) => viewer.into_response(),
         Err(refusal) => refusal.into_response(),
     }
@@ -131,35 +194,41 @@ pub async fn datasets(
 pub async fn share(
     State(core): State<Arc<Core>>,
     Path(token): Path<String>,
-    Query(query): Query<ResumeQuery>,
-    headers: HeaderMap,
+    req: Parts,
 ) -> Response {
-    let resume = resume_point(last_event_id(&headers), query.last_event_id);
-    match open_share(&core, token, resume).await {
+    let client = client_of(&core, &req);
+    let opened = async {
+        let query: ResumeQuery = read_query(req.uri.query().unwrap_or_default())?;
+        let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
+        open_share(&core, token, resume, client).await
+    };
+    match opened.await {
         Ok(viewer) => viewer.into_response(),
         Err(refusal) => refusal.into_response(),
     }
 }
 
-/// Opens the stream of the datasets named in `list` (comma-separated ids).
+/// Opens the stream of the datasets named in `list` (comma-separated ids) for `client`.
 pub async fn open_datasets(
     core: &Arc<Core>,
     list: &str,
     resume: Option<String>,
+    client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
-    let mut ids: Vec<DatasetId> = Vec::new();
-    for raw in list.split(',').filter(|s| !s.is_empty()) {
-        let id = DatasetId::parse(raw).map_err(|e| AppError::from(e.within("datasets")))?;
-        if !ids.contains(&id) {
-            ids.push(id);
-        }
-    }
-    if ids.len() > MAX_DATASETS {
+    let named = list.split(',').filter(|s| !s.is_empty());
+    if named.clone().count() > MAX_DATASETS {
         return Err(AppError::Invalid {
             field: "datasets".into(),
             message: format!("a stream carries at most {MAX_DATASETS} datasets"),
         }
         .into());
+    }
+    let mut ids: Vec<DatasetId> = Vec::new();
+    for raw in named {
+        let id = DatasetId::parse(raw).map_err(|e| AppError::from(e.within("datasets")))?;
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
     }
     for id in &ids {
         if core
@@ -172,7 +241,7 @@ pub async fn open_datasets(
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
     }
-    Viewer::open(core, ids, resume, Box::pin(std::future::pending())).await
+    Viewer::open(core, ids, resume, client, Box::pin(std::future::pending())).await
 }
 
 /// Opens a share page's stream; a revoked link ends it within one check.
@@ -180,6 +249,7 @@ pub async fn open_share(
     core: &Arc<Core>,
     token: String,
     resume: Option<String>,
+    client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
     let id = core
@@ -207,6 +277,7 @@ pub async fn open_share(
         core,
         dashboard.dashboard.datasets(),
         resume,
+        client,
         Box::pin(revoked),
     )
     .await
@@ -260,25 +331,58 @@ fn event_bytes(name: &str, id: &str, data: &str, retry: bool) -> Bytes {
 
 const HEARTBEAT_BYTES: &[u8] = b": heartbeat\n\n";
 
-/// Counts one open stream (for the limit and the metric) for as long as it lives.
-struct Slot(Arc<Core>);
+/// Counts one open stream (for the limits and the metric) for as long as it lives.
+struct Slot {
+    core: Arc<Core>,
+    /// The client's key in `core.client_streams`, if counted there.
+    client: Option<IpAddr>,
+}
 
 impl Slot {
-    fn take(core: &Arc<Core>) -> Option<Self> {
+    /// Takes a slot for `client`, unless it holds its share already (429) or the
+    /// instance is full (503).
+    fn take(core: &Arc<Core>, client: Option<IpAddr>) -> Result<Self, Refusal> {
+        let per_client = core.config.max_streams_per_client;
+        let client =
+            match client {
+                None => None,
+                Some(ip) => Some(core.client_streams.take(ip, per_client).ok_or_else(|| {
+                    Refusal::TooMany {
+                        message: format!(
+                            "this address holds {per_client} live streams already, as many as \
+                         one client may (WALLBOARD_MAX_STREAMS_PER_CLIENT); close some \
+                         screens or ask the operator to raise the limit"
+                        ),
+                        retry_after_secs: 30,
+                    }
+                })?),
+            };
         let open = core.streams.fetch_add(1, Ordering::AcqRel);
         if open >= core.config.max_viewers {
             core.streams.fetch_sub(1, Ordering::AcqRel);
-            return None;
+            if let Some(key) = client {
+                core.client_streams.release(key);
+            }
+            return Err(Refusal::Busy {
+                message: "this instance holds all the streams it can",
+                retry_after_secs: 5,
+            });
         }
         core.metrics.viewers.inc();
-        Some(Self(core.clone()))
+        Ok(Self {
+            core: core.clone(),
+            client,
+        })
     }
 }
 
 impl Drop for Slot {
     fn drop(&mut self) {
-        self.0.streams.fetch_sub(1, Ordering::AcqRel);
-        self.0.metrics.viewers.dec();
+        self.core.streams.fetch_sub(1, Ordering::AcqRel);
+        self.core.metrics.viewers.dec();
+        if let Some(key) = self.client {
+            self.core.client_streams.release(key);
+        }
     }
 }
 
@@ -312,6 +416,7 @@ impl Viewer {
         core: &Arc<Core>,
         ids: Vec<DatasetId>,
         resume: Option<String>,
+        client: Option<IpAddr>,
         revoked: Pin<Box<dyn Future<Output = ()> + Send>>,
     ) -> Result<Self, Refusal> {
         if *core.shutdown.borrow() {
@@ -321,13 +426,9 @@ impl Viewer {
                 retry_after_secs: 1,
             });
         }
-        let Some(slot) = Slot::take(core) else {
+        let slot = Slot::take(core, client).inspect_err(|_| {
             core.metrics.viewers_refused.inc();
-            return Err(Refusal::Busy {
-                message: "this instance holds all the streams it can",
-                retry_after_secs: 5,
-            });
-        };
+        })?;
         // The first viewer of a dataset here makes the bus load its frame (once,
         // however many viewers arrive together); it reaches them as a `frame` event.
         let mut watches: Vec<Watch> = ids.iter().map(|id| core.hub.watch(id)).collect();
