@@ -182,11 +182,12 @@ impl<'a> Reader<'a> {
         )
     }
 
-    /// A row that is not an object: refused, naming what it is.
+    /// A row that is not an object: refused, naming what it is (in the words of
+    /// `Dataset::pushed_row`, which refuses anything but an object).
     fn not_a_row<E: de::Error>(&mut self, value: Value) -> E {
         match self.dataset.pushed_row(value) {
             Err(e) => self.refuse(e.field, e.message),
-            Ok(_) => unreachable!("only an object is a row"),
+            Ok(_) => self.refuse(None, "a row is a JSON object".into()),
         }
     }
 }
