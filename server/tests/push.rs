@@ -415,3 +415,70 @@ async fn only_watched_or_always_refreshed_datasets_are_polled() {
         "not read once unwatched"
     );
 }
+
+#[tokio::test]
+async fn a_hostile_push_body_is_refused_and_the_server_keeps_serving() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (id, secret) = pushed(&app, json!({"kind": "append", "max_rows": 10})).await;
+    let raw = |body: String, content_type: &'static str| {
+        app.http
+            .post(format!("{}/api/v1/datasets/{id}/rows", app.base))
+            .bearer_auth(&secret)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    // 100,000 levels of nesting, as the whole body, inside a row, and as an NDJSON line.
+    let deep = "[".repeat(100_000);
+    for (body, content_type) in [
+        (deep.clone(), "application/json"),
+        (format!(r#"[{{"n": {deep}"#), "application/json"),
+        (format!("{{\"n\":1}}\n{deep}"), "application/x-ndjson"),
+    ] {
+        let res = raw(body, content_type).await.unwrap();
+        assert_eq!(res.status(), 422);
+        let answer: Value = res.json().await.unwrap();
+        assert!(
+            answer["message"]
+                .as_str()
+                .unwrap()
+                .contains("recursion limit exceeded"),
+            "{answer}"
+        );
+    }
+    // One row more than the cap, each row cheap: refused naming the cap.
+    let cap = wallboard_server::push::MAX_ROWS_PER_REQUEST;
+    let many = format!("[{}{{}}]", "{},".repeat(cap));
+    let res = raw(many, "application/json").await.unwrap();
+    assert_eq!(res.status(), 422);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(
+        answer["message"],
+        json!(format!("at most {cap} rows per request; split the batch"))
+    );
+    // A row whose text is past the row budget: refused naming the row and field.
+    let long = "x".repeat(wallboard_server::push::MAX_ROW_BYTES + 1);
+    let res = raw(
+        format!(r#"[{{"n":1}},{{"n":"{long}"}}]"#),
+        "application/json",
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 422);
+    let answer: Value = res.json().await.unwrap();
+    assert_eq!(
+        (answer["row"].clone(), answer["field"].clone()),
+        (json!(2), json!("n"))
+    );
+
+    let (status, body) = app.get("/healthz").await;
+    assert_eq!((status, body.as_str()), (200, "ok"));
+    assert_eq!(push(&app, &id, &secret, json!({"n": 1})).await.0, 200);
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.frame_where(SOON, |f| f["seq"] == 1).await;
+    assert_eq!(
+        live.numbers(&id),
+        vec![1],
+        "nothing of the refused bodies was kept"
+    );
+}

@@ -43,7 +43,8 @@ pub struct EditorData {
 }
 
 /// What a read-only screen loads: the document and its current frames. A share page
-/// gets exactly this: no dashboard id, no source configuration.
+/// gets exactly this: no dashboard id, no source configuration, and frames holding
+/// only the bound fields, with errors as "source unavailable since …" (`SharedView`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ScreenData {
     pub dashboard: Dashboard,

@@ -1,6 +1,7 @@
 //! Server functions for share links. `load_shared` is the only one a share token
-//! reaches, and it only reads: it returns the document and frames, never the
-//! dashboard's id or any source configuration.
+//! reaches, and it only reads: it returns the document and the frames cut down to what
+//! the widgets show (`SharedView`, as the share stream does), never the dashboard's id,
+//! any source configuration, an unbound field or a source's error message.
 
 use super::{ScreenData, ShareLink};
 use crate::error::AppError;
@@ -31,11 +32,18 @@ pub async fn revoke_share_link(id: DashboardId, token: ShareToken) -> Result<(),
 #[server(prefix = "/api/fn", endpoint = "load_shared", input = Json)]
 pub async fn load_shared(token: ShareToken) -> Result<ScreenData, AppError> {
     use super::ssr::*;
+    use crate::model::SharedView;
     respond(
         async {
             let backend = backend()?;
             let dashboard = backend.resolve_share(&token).await?.dashboard;
-            let frames = backend.frames(&dashboard.datasets()).await;
+            let view = SharedView::of(&dashboard);
+            let frames = backend
+                .frames(&view.datasets())
+                .await
+                .iter()
+                .filter_map(|frame| view.frame(frame))
+                .collect();
             let stream_url = format!("/api/v1/live/share/{token}");
             Ok(ScreenData {
                 dashboard,

@@ -807,9 +807,16 @@ impl Dataset {
                 message: format!("a row is a JSON object, got {}", preview(&value)),
             });
         };
+        let values: Vec<Option<&Value>> = self.fields.iter().map(|f| object.get(&f.name)).collect();
+        self.pushed_values(&values)
+    }
+
+    /// As `pushed_row`, given the value of each field by position (`None`: missing),
+    /// for readers that pick the fields out of a row as they read it.
+    pub fn pushed_values(&self, values: &[Option<&Value>]) -> Result<Row, PushRowError> {
         let mut row = Row::new();
-        for field in &self.fields {
-            let value = object.get(&field.name).unwrap_or(&Value::Null);
+        for (i, field) in self.fields.iter().enumerate() {
+            let value = values.get(i).copied().flatten().unwrap_or(&Value::Null);
             let value = field.kind.convert(value).map_err(|message| PushRowError {
                 field: Some(field.name.clone()),
                 message,

@@ -20,13 +20,23 @@
 //! - a query string longer than any valid request's (`MAX_QUERY_BYTES`) is refused
 //!   with 414 before it is parsed, and a `datasets=` list is counted before its ids are.
 //!
+//! A share page's stream carries only what its widgets show: each frame goes through
+//! the dashboard's [`SharedView`] (the bound fields of the bound datasets, errors as
+//! "source unavailable since …"), made once per change and per projection in the hub
+//! and shared by the share viewers that use it. Its event ids carry the view's tag, so
+//! a client resumes only under the view it was served. Every `SHARE_RECHECK` the stream
+//! checks its link (revoked: the stream ends) and, when the dashboard was saved since,
+//! its view: a different one (a dataset or field no longer bound, or newly bound)
+//! makes the stream send `reconnect` and end, and the client's next stream serves the
+//! new view whole.
+//!
 //! A [`Viewer`] yields each event as ready-to-write bytes, so the same stream is served
 //! through axum (`datasets`, `share`) or straight on a socket (`super::lean`).
 
-use crate::live::Watch;
+use crate::live::{Watch, Wire};
 use crate::startup::Core;
 use app::error::AppError;
-use app::model::{DatasetId, ShareToken};
+use app::model::{DatasetId, Projection, ShareToken, SharedView};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::request::Parts;
@@ -45,7 +55,8 @@ const MAX_DATASETS: usize = 200;
 /// The longest query string a stream request may have: room for `MAX_DATASETS` ids of
 /// 64 characters (with `%2C` between them) and a resume point naming each.
 pub const MAX_QUERY_BYTES: usize = 32 * 1024;
-/// How often an open share stream checks that its link is still valid.
+/// How often an open share stream checks that its link is still valid and its
+/// dashboard still binds what the stream carries.
 const SHARE_RECHECK: Duration = Duration::from_secs(5);
 /// How often an idle stream sends a comment, so proxies keep it open.
 const HEARTBEAT: Duration = Duration::from_secs(15);
@@ -241,10 +252,19 @@ pub async fn open_datasets(
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
     }
-    Viewer::open(core, ids, resume, client, Box::pin(std::future::pending())).await
+    Viewer::open(
+        core,
+        ids,
+        None,
+        resume,
+        client,
+        Box::pin(std::future::pending()),
+    )
+    .await
 }
 
-/// Opens a share page's stream; a revoked link ends it within one check.
+/// Opens a share page's stream, carrying the dashboard's [`SharedView`]; a revoked
+/// link or a changed view ends it within one check.
 pub async fn open_share(
     core: &Arc<Core>,
     token: String,
@@ -258,29 +278,55 @@ pub async fn open_share(
         .await
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
-    let dashboard = core
+    let stored = core
         .storage
         .get_dashboard(&id)
         .await
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
-    let watcher = core.clone();
-    let revoked = async move {
-        loop {
-            tokio::time::sleep(SHARE_RECHECK).await;
-            if let Ok(None) = watcher.storage.resolve_share_link(&token).await {
-                return;
-            }
-        }
-    };
+    let view = SharedView::of(&stored.dashboard);
+    let ended = share_ended(core.clone(), token, stored.revision, view.clone());
     Viewer::open(
         core,
-        dashboard.dashboard.datasets(),
+        view.datasets(),
+        Some(view),
         resume,
         client,
-        Box::pin(revoked),
+        Box::pin(ended),
     )
     .await
+}
+
+/// Resolves when a share stream must stop: its link was revoked (or its dashboard
+/// deleted), or the dashboard was saved with another view than `view`. One query per
+/// check (the link and the dashboard's revision); the dashboard is read only when its
+/// revision moved. A database that does not answer ends nothing: the next check
+/// decides.
+async fn share_ended(
+    core: Arc<Core>,
+    token: ShareToken,
+    mut revision: i64,
+    view: SharedView,
+) -> Stop {
+    loop {
+        tokio::time::sleep(SHARE_RECHECK).await;
+        let now = match core.storage.shared_revision(&token).await {
+            Ok(None) => return Stop::Revoked,
+            Ok(Some(now)) => now,
+            Err(_) => continue,
+        };
+        if now.revision == revision {
+            continue;
+        }
+        match core.storage.get_dashboard(&now.dashboard).await {
+            Ok(Some(stored)) if SharedView::of(&stored.dashboard) == view => {
+                revision = stored.revision;
+            }
+            Ok(Some(_)) => return Stop::Changed,
+            Ok(None) => return Stop::Revoked,
+            Err(_) => {}
+        }
+    }
 }
 
 /// The resume point a reconnecting client sent: the header (browsers' own retry) or
@@ -293,17 +339,20 @@ fn last_event_id(headers: &HeaderMap) -> Option<&str> {
     headers.get("last-event-id").and_then(|v| v.to_str().ok())
 }
 
-/// The `seq` of each dataset that an event id names, if it names one per dataset.
-fn parse_event_id(id: &str, datasets: usize) -> Option<Vec<u64>> {
+/// The `seq` of each dataset that an event id names, if it names one per dataset and
+/// starts with `prefix` (a share view's tag).
+fn parse_event_id(id: &str, prefix: &str, datasets: usize) -> Option<Vec<u64>> {
     let seqs = id
+        .strip_prefix(prefix)?
         .split('.')
         .map(|s| s.parse().ok())
         .collect::<Option<Vec<u64>>>()?;
     (seqs.len() == datasets).then_some(seqs)
 }
 
-fn event_id(seqs: &[u64]) -> String {
-    let mut id = String::with_capacity(seqs.len() * 4);
+fn event_id(prefix: &str, seqs: &[u64]) -> String {
+    let mut id = String::with_capacity(prefix.len() + seqs.len() * 4);
+    id.push_str(prefix);
     for (i, seq) in seqs.iter().enumerate() {
         if i > 0 {
             id.push('.');
@@ -389,6 +438,8 @@ impl Drop for Slot {
 enum Stop {
     Shutdown,
     Revoked,
+    /// A share stream's view changed: the client reconnects and gets the new one.
+    Changed,
 }
 
 type StopFuture = Pin<Box<dyn Future<Output = Stop> + Send>>;
@@ -397,6 +448,10 @@ type StopFuture = Pin<Box<dyn Future<Output = Stop> + Send>>;
 pub struct Viewer {
     core: Arc<Core>,
     watches: Vec<Watch>,
+    /// For a share stream, the projection of each watched dataset (same order).
+    projections: Option<Vec<Projection>>,
+    /// What every event id starts with: a share view's tag and `_`, or nothing.
+    id_prefix: String,
     /// The `seq` the client holds of each dataset (0: nothing yet).
     held: Vec<u64>,
     /// When each dataset was last sent, for the rate cap.
@@ -412,12 +467,14 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Opens a stream of `ids`; with `view`, a share stream (`ids` are its datasets).
     async fn open(
         core: &Arc<Core>,
         ids: Vec<DatasetId>,
+        view: Option<SharedView>,
         resume: Option<String>,
         client: Option<IpAddr>,
-        revoked: Pin<Box<dyn Future<Output = ()> + Send>>,
+        ended: StopFuture,
     ) -> Result<Self, Refusal> {
         if *core.shutdown.borrow() {
             core.metrics.viewers_refused.inc();
@@ -432,7 +489,20 @@ impl Viewer {
         // The first viewer of a dataset here makes the bus load its frame (once,
         // however many viewers arrive together); it reaches them as a `frame` event.
         let mut watches: Vec<Watch> = ids.iter().map(|id| core.hub.watch(id)).collect();
-        let client_holds = resume.and_then(|id| parse_event_id(&id, ids.len()));
+        let id_prefix = view
+            .as_ref()
+            .map(|v| format!("{}_", v.tag()))
+            .unwrap_or_default();
+        let projections: Option<Vec<Projection>> = view.map(|v| {
+            ids.iter()
+                .map(|id| {
+                    v.projection(id)
+                        .cloned()
+                        .expect("a share stream's datasets are bound")
+                })
+                .collect()
+        });
+        let client_holds = resume.and_then(|id| parse_event_id(&id, &id_prefix, ids.len()));
         let mut held = vec![0u64; ids.len()];
         let mut snapshot = String::from(r#"{"type":"snapshot","frames":["#);
         let mut first_frame = true;
@@ -444,18 +514,19 @@ impl Viewer {
                     if !first_frame {
                         snapshot.push(',');
                     }
-                    snapshot.push_str(p.frame_json());
+                    let projection = projections.as_ref().map(|all| &all[i]);
+                    snapshot.push_str(Wire::of(p, projection).frame_json());
                     first_frame = false;
                 }
             }
         }
         snapshot.push_str("]}");
-        let first = event_bytes("snapshot", &event_id(&held), &snapshot, true);
+        let first = event_bytes("snapshot", &event_id(&id_prefix, &held), &snapshot, true);
         let mut shutdown = core.shutdown.clone();
         let stop: StopFuture = Box::pin(async move {
             tokio::select! {
                 _ = shutdown.wait_for(|stopping| *stopping) => Stop::Shutdown,
-                () = revoked => Stop::Revoked,
+                why = ended => why,
             }
         });
         let gap = match core.config.stream_max_rate {
@@ -466,6 +537,8 @@ impl Viewer {
             core: core.clone(),
             sent_at: vec![None; held.len()],
             watches,
+            projections,
+            id_prefix,
             held,
             gap,
             first: Some(first),
@@ -541,9 +614,9 @@ impl Viewer {
     fn stopped(&mut self, why: Stop) -> Option<Bytes> {
         self.done = true;
         match why {
-            Stop::Shutdown => Some(event_bytes(
+            Stop::Shutdown | Stop::Changed => Some(event_bytes(
                 "reconnect",
-                &event_id(&self.held),
+                &event_id(&self.id_prefix, &self.held),
                 r#"{"type":"reconnect"}"#,
                 false,
             )),
@@ -559,17 +632,23 @@ impl Viewer {
         if seq <= held {
             return None;
         }
-        let (name, data) = match p.append_event() {
+        let wire = Wire::of(p, self.projections.as_ref().map(|all| &all[i]));
+        let (name, data) = match wire.append_event() {
             Some(append) if seq == held + 1 => ("append", append),
             _ => {
                 if held > 0 && seq > held + 1 {
                     self.core.metrics.updates_coalesced.inc_by(seq - held - 1);
                 }
-                ("frame", p.frame_event())
+                ("frame", wire.frame_event())
             }
         };
         self.held[i] = seq;
-        Some(event_bytes(name, &event_id(&self.held), data, false))
+        Some(event_bytes(
+            name,
+            &event_id(&self.id_prefix, &self.held),
+            data,
+            false,
+        ))
     }
 }
 
@@ -634,10 +713,20 @@ mod tests {
 
     #[test]
     fn event_ids_round_trip_and_must_fit_the_datasets() {
-        assert_eq!(event_id(&[3, 0, 12]), "3.0.12");
-        assert_eq!(parse_event_id("3.0.12", 3), Some(vec![3, 0, 12]));
-        assert_eq!(parse_event_id("3.0.12", 2), None);
-        assert_eq!(parse_event_id("3.x", 2), None);
-        assert_eq!(parse_event_id("", 1), None);
+        assert_eq!(event_id("", &[3, 0, 12]), "3.0.12");
+        assert_eq!(parse_event_id("3.0.12", "", 3), Some(vec![3, 0, 12]));
+        assert_eq!(parse_event_id("3.0.12", "", 2), None);
+        assert_eq!(parse_event_id("3.x", "", 2), None);
+        assert_eq!(parse_event_id("", "", 1), None);
+    }
+
+    #[test]
+    fn a_share_event_id_resumes_only_under_the_same_view() {
+        let id = event_id("00ab_", &[4, 7]);
+        assert_eq!(id, "00ab_4.7");
+        assert_eq!(parse_event_id(&id, "00ab_", 2), Some(vec![4, 7]));
+        assert_eq!(parse_event_id(&id, "00ac_", 2), None, "another view");
+        assert_eq!(parse_event_id("4.7", "00ab_", 2), None, "an unshared id");
+        assert_eq!(parse_event_id(&id, "", 2), None, "a share id elsewhere");
     }
 }

@@ -4,7 +4,9 @@
 //!   its latest frame, serialized at most once per change. Publishing replaces the
 //!   value; a viewer stream reads the newest value when it is ready for it, so a slow
 //!   viewer skips intermediate changes (latest wins), costs no memory beyond one frame
-//!   per dataset, and never delays anyone else. The hub counts viewers per dataset and
+//!   per dataset, and never delays anyone else. A share viewer receives the frame cut
+//!   down to what its widgets show ([`Wire::Shared`]), made once per change and per
+//!   distinct projection and shared likewise. The hub counts viewers per dataset and
 //!   tells its listeners when a dataset gains its first viewer or loses its last.
 //! - [`bus::Bus`]: how changes reach the hubs of every instance: straight into this
 //!   hub (the embedded default) or through Redis pub/sub.
@@ -12,12 +14,19 @@
 pub mod bus;
 mod redis_bus;
 
-use app::model::{Append, DatasetId, Frame, LiveEvent};
+use app::model::{Append, DatasetId, Frame, LiveEvent, Projection};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, watch};
 
+/// How many share projections of one frame are kept for reuse; past that (more
+/// distinct sets of bound fields of one dataset on open share pages) each further one
+/// is made per viewer.
+const MAX_SHARED_FORMS: usize = 8;
+
 /// A frame and its wire forms, made at most once per change and shared by every viewer.
+/// Its share forms (the frame cut down by a [`Projection`]) are likewise made once per
+/// change and per distinct projection, and shared by the share viewers that use it.
 #[derive(Debug)]
 pub struct Published {
     pub frame: Frame,
@@ -25,6 +34,9 @@ pub struct Published {
     frame_event: OnceLock<String>,
     /// The `append` event that turned the frame of `seq - 1` into this one, if any.
     append_event: Option<String>,
+    /// When this change was an append: how many rows it dropped and added.
+    appended: Option<(usize, usize)>,
+    shared: Mutex<Vec<Arc<SharedForms>>>,
 }
 
 impl Published {
@@ -34,6 +46,8 @@ impl Published {
             frame_json: OnceLock::new(),
             frame_event: OnceLock::new(),
             append_event: None,
+            appended: None,
+            shared: Mutex::new(Vec::new()),
         }
     }
 
@@ -44,16 +58,17 @@ impl Published {
             .and_then(|rest| rest.strip_suffix('}'))
             .map(str::to_string);
         Self {
-            frame,
             frame_json: inner.map(OnceLock::from).unwrap_or_default(),
             frame_event: OnceLock::from(event),
-            append_event: None,
+            ..Self::full(frame)
         }
     }
 
-    fn appended(frame: Frame, append_event: String) -> Self {
+    /// The frame reached by `append` (whose event is `append_event`).
+    fn appended(frame: Frame, append: &Append, append_event: String) -> Self {
         Self {
             append_event: Some(append_event),
+            appended: Some((append.drop, append.rows.len())),
             ..Self::full(frame)
         }
     }
@@ -73,6 +88,105 @@ impl Published {
     /// The `append` event that leads here from the frame before, if this change was one.
     pub fn append_event(&self) -> Option<&str> {
         self.append_event.as_deref()
+    }
+
+    /// The share forms of this frame under `projection`: reused if a share viewer
+    /// already asked for them, else made (and kept, up to `MAX_SHARED_FORMS`).
+    pub fn shared(&self, projection: &Projection) -> Arc<SharedForms> {
+        let mut shared = self.shared.lock().expect("shared forms");
+        if let Some(forms) = shared.iter().find(|f| &f.projection == projection) {
+            return forms.clone();
+        }
+        let forms = Arc::new(SharedForms {
+            projection: projection.clone(),
+            frame_event: OnceLock::new(),
+            append_event: OnceLock::new(),
+        });
+        if shared.len() < MAX_SHARED_FORMS {
+            shared.push(forms.clone());
+        }
+        forms
+    }
+}
+
+/// A frame's wire forms as a share page receives them (see `Projection`), each made
+/// on first use.
+#[derive(Debug)]
+pub struct SharedForms {
+    projection: Projection,
+    frame_event: OnceLock<String>,
+    append_event: OnceLock<Option<String>>,
+}
+
+impl SharedForms {
+    /// The `frame` event carrying the shared frame of `of`.
+    fn frame_event(&self, of: &Published) -> &str {
+        self.frame_event.get_or_init(|| {
+            let frame = self.projection.frame(&of.frame);
+            let json = serde_json::to_string(&frame).expect("a frame serializes");
+            format!("{FRAME_EVENT_HEAD}{json}}}")
+        })
+    }
+
+    /// The shared frame of `of` as JSON.
+    fn frame_json(&self, of: &Published) -> &str {
+        let event = self.frame_event(of);
+        &event[FRAME_EVENT_HEAD.len()..event.len() - 1]
+    }
+
+    /// The `append` event that leads to the shared frame of `of`, if `of` was reached
+    /// by one.
+    fn append_event(&self, of: &Published) -> Option<&str> {
+        self.append_event
+            .get_or_init(|| {
+                let (drop, added) = of.appended?;
+                let append = self.projection.append(&of.frame, drop, added);
+                Some(
+                    serde_json::to_string(&LiveEvent::Append(append)).expect("an event serializes"),
+                )
+            })
+            .as_deref()
+    }
+}
+
+/// What a viewer sends of one frame: its full wire forms, or its share forms.
+pub enum Wire {
+    Full(Arc<Published>),
+    Shared(Arc<Published>, Arc<SharedForms>),
+}
+
+impl Wire {
+    /// The forms of `published` a viewer under `projection` (a share page) or under
+    /// none (the editor and the screens) receives.
+    pub fn of(published: Arc<Published>, projection: Option<&Projection>) -> Self {
+        match projection {
+            None => Wire::Full(published),
+            Some(p) => {
+                let forms = published.shared(p);
+                Wire::Shared(published, forms)
+            }
+        }
+    }
+
+    pub fn frame_json(&self) -> &str {
+        match self {
+            Wire::Full(p) => p.frame_json(),
+            Wire::Shared(p, forms) => forms.frame_json(p),
+        }
+    }
+
+    pub fn frame_event(&self) -> &str {
+        match self {
+            Wire::Full(p) => p.frame_event(),
+            Wire::Shared(p, forms) => forms.frame_event(p),
+        }
+    }
+
+    pub fn append_event(&self) -> Option<&str> {
+        match self {
+            Wire::Full(p) => p.append_event(),
+            Wire::Shared(p, forms) => forms.append_event(p),
+        }
     }
 }
 
@@ -167,7 +281,7 @@ impl LiveHub {
                 }
                 match h.frame.after(append) {
                     Some(next) => {
-                        *held = Some(Arc::new(Published::appended(next, event)));
+                        *held = Some(Arc::new(Published::appended(next, append, event)));
                         outcome = Applied::Yes;
                         true
                     }
@@ -349,6 +463,73 @@ mod tests {
         assert_eq!(held.frame.seq, 2);
         assert_eq!(held.frame.rows.len(), 1);
         assert_eq!(held.append_event(), Some("two"));
+    }
+
+    fn share_row(value: i64) -> app::model::Row {
+        json!({"value": value, "secret_note": format!("note {value}")})
+            .as_object()
+            .unwrap()
+            .clone()
+    }
+
+    #[test]
+    fn share_forms_hold_only_the_bound_fields_and_are_made_once_per_projection() {
+        let hub = LiveHub::new();
+        let mut full = frame(1);
+        full.rows = vec![share_row(1)];
+        full.error = Some("db.internal:5432 refused the password".into());
+        let published = Arc::new(Published::full(full));
+        let projection = Projection::new(["value".to_string()]);
+        let same = Projection::new(["value".to_string()]);
+        let a = Wire::of(published.clone(), Some(&projection));
+        let b = Wire::of(published.clone(), Some(&same));
+        let (Wire::Shared(_, fa), Wire::Shared(_, fb)) = (&a, &b) else {
+            panic!("share wires");
+        };
+        assert!(
+            Arc::ptr_eq(fa, fb),
+            "two share viewers of one view share the forms"
+        );
+        assert!(std::ptr::eq(a.frame_event(), b.frame_event()));
+        let event: LiveEvent = serde_json::from_str(a.frame_event()).unwrap();
+        let LiveEvent::Frame { frame: shared } = event else {
+            panic!("a frame event");
+        };
+        assert_eq!(
+            shared.rows,
+            vec![json!({"value": 1}).as_object().unwrap().clone()]
+        );
+        assert_eq!(shared.error.as_deref(), Some("source unavailable"));
+        assert_eq!(a.frame_json(), serde_json::to_string(&shared).unwrap());
+        assert!(!a.frame_event().contains("secret") && !a.frame_event().contains("db.internal"));
+        // The full forms are untouched.
+        assert!(Wire::of(published, None)
+            .frame_json()
+            .contains("secret_note"));
+
+        // An append reaches a share viewer as an append of the bound fields.
+        hub.publish(Arc::new(Published::full(Frame {
+            rows: vec![share_row(1)],
+            ..frame(1)
+        })));
+        let append = Append {
+            dataset: id(),
+            seq: 2,
+            drop: 0,
+            rows: vec![share_row(2)],
+            updated_at_ms: 5,
+        };
+        let event = serde_json::to_string(&LiveEvent::Append(append.clone())).unwrap();
+        assert_eq!(hub.apply(&append, event), Applied::Yes);
+        let wire = Wire::of(hub.latest(&id()).unwrap(), Some(&projection));
+        let shared: LiveEvent = serde_json::from_str(wire.append_event().unwrap()).unwrap();
+        assert_eq!(
+            shared,
+            LiveEvent::Append(Append {
+                rows: vec![json!({"value": 2}).as_object().unwrap().clone()],
+                ..append
+            })
+        );
     }
 
     #[test]

@@ -81,6 +81,13 @@ mod uploads;
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
 pub use uploads::Upload;
 
+/// Which dashboard a share link opens, at which revision.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRevision {
+    pub dashboard: DashboardId,
+    pub revision: i64,
+}
+
 /// A dataset with the source it reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcedDataset {
@@ -545,6 +552,27 @@ impl Storage {
         })?;
         id.map(|id| parse_id(&id, "dashboard", DashboardId::parse))
             .transpose()
+    }
+
+    /// The dashboard a live share link opens and that dashboard's revision, in one
+    /// query; `None` if the link is unknown or revoked, or its dashboard is gone.
+    pub async fn shared_revision(&self, token: &ShareToken) -> Result<Option<SharedRevision>> {
+        let row = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, i64)>(
+                "SELECT d.id, d.revision FROM share_links s JOIN dashboards d ON d.id = s.dashboard_id \
+                 WHERE s.token = $1 AND s.revoked_at IS NULL",
+            )
+            .bind(token.as_str())
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(id, revision)| {
+            Ok(SharedRevision {
+                dashboard: parse_id(&id, "dashboard", DashboardId::parse)?,
+                revision,
+            })
+        })
+        .transpose()
     }
 
     // --- meta ---
