@@ -362,13 +362,6 @@ impl Application {
                     core.config.write_timeout,
                     core.shutdown.clone(),
                 );
-                // Handlers see the peer's address (per-client limits) as `ConnectInfo`.
-                let service = TowerToHyperService::new(router.map_request(
-                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
-                        req.extensions_mut().insert(ConnectInfo(peer));
-                        req
-                    },
-                ));
                 let builder = match kind {
                     Some(http::conn::Kind::LeanStream) => {
                         http::lean::serve(core, socket, peer, deadline).await;
@@ -380,6 +373,13 @@ impl Application {
                     None => return,
                 };
                 drop(stream);
+                // Handlers see the peer's address (per-client limits) as `ConnectInfo`.
+                let service = TowerToHyperService::new(router.map_request(
+                    move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                        req.extensions_mut().insert(ConnectInfo(peer));
+                        req
+                    },
+                ));
                 let conn = builder
                     .serve_connection(TokioIo::new(socket), service)
                     .into_owned();

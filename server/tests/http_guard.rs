@@ -4,7 +4,6 @@
 //! carry, and bounds each connection — a slow request head, a client that reads
 //! nothing, too many streams from one address, an oversized `datasets=` list.
 
-#[allow(unused_macros)]
 mod common;
 
 use common::{create_pushed_dataset, push_at, spawn_app, spawn_app_env, Backend, TestApp};
