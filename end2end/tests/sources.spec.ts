@@ -2,13 +2,24 @@
 // it, shapes it with a pipeline whose every step previews its row count, creates the
 // dataset, and sees the bound KPI show the result.
 import { expect, test } from '@playwright/test';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { center, drag, waitLive } from './support/actions';
 import { expectKpi } from './support/checks';
 
-const workbook = path.resolve(__dirname, '../../../shared/data/spreadsheets/inventory-table.xlsx');
+// A real Excel workbook from the test corpus that `cargo test` fetches from PyPI into
+// <target>/tmp/corpus (python-calamine 0.9.1's tests/data, pinned by SHA-256; see
+// server/tests/common/corpus.rs). Its first sheet: Item, Type, Quantity for Apple 50,
+// Banana 200, Orange 60 and Pear 100.
+const corpus = process.env.WALLBOARD_CORPUS
+  ?? path.join(process.env.CARGO_TARGET_DIR ?? path.resolve(__dirname, '../../target'), 'tmp', 'corpus');
+const workbook = path.join(corpus, 'python-calamine-0.9.1', 'table-multiple.xlsx');
 
 test('a workbook is uploaded, shaped step by step and bound to a KPI', async ({ page }) => {
+  expect(
+    fs.existsSync(workbook),
+    `${workbook} is missing: run \`cargo test -p server --test sheets\` first (it fetches the corpus from PyPI), or set WALLBOARD_CORPUS`,
+  ).toBe(true);
   await page.goto('/');
   await page.getByPlaceholder('Name').fill('Inventory');
   await page.getByRole('button', { name: 'Create' }).click();
@@ -22,7 +33,7 @@ test('a workbook is uploaded, shaped step by step and bound to a KPI', async ({ 
   const dialog = page.getByTestId('connect-data');
   await dialog.getByTestId('tab-sheet').click();
   await dialog.locator('input[name=sheet-file]').setInputFiles(workbook);
-  await expect(dialog.getByTestId('upload-info')).toContainText('inventory-table.xlsx');
+  await expect(dialog.getByTestId('upload-info')).toContainText('table-multiple.xlsx');
   await dialog.getByTestId('test-source').click();
   await expect(dialog.getByTestId('preview-summary')).toContainText('Read 4 rows');
   await expect(dialog.locator('.connect-source .rows-table')).toContainText('Banana');
@@ -54,7 +65,7 @@ test('a workbook is uploaded, shaped step by step and bound to a KPI', async ({ 
 
   await dialog.getByTestId('create-dataset').click();
   await expect(dialog).toHaveCount(0);
-  await expect(page.locator('select[name=dataset] option:checked')).toHaveText('inventory-table.xlsx');
+  await expect(page.locator('select[name=dataset] option:checked')).toHaveText('table-multiple.xlsx');
   await expectKpi(page, '360');
 
   // The bound dataset's rows are shown under the widget's data settings.

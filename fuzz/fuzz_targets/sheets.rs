@@ -1,7 +1,7 @@
 //! The server's spreadsheet reader, compiled into the fuzz targets from its source (the
 //! server crate itself is too heavy to build with sanitizers on every CI run).
 
-#[path = "../../server/src/sources/sheet.rs"]
+#[path = "../../server/src/sources/sheet/mod.rs"]
 #[allow(dead_code)]
 mod sheet;
 
@@ -17,6 +17,7 @@ pub fn read_as(data: &[u8], name: &str, format: app::model::SheetFormat) {
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     let limits = SheetLimits {
         max_rows: 2_000,
+        max_cols: 200,
         max_cells: 50_000,
         max_unpacked: 8 << 20,
     };

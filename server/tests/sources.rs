@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
-use common::{spawn_app_env, Backend, SseReader, TestApp};
+use common::{corpus, fixtures, spawn_app_env, Backend, SseReader, TestApp};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -554,27 +554,19 @@ async fn upload(app: &TestApp, name: &str, bytes: Vec<u8>) -> (u16, Value) {
     (res.status().as_u16(), res.json().await.unwrap())
 }
 
-fn shared(path: &str) -> Vec<u8> {
-    std::fs::read(format!(
-        "{}/../../shared/data/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_uploaded_workbook_becomes_a_live_dataset_with_a_pipeline() {
     let app = app_with(&[]).await;
     let (status, info) = upload(
         &app,
-        "inventory-table.xlsx",
-        shared("spreadsheets/inventory-table.xlsx"),
+        "table-multiple.xlsx",
+        corpus::calamine("table-multiple.xlsx"),
     )
     .await;
     assert_eq!(status, 201, "{info}");
-    assert_eq!(info["sheets"], json!(["Sheet1"]));
+    assert_eq!(info["sheets"], json!(["Sheet1", "Sheet2", "Sheet3"]));
     assert_eq!(info["format"], "xlsx");
-    let source = json!({"type": "sheet", "file": {"kind": "upload", "upload": info["id"], "name": "inventory-table.xlsx"},
+    let source = json!({"type": "sheet", "file": {"kind": "upload", "upload": info["id"], "name": "table-multiple.xlsx"},
                         "sheet": "Sheet1", "header_row": 1});
     let pipeline = json!([
         {"op": "filter", "field": "Quantity", "cmp": "ge", "value": 60},
@@ -607,19 +599,153 @@ async fn an_uploaded_workbook_becomes_a_live_dataset_with_a_pipeline() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_or_oversized_upload_is_refused_and_nothing_is_kept() {
     let app = app_with(&[("WALLBOARD_MAX_UPLOAD_BYTES", "4096")]).await;
-    let mut broken = shared("spreadsheets/date.xlsx");
+    let mut broken = corpus::calamine("issue139.xlsx");
     broken.truncate(broken.len() / 2);
-    let (status, answer) = upload(&app, "date.xlsx", broken).await;
+    let (status, answer) = upload(&app, "issue139.xlsx", broken).await;
     assert_eq!(status, 422, "{answer}");
     assert!(
         answer["message"]
             .as_str()
             .unwrap()
-            .starts_with("date.xlsx: "),
+            .starts_with("issue139.xlsx: "),
         "{answer}"
     );
     let (status, answer) = upload(&app, "big.csv", vec![b'a'; 5000]).await;
     assert_eq!(status, 413, "{answer}");
+}
+
+fn upload_source(info: &Value) -> Value {
+    json!({"type": "sheet", "file": {"kind": "upload", "upload": info["id"], "name": info["name"]},
+           "header_row": 1})
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hostile_spreadsheets_get_a_clear_error_and_the_server_keeps_serving() {
+    let app = app_with(&[]).await;
+    let message = |answer: &Value| answer["message"].as_str().unwrap_or_default().to_string();
+
+    // Files whose sheets list cheaply are kept; reading them is refused.
+    let far_xlsx = fixtures::xlsx_file(
+        r#"<row r="1"><c r="A1"><v>1</v></c></row><row r="1048576"><c r="XFD1048576"><v>2</v></c></row>"#,
+        None,
+    );
+    let mut wide_csv = vec!["a"; 100_001].join(",");
+    wide_csv.push_str("\n1\n");
+    for (name, bytes, why) in [
+        (
+            "far.xlsx",
+            far_xlsx,
+            "more than 100000 rows (a cell at XFD1048576); choose a range",
+        ),
+        (
+            "wide.csv",
+            wide_csv.into_bytes(),
+            "more than 16384 columns (a cell at XFE1); choose a range",
+        ),
+    ] {
+        let (status, info) = upload(&app, name, bytes).await;
+        assert_eq!(status, 201, "{name}: {info}");
+        let err = preview_error(&app, upload_source(&info)).await;
+        assert!(err.contains(why), "{name}: {err}");
+    }
+
+    // Files that calamine would lay out whole are refused before they are kept.
+    let far_xls = fixtures::compound_file(
+        "Workbook",
+        &fixtures::workbook_stream(&[(0, 0, 1.0), (65_535, 65_535, 2.0)], None),
+    );
+    let repeated_ods = fixtures::ods_file(&format!(
+        r#"<table:table table:name="Big">{}</table:table>"#,
+        r#"<table:table-row table:number-rows-repeated="1000000"><table:table-cell table:number-columns-repeated="16384" office:value-type="float" office:value="1"/></table:table-row>"#
+            .repeat(100)
+    ));
+    let many_strings = fixtures::xlsx_file(
+        "",
+        Some(
+            r#"<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" uniqueCount="1000000000000"></sst>"#,
+        ),
+    );
+    for (name, bytes, why) in [
+        ("far.xls", far_xls, "spans more than 5000000 cells"),
+        ("big.ods", repeated_ods, "spans more than 5000000 cells"),
+        (
+            "strings.xlsx",
+            many_strings,
+            "lists 1000000000000 shared strings",
+        ),
+        (
+            "password.xlsx",
+            corpus::calamine("password.xlsx"),
+            "password-protected",
+        ),
+        (
+            "empty_file.ods",
+            corpus::calamine("empty_file.ods"),
+            "empty (0 bytes)",
+        ),
+    ] {
+        let (status, answer) = upload(&app, name, bytes).await;
+        assert_eq!(status, 422, "{name}: {answer}");
+        assert!(
+            message(&answer).starts_with(&format!("{name}: ")) && message(&answer).contains(why),
+            "{name}: {answer}"
+        );
+    }
+    assert_eq!(app.get("/healthz").await, (200, "ok".into()));
+    // Only the two files whose sheets could be listed were kept.
+    let db = sqlx::SqlitePool::connect(&app.db.url).await.unwrap();
+    let kept: i64 = sqlx::query_scalar("SELECT count(*) FROM uploads")
+        .fetch_one(&db)
+        .await
+        .unwrap();
+    assert_eq!(kept, 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn vega_datasets_read_over_http_as_json_and_csv() {
+    let app = app_with(&[]).await;
+    let files = Router::new()
+        .route(
+            "/cars.json",
+            get(|| async {
+                (
+                    [("content-type", "application/json")],
+                    corpus::vega("cars.json"),
+                )
+            }),
+        )
+        .route(
+            "/seattle-weather.csv",
+            get(|| async { corpus::vega("seattle-weather.csv") }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, files).await });
+
+    let japan = json!([{"op": "filter", "field": "Origin", "cmp": "eq", "value": "Japan"}]);
+    let p = app
+        .ok(
+            "preview_dataset",
+            form(http(format!("{base}/cars.json")), japan),
+        )
+        .await;
+    assert_eq!(p["source_rows"], 406);
+    assert_eq!(p["total_rows"], 79);
+    assert_eq!(
+        p["sample"][0],
+        json!({"Name": "chevrolet chevelle malibu", "Miles_per_Gallon": 18, "Cylinders": 8,
+               "Displacement": 307, "Horsepower": 130, "Weight_in_lbs": 3504,
+               "Acceleration": 12, "Year": "1970-01-01", "Origin": "USA"})
+    );
+
+    let mut weather = http(format!("{base}/seattle-weather.csv"));
+    weather["format"] = json!("csv");
+    let snow = json!([{"op": "filter", "field": "weather", "cmp": "eq", "value": "snow"}]);
+    let p = app.ok("preview_dataset", form(weather, snow)).await;
+    assert_eq!(
+        (p["source_rows"].clone(), p["total_rows"].clone()),
+        (json!(1461), json!(23))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -472,8 +472,8 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
         view! {
                     <Choice label="File" name="sheet-origin" value=f.origin options=&[("upload", "Upload a file"), ("url", "From a URL (refreshed)")] />
                     <Show when=move || f.origin.get() == "upload">
-                        <label>"CSV, TSV, XLSX, XLS or ODS"
-                            <input type="file" name="sheet-file" accept=".csv,.tsv,.xlsx,.xlsm,.xls,.ods" on:change=on_file />
+                        <label>"CSV, TSV, XLSX, XLSB, XLS or ODS"
+                            <input type="file" name="sheet-file" accept=".csv,.tsv,.xlsx,.xlsm,.xlsb,.xls,.ods" on:change=on_file />
                         </label>
                         {move || f.upload.get().map(|u| view! {
                             <p class="hint" data-testid="upload-info">{format!("{} · {} KB · {}", u.name, u.size.div_ceil(1024), u.sheets.len())}" sheet(s)"</p>

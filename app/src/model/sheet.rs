@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 pub enum SheetFormat {
     Csv,
     Tsv,
+    /// An Excel workbook: XML parts (`.xlsx`, `.xlsm`) or binary parts (`.xlsb`), told
+    /// apart by the reader from the parts inside.
     Xlsx,
     Xls,
     Ods,
@@ -22,7 +24,8 @@ impl SheetFormat {
         Some(match ext.as_str() {
             "csv" => SheetFormat::Csv,
             "tsv" | "tab" => SheetFormat::Tsv,
-            "xlsx" | "xlsm" => SheetFormat::Xlsx,
+            // Excel's binary workbook is read by the same entry (see `Xlsx`).
+            "xlsx" | "xlsm" | "xlsb" => SheetFormat::Xlsx,
             "xls" => SheetFormat::Xls,
             "ods" => SheetFormat::Ods,
             _ => return None,
@@ -295,6 +298,7 @@ mod tests {
             SheetFormat::sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0], "x"),
             SheetFormat::Xls
         );
+        assert_eq!(SheetFormat::from_name("a.xlsb"), Some(SheetFormat::Xlsx));
     }
 
     #[test]

@@ -15,6 +15,10 @@ macro_rules! on_both_backends {
     };
 }
 
+pub mod corpus;
+#[path = "../../src/sources/sheet/fixtures.rs"]
+pub mod fixtures;
+
 use axum::routing::get;
 use axum::Router;
 use serde_json::Value;
