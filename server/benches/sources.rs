@@ -216,7 +216,7 @@ fn main() {
         100,
         median_with(
             || sample.clone(),
-            |input| making.run(input, &Limits::default()).unwrap().rows.len(),
+            |input| making.run(input, &limits).unwrap().rows.len(),
         ),
     );
 
