@@ -94,10 +94,12 @@ test('a dashboard is built, saved, bound, shared and updates live everywhere', a
     source.set(250);
     for (const p of screens) await expectKpi(p, '250');
 
-    // Bad data at the source: the last good value stays, with the reason beside it.
+    // Bad data at the source: the last good value stays, with the reason beside it;
+    // share pages (the last two screens) say only that the source is unavailable.
     source.set('n/a');
-    for (const p of screens) {
-      await expect(p.getByTestId('widget-problem').first()).toContainText('expected a number');
+    for (const [i, p] of screens.entries()) {
+      const reason = i < 3 ? 'expected a number' : 'source unavailable since';
+      await expect(p.getByTestId('widget-problem').first()).toContainText(reason);
       await expectKpi(p, '250');
     }
 
