@@ -45,19 +45,7 @@ async fn preview_error(app: &TestApp, source: Value) -> String {
 // --- SQL ---
 
 async fn pg_database() -> (String, sqlx::PgPool) {
-    use sqlx::Connection;
-    let name = format!("wb_src_{}", wallboard_server::new_id());
-    let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
-        .await
-        .expect("PostgreSQL runs on 127.0.0.1:5432");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let pool = sqlx::PgPool::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
-        .await
-        .unwrap();
-    (name, pool)
+    common::pg_scratch_database("wb_src_").await
 }
 
 fn pg_source(database: &str, query: &str) -> Value {

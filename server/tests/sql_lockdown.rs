@@ -301,19 +301,7 @@ async fn a_mariadb_query_returning_more_than_the_byte_cap_is_stopped() {
 // --- PostgreSQL ---
 
 async fn pg_database() -> (String, sqlx::PgPool) {
-    use sqlx::Connection;
-    let name = format!("wb_lock_{}", wallboard_server::new_id());
-    let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
-        .await
-        .expect("PostgreSQL runs on 127.0.0.1:5432");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let pool = sqlx::PgPool::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
-        .await
-        .unwrap();
-    (name, pool)
+    common::pg_scratch_database("wb_lock_").await
 }
 
 async fn pg_drop(name: &str) {

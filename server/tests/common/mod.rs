@@ -514,3 +514,21 @@ pub async fn create_dataset(app: &TestApp, url: &str, path: &str, timeout_ms: u3
         .await;
     summary["id"].as_str().unwrap().to_string()
 }
+
+/// A fresh PostgreSQL database named `<prefix><random>` for a source test to read, and a
+/// pool on it; the caller drops it (or leaves it to the server's cleanup).
+pub async fn pg_scratch_database(prefix: &str) -> (String, sqlx::PgPool) {
+    use sqlx::Connection;
+    let name = format!("{prefix}{}", wallboard_server::new_id());
+    let mut admin = sqlx::PgConnection::connect("postgres://postgres@127.0.0.1:5432/postgres")
+        .await
+        .expect("PostgreSQL runs on 127.0.0.1:5432");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let pool = sqlx::PgPool::connect(&format!("postgres://postgres@127.0.0.1:5432/{name}"))
+        .await
+        .unwrap();
+    (name, pool)
+}
