@@ -46,9 +46,9 @@ pub fn sample_pipeline() -> Pipeline {
 }
 
 /// Runs the sample pipeline on `rows` generated rows `runs` times; the median time of
-/// one run, in milliseconds, and the rows it made.
+/// one run, in milliseconds, and the rows it made. Exported by the application bundle
+/// only (`frontend`), so the screens' viewer bundle does not carry the pipeline.
 #[cfg(feature = "hydrate")]
-#[wasm_bindgen::prelude::wasm_bindgen]
 pub fn bench_pipeline(rows: u32, runs: u32) -> Vec<f64> {
     let performance = web_sys::window().and_then(|w| w.performance());
     let now = || {
@@ -71,6 +71,27 @@ pub fn bench_pipeline(rows: u32, runs: u32) -> Vec<f64> {
     }
     times.sort_by(f64::total_cmp);
     vec![times[times.len() / 2], out as f64]
+}
+
+/// Hydrates with `run` and records how long it took, with everything it queued, as the
+/// User Timing measure `wallboard-hydrate` (read by `end2end/bench/widgets.cjs`).
+#[cfg(feature = "hydrate")]
+pub fn timed_hydration(run: impl FnOnce()) {
+    use wasm_bindgen::JsCast;
+    let window = web_sys::window();
+    if let Some(p) = window.as_ref().and_then(|w| w.performance()) {
+        let _ = p.mark("wallboard-hydrate-start");
+    }
+    run();
+    // A timer runs after the hydration's own task and the microtasks it queued.
+    let done = wasm_bindgen::closure::Closure::once_into_js(|| {
+        if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+            let _ = p.measure_with_start_mark("wallboard-hydrate", "wallboard-hydrate-start");
+        }
+    });
+    if let Some(w) = window {
+        let _ = w.set_timeout_with_callback(done.unchecked_ref());
+    }
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub mod model;
 pub mod pages;
 pub mod pipeline;
 pub mod syntax;
+pub mod widgets;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -21,8 +22,27 @@ use leptos_router::{
     path, SsrMode,
 };
 
-/// The HTML document around the app; rendered on the server only.
+/// Whether `path` is a screen (view, kiosk or share page): served the viewer bundle.
+pub fn is_screen_path(path: &str) -> bool {
+    ["/view/", "/kiosk/", "/s/"]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
+/// The HTML document around the app; rendered on the server only. Screens load the
+/// small viewer bundle (`viewer.js`, hydrating [`ScreenApp`]); every other page the
+/// whole application (`wallboard.js`, hydrating [`App`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let options = {
+        let screen =
+            use_context::<http::request::Parts>().is_some_and(|p| is_screen_path(p.uri.path()));
+        let mut options = options;
+        if screen {
+            options.output_name = "viewer".into();
+        }
+        options
+    };
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -37,6 +57,25 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// The screens alone: the same routes as [`App`] for `/view`, `/kiosk` and `/s/…`, so
+/// a screen's server HTML hydrates with either.
+#[component]
+pub fn ScreenApp() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="wallboard" href="/pkg/wallboard.css" />
+        <Title text="Wallboard" />
+        <Router>
+            <Routes fallback=|| pages::NotFound.into_view()>
+                <Route path=path!("/view/:id") view=pages::ViewPage ssr=SsrMode::Async />
+                <Route path=path!("/kiosk/:id") view=pages::KioskPage ssr=SsrMode::Async />
+                <Route path=path!("/s/:token") view=pages::SharePage ssr=SsrMode::Async />
+                <Route path=path!("/s/:token/kiosk") view=pages::ShareKioskPage ssr=SsrMode::Async />
+            </Routes>
+        </Router>
     }
 }
 

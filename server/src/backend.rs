@@ -73,6 +73,7 @@ impl Backend for Core {
         revision: i64,
     ) -> Result<i64, AppError> {
         dashboard.validate()?;
+        check_embeds(&dashboard, &self.config.embed_origins)?;
         match self
             .storage
             .update_dashboard(id, &dashboard, revision)
@@ -281,6 +282,10 @@ impl Backend for Core {
         }
     }
 
+    fn embed_origins(&self) -> Vec<String> {
+        self.config.embed_origins.clone()
+    }
+
     async fn resolve_share(&self, token: &ShareToken) -> Result<StoredDashboard, AppError> {
         let id = self
             .storage
@@ -292,6 +297,29 @@ impl Backend for Core {
             .await
             .map_err(|_| AppError::not_found("share link"))
     }
+}
+
+/// Refuses embed widgets framing an origin the operator has not allowed, naming the
+/// widget: screens would not show them.
+fn check_embeds(dashboard: &Dashboard, allowed: &[String]) -> Result<(), AppError> {
+    for (i, w) in dashboard.widgets.iter().enumerate() {
+        if let Some(url) = w.kind.framed_url() {
+            let Some(origin) = app::model::url_origin(url) else {
+                continue;
+            };
+            if !allowed.contains(&origin) {
+                return Err(app::model::Invalid::new(
+                    format!("widgets[{i}].props.url"),
+                    format!(
+                        "{origin} is not an allowed origin: the operator lists the origins embed \
+                         widgets may show in WALLBOARD_EMBED_ORIGINS"
+                    ),
+                )
+                .into());
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The source and dataset a form describes (not yet stored, credentials as typed).
@@ -339,7 +367,7 @@ impl Core {
     }
 
     /// Stores a new source and dataset and starts polling it if it is polled.
-    async fn add_dataset(
+    pub(crate) async fn add_dataset(
         &self,
         source: DataSource,
         dataset: Dataset,

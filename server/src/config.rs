@@ -113,6 +113,9 @@ pub struct Config {
     /// `WALLBOARD_TRUSTED_PROXIES`: reverse proxies (IP addresses, CIDR ranges) whose
     /// `X-Forwarded-For` names the client (default: none).
     pub trusted_proxies: crate::http::client::TrustedProxies,
+    /// `WALLBOARD_EMBED_ORIGINS` (comma-separated `https://host[:port]`): the origins
+    /// embed widgets may frame; pages allow exactly these in `frame-src` (default: none).
+    pub embed_origins: Vec<String>,
 }
 
 impl Config {
@@ -240,6 +243,7 @@ impl Config {
         let trusted_proxies = crate::http::client::TrustedProxies::parse(
             &get("WALLBOARD_TRUSTED_PROXIES").unwrap_or_default(),
         )?;
+        let embed_origins = parse_origins(&get("WALLBOARD_EMBED_ORIGINS").unwrap_or_default())?;
         let secret = |key: &str| get(key).filter(|v| !v.trim().is_empty()).map(Secret::new);
         let http_proxy = get("WALLBOARD_HTTP_PROXY")
             .map(|p| p.trim().to_string())
@@ -284,8 +288,29 @@ impl Config {
             write_timeout: Duration::from_secs(write_timeout.min(86_400)),
             max_streams_per_client,
             trusted_proxies,
+            embed_origins,
         })
     }
+}
+
+/// Reads `WALLBOARD_EMBED_ORIGINS`: each entry an origin (scheme, host, optional port;
+/// no path), lower-cased.
+fn parse_origins(text: &str) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for entry in text.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let origin = app::model::url_origin(entry)
+            .filter(|o| o == &entry.trim_end_matches('/').to_ascii_lowercase())
+            .ok_or_else(|| {
+                format!(
+                    "WALLBOARD_EMBED_ORIGINS: '{entry}' is not an origin like \
+                     https://grafana.example.com (scheme, host and port only)"
+                )
+            })?;
+        if !out.contains(&origin) {
+            out.push(origin);
+        }
+    }
+    Ok(out)
 }
 
 fn parse_bool(key: &str, value: Option<String>, default: bool) -> Result<bool, String> {

@@ -264,7 +264,8 @@ impl Application {
             },
         });
         let (shutdown_tx, shutdown) = watch::channel(false);
-        let site = http::site::Site::new(&config.names, addr);
+        let site =
+            http::site::Site::new(&config.names, addr).with_frame_origins(&config.embed_origins);
         if site.accepts_any_ip() {
             tracing::warn!(
                 "listening on every interface with no WALLBOARD_PUBLIC_URL: only loopback names \
@@ -296,6 +297,7 @@ impl Application {
         core.scheduler.follow(core.poll.clone());
         if config.demo {
             crate::demo::seed(&core, addr).await;
+            tokio::spawn(crate::demo::push_points(core.clone()));
         }
         let router = router(core.clone(), addr);
         Ok(Self {
@@ -493,6 +495,8 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         // The push API and uploads read their bodies under their own (larger) limits.
         .route("/api/v1/datasets/{id}/rows", post(crate::push::push_rows))
         .route("/api/v1/uploads", post(http::uploads::upload))
+        .route("/api/v1/images", post(http::images::upload))
+        .route("/api/v1/images/{id}", get(http::images::serve))
         .layer(CompressionLayer::new())
         // On every route (layers added last run first): the host check, then the origin
         // check, with the security headers on every answer, refusals included.

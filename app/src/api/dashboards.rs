@@ -39,6 +39,8 @@ pub async fn load_editor(id: DashboardId) -> Result<EditorData, AppError> {
                 stored,
                 datasets,
                 frames,
+                embed_origins: backend.embed_origins(),
+                rendered_at_ms: crate::widgets::now_ms(),
             })
         }
         .await,
@@ -59,6 +61,9 @@ pub async fn load_screen(id: DashboardId) -> Result<ScreenData, AppError> {
                 dashboard,
                 frames,
                 stream_url,
+                intervals: intervals(backend.as_ref(), &datasets).await?,
+                embed_origins: backend.embed_origins(),
+                rendered_at_ms: crate::widgets::now_ms(),
             })
         }
         .await,

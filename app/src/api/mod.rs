@@ -40,6 +40,12 @@ pub struct EditorData {
     pub stored: StoredDashboard,
     pub datasets: Vec<DatasetSummary>,
     pub frames: Vec<Frame>,
+    /// Origins embed widgets may show (`WALLBOARD_EMBED_ORIGINS`).
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
+    /// When the server rendered the page (Unix ms): clocks start there.
+    #[serde(default)]
+    pub rendered_at_ms: i64,
 }
 
 /// What a read-only screen loads: the document and its current frames. A share page
@@ -51,6 +57,16 @@ pub struct ScreenData {
     pub frames: Vec<Frame>,
     /// Where the live stream for this screen is.
     pub stream_url: String,
+    /// The refresh interval (ms) of each polled dataset the widgets read, for their
+    /// stale badges.
+    #[serde(default)]
+    pub intervals: Vec<(crate::model::DatasetId, u64)>,
+    /// Origins embed widgets may show (`WALLBOARD_EMBED_ORIGINS`).
+    #[serde(default)]
+    pub embed_origins: Vec<String>,
+    /// When the server rendered the page (Unix ms): clocks start there.
+    #[serde(default)]
+    pub rendered_at_ms: i64,
 }
 
 /// A read-only link to a dashboard.

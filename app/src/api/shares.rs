@@ -46,6 +46,9 @@ pub async fn load_shared(token: ShareToken) -> Result<ScreenData, AppError> {
                 .collect();
             let stream_url = format!("/api/v1/live/share/{token}");
             Ok(ScreenData {
+                intervals: intervals(backend.as_ref(), &view.datasets()).await?,
+                embed_origins: backend.embed_origins(),
+                rendered_at_ms: crate::widgets::now_ms(),
                 dashboard,
                 frames,
                 stream_url,

@@ -50,6 +50,22 @@ pub trait Backend: Send + Sync + 'static {
         -> Result<(), AppError>;
     /// The dashboard a live share token opens; `NotFound` for unknown or revoked tokens.
     async fn resolve_share(&self, token: &ShareToken) -> Result<StoredDashboard, AppError>;
+    /// Origins the operator lets embed widgets show (`WALLBOARD_EMBED_ORIGINS`).
+    fn embed_origins(&self) -> Vec<String>;
+}
+
+/// The refresh interval of each polled dataset among `datasets`.
+pub async fn intervals(
+    backend: &dyn Backend,
+    datasets: &[DatasetId],
+) -> Result<Vec<(DatasetId, u64)>, AppError> {
+    Ok(backend
+        .list_datasets()
+        .await?
+        .into_iter()
+        .filter(|d| d.push.is_none() && datasets.contains(&d.id))
+        .map(|d| (d.id, u64::from(d.refresh)))
+        .collect())
 }
 
 /// The context handle through which server functions reach the `Backend`.

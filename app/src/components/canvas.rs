@@ -2,10 +2,10 @@
 //! which widgets sit at percentage positions. Scaling is pure CSS, so the server's HTML
 //! is already laid out right at any screen size.
 
-use super::WidgetBody;
-use crate::model::{Dashboard, DatasetId, Frame};
+use crate::hooks::LiveFrames;
+use crate::model::Dashboard;
+use crate::widgets::WidgetBody;
 use leptos::prelude::*;
-use std::collections::HashMap;
 
 /// CSS variables that size a stage for `dashboard`.
 pub fn stage_style(dashboard: &Dashboard) -> String {
@@ -18,10 +18,7 @@ pub fn stage_style(dashboard: &Dashboard) -> String {
 
 /// A read-only dashboard, live.
 #[component]
-pub fn DashboardCanvas(
-    dashboard: Dashboard,
-    frames: RwSignal<HashMap<DatasetId, Frame>>,
-) -> impl IntoView {
+pub fn DashboardCanvas(dashboard: Dashboard, frames: LiveFrames) -> impl IntoView {
     let resolution = dashboard.resolution;
     let style = stage_style(&dashboard);
     let theme = dashboard.theme.css_class();

@@ -365,7 +365,7 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
         busy.set(true);
         let target = event_target::<web_sys::HtmlInputElement>(&ev);
         leptos::task::spawn_local(async move {
-            match upload::send(target).await {
+            match upload::send::<crate::model::UploadInfo>(target, "/api/v1/uploads").await {
                 Ok(info) => {
                     f.sheet
                         .set(info.sheets.first().cloned().unwrap_or_default());
@@ -557,16 +557,23 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
     }
 }
 
-/// Sending a chosen file to `POST /api/v1/uploads` (the browser only).
-mod upload {
-    use crate::model::UploadInfo;
+/// Sending a chosen file to an upload endpoint (`/api/v1/uploads`, `/api/v1/images`),
+/// in the browser only.
+pub(crate) mod upload {
+    use serde::de::DeserializeOwned;
 
-    pub async fn send(input: web_sys::HtmlInputElement) -> Result<UploadInfo, String> {
-        imp(input).await
+    pub async fn send<T: DeserializeOwned>(
+        input: web_sys::HtmlInputElement,
+        endpoint: &str,
+    ) -> Result<T, String> {
+        imp(input, endpoint).await
     }
 
     #[cfg(feature = "hydrate")]
-    async fn imp(input: web_sys::HtmlInputElement) -> Result<UploadInfo, String> {
+    async fn imp<T: DeserializeOwned>(
+        input: web_sys::HtmlInputElement,
+        endpoint: &str,
+    ) -> Result<T, String> {
         use wasm_bindgen::JsCast;
         use wasm_bindgen_futures::JsFuture;
         let file = input
@@ -582,7 +589,7 @@ mod upload {
             .map_err(|_| "the browser refused the upload")?;
         init.set_headers(&headers);
         let url = format!(
-            "/api/v1/uploads?name={}",
+            "{endpoint}?name={}",
             js_sys::encode_uri_component(&file.name())
         );
         let window = web_sys::window().ok_or("no window")?;
@@ -609,7 +616,7 @@ mod upload {
     }
 
     #[cfg(not(feature = "hydrate"))]
-    async fn imp(_: web_sys::HtmlInputElement) -> Result<UploadInfo, String> {
+    async fn imp<T: DeserializeOwned>(_: web_sys::HtmlInputElement, _: &str) -> Result<T, String> {
         Err("uploads run in the browser".into())
     }
 }

@@ -35,8 +35,75 @@ impl Connection {
 }
 
 pub struct UseLiveFramesReturn {
-    pub frames: RwSignal<HashMap<DatasetId, Frame>>,
+    pub frames: LiveFrames,
     pub connection: RwSignal<Connection>,
+}
+
+/// The latest frame of each dataset, one signal per dataset: an event re-runs only
+/// the widgets bound to the dataset it changed, however many others a screen shows.
+#[derive(Clone, Copy)]
+pub struct LiveFrames {
+    signals: StoredValue<HashMap<DatasetId, RwSignal<Option<Frame>>>>,
+    /// The owner the per-dataset signals live under (the hook's caller).
+    owner: StoredValue<Owner>,
+}
+
+impl LiveFrames {
+    pub fn new(initial: Vec<Frame>) -> Self {
+        let frames = Self {
+            signals: StoredValue::new(HashMap::new()),
+            owner: StoredValue::new(Owner::current().unwrap_or_default()),
+        };
+        for frame in initial {
+            frames.signal(&frame.dataset.clone()).set(Some(frame));
+        }
+        frames
+    }
+
+    /// The signal holding `dataset`'s frame (made on first use).
+    pub fn signal(&self, dataset: &DatasetId) -> RwSignal<Option<Frame>> {
+        if let Some(found) = self.signals.with_value(|s| s.get(dataset).copied()) {
+            return found;
+        }
+        let made = self.owner.with_value(|o| o.with(|| RwSignal::new(None)));
+        self.signals.update_value(|s| {
+            s.entry(dataset.clone()).or_insert(made);
+        });
+        self.signals
+            .with_value(|s| s.get(dataset).copied())
+            .unwrap_or(made)
+    }
+
+    /// `dataset`'s frame, tracked.
+    pub fn get(&self, dataset: &DatasetId) -> Option<Frame> {
+        self.signal(dataset).get()
+    }
+
+    /// Applies `frame` unless an equal or newer one of the same stream is held.
+    pub fn apply(&self, frame: Frame) {
+        let signal = self.signal(&frame.dataset);
+        let newer = signal.with_untracked(|held| match held {
+            Some(held) => !(held.seq >= frame.seq && held.seq != 0),
+            None => true,
+        });
+        if newer {
+            signal.set(Some(frame));
+        }
+    }
+
+    /// Replaces the held frame, whatever its sequence number (a snapshot).
+    pub fn replace(&self, frame: Frame) {
+        self.signal(&frame.dataset).set(Some(frame));
+    }
+
+    /// Applies an append when it follows the held frame directly.
+    pub fn append(&self, append: &crate::model::Append) {
+        let signal = self.signal(&append.dataset);
+        let next = signal.with_untracked(|held| held.as_ref().and_then(|f| f.after(append)));
+        if let Some(next) = next {
+            signal.set(Some(next));
+        }
+    }
 }
 
 /// The stream URL resuming after event `last_event_id`.
@@ -50,26 +117,11 @@ pub fn resume_url(url: &str, last_event_id: Option<&str>) -> String {
     }
 }
 
-/// Applies `frame` unless an equal or newer one of the same stream is already held.
-pub fn apply_frame(frames: &mut HashMap<DatasetId, Frame>, frame: Frame) {
-    match frames.get(&frame.dataset) {
-        Some(held) if held.seq >= frame.seq && held.seq != 0 => {}
-        _ => {
-            frames.insert(frame.dataset.clone(), frame);
-        }
-    }
-}
-
 pub fn use_live_frames(
     initial: Vec<Frame>,
     stream_url: impl Fn() -> String + Send + Sync + 'static,
 ) -> UseLiveFramesReturn {
-    let frames = RwSignal::new(
-        initial
-            .into_iter()
-            .map(|f| (f.dataset.clone(), f))
-            .collect::<HashMap<_, _>>(),
-    );
+    let frames = LiveFrames::new(initial);
     let connection = RwSignal::new(Connection::Idle);
     imp::connect(frames, connection, stream_url);
     UseLiveFramesReturn { frames, connection }
@@ -101,7 +153,7 @@ mod imp {
     use super::*;
 
     pub fn connect(
-        _frames: RwSignal<HashMap<DatasetId, Frame>>,
+        _frames: LiveFrames,
         _connection: RwSignal<Connection>,
         _stream_url: impl Fn() -> String + Send + Sync + 'static,
     ) {
@@ -117,7 +169,7 @@ mod imp {
     use web_sys::{EventSource, MessageEvent};
 
     pub fn connect(
-        frames: RwSignal<HashMap<DatasetId, Frame>>,
+        frames: LiveFrames,
         connection: RwSignal<Connection>,
         stream_url: impl Fn() -> String + Send + Sync + 'static,
     ) {
@@ -210,7 +262,7 @@ mod imp {
     impl Stream {
         fn open(
             url: &str,
-            frames: RwSignal<HashMap<DatasetId, Frame>>,
+            frames: LiveFrames,
             connection: RwSignal<Connection>,
             retry: Retry,
         ) -> Result<Self, wasm_bindgen::JsValue> {
@@ -233,21 +285,13 @@ mod imp {
                         // A snapshot is the truth of the (possibly new) server: its frames
                         // replace those held, whatever their sequence numbers. After a
                         // resume it holds only the frames that changed.
-                        Ok(LiveEvent::Snapshot { frames: snapshot }) => frames.update(|held| {
+                        Ok(LiveEvent::Snapshot { frames: snapshot }) => {
                             for frame in snapshot {
-                                held.insert(frame.dataset.clone(), frame);
+                                frames.replace(frame);
                             }
-                        }),
-                        Ok(LiveEvent::Frame { frame }) => {
-                            frames.update(|held| apply_frame(held, frame))
                         }
-                        Ok(LiveEvent::Append(append)) => frames.update(|held| {
-                            if let Some(next) =
-                                held.get(&append.dataset).and_then(|f| f.after(&append))
-                            {
-                                held.insert(next.dataset.clone(), next);
-                            }
-                        }),
+                        Ok(LiveEvent::Frame { frame }) => frames.apply(frame),
+                        Ok(LiveEvent::Append(append)) => frames.append(&append),
                         Ok(LiveEvent::Reconnect) => {
                             closing.close();
                             retry.now();

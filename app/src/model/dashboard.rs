@@ -2,11 +2,14 @@
 //! Stored as JSON with a schema version; `Dashboard::validate` is the one gate every
 //! document passes, in the editor before saving and on the server before storing.
 
-use super::{DatasetId, Invalid, WidgetId};
+use super::{Binding, DatasetId, Invalid, WidgetId};
+use crate::widgets::format::{Color, DateFormat, NumberFormat, Thresholds};
+pub use crate::widgets::WidgetKind;
 use serde::{Deserialize, Serialize};
 
-/// The schema version this build reads and writes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// The schema version this build reads and writes. Older documents are upgraded on
+/// reading (`super::migrate`).
+pub const SCHEMA_VERSION: u32 = 2;
 /// Most widgets one dashboard may hold.
 pub const MAX_WIDGETS: usize = 500;
 /// Snap step of the editor grid, in design pixels.
@@ -39,7 +42,10 @@ impl Dashboard {
 
     /// Parses and validates a JSON document; the error names the bad field.
     pub fn from_json(text: &str) -> Result<Self, Invalid> {
-        let dashboard: Self = super::parse_json(text)?;
+        let raw: serde_json::Value = super::parse_json(text)?;
+        let raw = super::migrate::upgrade(raw)?;
+        let dashboard: Self =
+            serde_path_to_error::deserialize(raw).map_err(super::validation::located)?;
         dashboard.validate()?;
         Ok(dashboard)
     }
@@ -138,6 +144,10 @@ impl super::Validate for Dashboard {
     fn check(&self) -> Result<(), Invalid> {
         self.validate()
     }
+
+    fn upgrade(raw: serde_json::Value) -> Result<serde_json::Value, Invalid> {
+        super::migrate::upgrade(raw)
+    }
 }
 
 fn validate_name(name: &str) -> Result<(), Invalid> {
@@ -196,13 +206,34 @@ pub enum Theme {
     #[default]
     Dark,
     Light,
+    /// White on black with strong colours, for far-away or low-quality screens.
+    HighContrast,
 }
 
 impl Theme {
+    pub const ALL: [Theme; 3] = [Theme::Dark, Theme::Light, Theme::HighContrast];
+
     pub fn css_class(self) -> &'static str {
         match self {
             Theme::Dark => "theme-dark",
             Theme::Light => "theme-light",
+            Theme::HighContrast => "theme-contrast",
+        }
+    }
+
+    pub fn key(self) -> &'static str {
+        match self {
+            Theme::Dark => "dark",
+            Theme::Light => "light",
+            Theme::HighContrast => "high_contrast",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Theme::Dark => "Dark",
+            Theme::Light => "Light",
+            Theme::HighContrast => "High contrast",
         }
     }
 }
@@ -290,128 +321,170 @@ pub struct Widget {
     pub rect: Rect,
     #[serde(flatten)]
     pub kind: WidgetKind,
+    /// Title, formatting, thresholds and the rest every kind shares.
+    #[serde(default)]
+    pub look: Look,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<Binding>,
 }
 
 impl Widget {
+    /// A widget of `kind` at `rect`, with the kind's default look.
+    pub fn new(id: WidgetId, rect: Rect, kind: WidgetKind) -> Self {
+        let look = kind.default_look();
+        Self {
+            id,
+            rect,
+            kind,
+            look,
+            binding: None,
+        }
+    }
+
     pub fn validate(&self, canvas: &Resolution) -> Result<(), Invalid> {
         self.rect.validate(canvas).map_err(|e| e.within("rect"))?;
-        self.kind.validate()?;
+        self.kind.validate().map_err(|e| e.within("props"))?;
+        self.look.validate().map_err(|e| e.within("look"))?;
         if let Some(binding) = &self.binding {
-            binding.validate().map_err(|e| e.within("binding"))?;
+            binding
+                .validate(self.kind.slots())
+                .map_err(|e| e.within("binding"))?;
         }
         Ok(())
     }
 }
 
-/// What a widget shows, with the properties of that kind.
+/// What every kind shares: its title, how numbers and times are written, threshold
+/// colours, an accent colour, a link, and when its data counts as stale.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "props", rename_all = "snake_case")]
-pub enum WidgetKind {
-    /// A big number, with a title and a unit.
-    Kpi(KpiProps),
-}
-
-impl WidgetKind {
-    pub fn validate(&self) -> Result<(), Invalid> {
-        match self {
-            WidgetKind::Kpi(props) => props.validate().map_err(|e| e.within("props")),
-        }
-    }
-
-    pub fn label(&self) -> &'static str {
-        match self {
-            WidgetKind::Kpi(_) => "KPI",
-        }
-    }
-
-    /// The size a widget of this kind gets when dropped from the palette.
-    pub fn default_size(&self) -> (i32, i32) {
-        match self {
-            WidgetKind::Kpi(_) => (400, 240),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct KpiProps {
+#[serde(default)]
+pub struct Look {
     pub title: String,
-    #[serde(default)]
-    pub unit: String,
-    /// Digits after the decimal point, 0 to 6.
-    #[serde(default)]
-    pub decimals: u8,
+    pub subtitle: String,
+    pub format: NumberFormat,
+    pub time_format: DateFormat,
+    pub thresholds: Thresholds,
+    /// Overrides the theme's accent (the series colour of one-series charts).
+    pub color: Option<Color>,
+    /// Where clicking the widget goes (view and share pages; not kiosks).
+    pub link: Option<Link>,
+    /// After how many refresh intervals without an update the widget shows a stale
+    /// badge (0: never). Pushed datasets have no interval: see `stale_after_secs`.
+    pub stale_after: u32,
+    /// Stale after this many seconds without an update, whatever the interval.
+    pub stale_after_secs: Option<u32>,
 }
 
-impl Default for KpiProps {
+impl Default for Look {
     fn default() -> Self {
         Self {
-            title: "New KPI".into(),
-            unit: String::new(),
-            decimals: 0,
+            title: String::new(),
+            subtitle: String::new(),
+            format: NumberFormat::default(),
+            time_format: DateFormat::default(),
+            thresholds: Thresholds::default(),
+            color: None,
+            link: None,
+            stale_after: 3,
+            stale_after_secs: None,
         }
     }
 }
 
-impl KpiProps {
+impl Look {
+    pub fn titled(title: &str) -> Self {
+        Self {
+            title: title.into(),
+            ..Self::default()
+        }
+    }
+
     pub fn validate(&self) -> Result<(), Invalid> {
         if self.title.chars().count() > 200 {
             return Err(Invalid::new("title", "a title is at most 200 characters"));
         }
-        if self.unit.chars().count() > 20 {
-            return Err(Invalid::new("unit", "a unit is at most 20 characters"));
+        if self.subtitle.chars().count() > 200 {
+            return Err(Invalid::new(
+                "subtitle",
+                "a subtitle is at most 200 characters",
+            ));
         }
-        if self.decimals > 6 {
-            return Err(Invalid::new("decimals", "at most 6 decimals"));
+        self.format.validate().map_err(|e| e.within("format"))?;
+        self.time_format
+            .validate()
+            .map_err(|e| e.within("time_format"))?;
+        self.thresholds
+            .validate()
+            .map_err(|e| e.within("thresholds"))?;
+        if let Some(c) = &self.color {
+            c.validate().map_err(|e| e.within("color"))?;
+        }
+        if let Some(link) = &self.link {
+            link.validate().map_err(|e| e.within("link"))?;
+        }
+        if self.stale_after > 1000 {
+            return Err(Invalid::new("stale_after", "at most 1000 intervals"));
         }
         Ok(())
     }
-
-    /// `1234.5` → `"1,234.50 €"` for decimals 2 and unit `€`.
-    pub fn format(&self, value: f64) -> String {
-        let text = group_thousands(&format!("{value:.*}", usize::from(self.decimals)));
-        if self.unit.is_empty() {
-            text
-        } else {
-            format!("{text} {}", self.unit)
-        }
-    }
 }
 
-fn group_thousands(number: &str) -> String {
-    let (sign, rest) = match number.strip_prefix('-') {
-        Some(rest) => ("-", rest),
-        None => ("", number),
-    };
-    let (int, frac) = match rest.split_once('.') {
-        Some((i, f)) => (i, Some(f)),
-        None => (rest, None),
-    };
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(c);
-    }
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
-}
-
-/// Which dataset a widget reads and which field of it.
+/// Where a widget leads: a web page (opened in a new tab) or another dashboard.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Binding {
-    pub dataset: DatasetId,
-    pub field: String,
+#[serde(tag = "to", rename_all = "snake_case")]
+pub enum Link {
+    Url { url: String },
+    Dashboard { id: super::DashboardId },
 }
 
-impl Binding {
+impl Link {
     pub fn validate(&self) -> Result<(), Invalid> {
-        super::validate_field_name(&self.field).map_err(|e| e.within("field"))
+        match self {
+            Link::Url { url } => safe_url(url)
+                .map(|_| ())
+                .map_err(|e| Invalid::new("url", e)),
+            Link::Dashboard { .. } => Ok(()),
+        }
     }
+
+    /// The address the link opens on a view page.
+    pub fn href(&self) -> String {
+        match self {
+            Link::Url { url } => url.clone(),
+            Link::Dashboard { id } => format!("/view/{id}"),
+        }
+    }
+}
+
+/// Checks that `url` is an absolute `http(s)` address of at most 2,000 characters: the
+/// only kind of address a widget may open or show (no `javascript:`, no `data:`).
+pub fn safe_url(url: &str) -> Result<&str, String> {
+    let u = url.trim();
+    if u.len() > 2000 {
+        return Err("an address is at most 2000 characters".into());
+    }
+    let lower = u.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| "an address starts with https:// or http://".to_string())?;
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    if host.is_empty()
+        || u.chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '"' || c == '<' || c == '>')
+    {
+        return Err(format!("'{u}' is not a valid address"));
+    }
+    Ok(u)
+}
+
+/// The origin (`https://host:port`) of a safe URL, lower-cased.
+pub fn url_origin(url: &str) -> Option<String> {
+    let u = safe_url(url).ok()?.to_ascii_lowercase();
+    let (scheme, rest) = u.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    Some(format!("{scheme}://{host}"))
 }
 
 #[cfg(test)]
@@ -419,12 +492,11 @@ mod tests {
     use super::*;
 
     fn kpi(id: &str, rect: Rect) -> Widget {
-        Widget {
-            id: WidgetId::parse(id).unwrap(),
+        Widget::new(
+            WidgetId::parse(id).unwrap(),
             rect,
-            kind: WidgetKind::Kpi(KpiProps::default()),
-            binding: None,
-        }
+            WidgetKind::Kpi(Default::default()),
+        )
     }
 
     #[test]
@@ -576,15 +648,22 @@ mod tests {
     }
 
     #[test]
-    fn kpi_values_are_grouped_and_rounded() {
-        let props = KpiProps {
-            title: "t".into(),
-            unit: "€".into(),
-            decimals: 2,
-        };
-        assert_eq!(props.format(1234567.456), "1,234,567.46 €");
-        assert_eq!(KpiProps::default().format(-1234.4), "-1,234");
-        assert_eq!(KpiProps::default().format(999.0), "999");
+    fn only_http_addresses_are_safe_to_link_or_show() {
+        assert!(safe_url("https://example.com/a?b=1").is_ok());
+        for bad in [
+            "javascript:alert(1)",
+            " data:text/html,x",
+            "//evil.example",
+            "https://",
+            "https://a b",
+            "ftp://x",
+        ] {
+            assert!(safe_url(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            url_origin("https://User@Grafana.Example:8443/d/x").as_deref(),
+            Some("https://grafana.example:8443")
+        );
     }
 
     #[test]

@@ -2,10 +2,12 @@
 //! bindings, data sources (HTTP, SQL, spreadsheets, pushed data), datasets and live frames. Every type validates on
 //! construction (or in `validate`), and the same code runs on both sides.
 
+mod binding;
 mod credential;
 mod dashboard;
 mod frame;
 mod ids;
+pub mod migrate;
 mod preview;
 mod share;
 mod sheet;
@@ -13,6 +15,7 @@ mod source;
 mod sql;
 mod validation;
 
+pub use binding::*;
 pub use credential::*;
 pub use dashboard::*;
 pub use frame::*;

@@ -92,9 +92,10 @@ impl SharedView {
     pub fn of(dashboard: &Dashboard) -> Self {
         let mut bound: Vec<(DatasetId, Vec<String>)> = Vec::new();
         for binding in dashboard.widgets.iter().filter_map(|w| w.binding.as_ref()) {
+            let used = binding.used_fields();
             match bound.iter_mut().find(|(id, _)| id == &binding.dataset) {
-                Some((_, fields)) => fields.push(binding.field.clone()),
-                None => bound.push((binding.dataset.clone(), vec![binding.field.clone()])),
+                Some((_, fields)) => fields.extend(used),
+                None => bound.push((binding.dataset.clone(), used)),
             }
         }
         Self {
@@ -148,24 +149,25 @@ impl SharedView {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Binding, KpiProps, Rect, Widget, WidgetId, WidgetKind};
+    use crate::model::{Binding, Rect, Widget, WidgetId, WidgetKind};
     use serde_json::json;
 
     fn kpi(id: &str, dataset: &str, field: &str) -> Widget {
-        Widget {
-            id: WidgetId::parse(id).unwrap(),
-            rect: Rect {
-                x: 0,
-                y: 0,
-                w: 100,
-                h: 100,
-            },
-            kind: WidgetKind::Kpi(KpiProps::default()),
-            binding: Some(Binding {
-                dataset: DatasetId::parse(dataset).unwrap(),
-                field: field.into(),
-            }),
-        }
+        let rect = Rect {
+            x: 0,
+            y: 0,
+            w: 100,
+            h: 100,
+        };
+        let mut w = Widget::new(
+            WidgetId::parse(id).unwrap(),
+            rect,
+            WidgetKind::Kpi(Default::default()),
+        );
+        let mut b = Binding::new(DatasetId::parse(dataset).unwrap());
+        b.set("value", vec![field.into()]);
+        w.binding = Some(b);
+        w
     }
 
     fn dashboard(widgets: Vec<Widget>) -> Dashboard {

@@ -39,7 +39,7 @@ pub fn parse_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Inval
 }
 
 /// A deserialization error as an `Invalid` naming the path of the bad field.
-fn located<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> Invalid {
+pub(crate) fn located<E: std::fmt::Display>(err: serde_path_to_error::Error<E>) -> Invalid {
     let path = err.path().to_string();
     let field = if path == "." { String::new() } else { path };
     Invalid::new(field, err.into_inner().to_string())
@@ -54,6 +54,12 @@ pub struct Document<T>(Result<T, Invalid>);
 /// A type that can check its own invariants after deserialization.
 pub trait Validate {
     fn check(&self) -> Result<(), Invalid>;
+
+    /// Brings a document written by an earlier release to the current shape, before
+    /// it is parsed.
+    fn upgrade(raw: serde_json::Value) -> Result<serde_json::Value, Invalid> {
+        Ok(raw)
+    }
 }
 
 impl<T> Document<T> {
@@ -79,8 +85,8 @@ impl<T: Serialize> Serialize for Document<T> {
 impl<'de, T: serde::de::DeserializeOwned + Validate> Deserialize<'de> for Document<T> {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = serde_json::Value::deserialize(d)?;
-        let parsed = serde_path_to_error::deserialize::<_, T>(raw)
-            .map_err(located)
+        let parsed = T::upgrade(raw)
+            .and_then(|raw| serde_path_to_error::deserialize::<_, T>(raw).map_err(located))
             .and_then(|value| value.check().map(|()| value));
         Ok(Self(parsed))
     }

@@ -14,13 +14,17 @@ use crate::components::{
 };
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
+use crate::hooks::LiveFrames;
 use crate::model::{
-    Binding, Dashboard, DashboardId, DatasetId, DatasetSummary, Document, FieldKind, Frame,
-    KpiProps, NewHttpDataset, Rect, Resolution, Theme, Widget, WidgetId, WidgetKind,
+    text_of, title_from_field, Accepts, Agg, Binding, Dashboard, DashboardId, DatasetSummary,
+    Document, FieldKind, Link, Look, NewHttpDataset, Rect, Resolution, RowPick, Shape, Theme,
+    Widget, WidgetId, WidgetKind,
 };
+use crate::widgets::format::{Color, Locale, Notation, Step, Thresholds};
+use crate::widgets::inspect::{self, Edit};
+use crate::widgets::Screen;
 use leptos::{ev, html, prelude::*};
 use leptos_meta::Title;
-use std::collections::HashMap;
 
 #[component]
 pub fn EditorPage() -> impl IntoView {
@@ -66,7 +70,7 @@ struct EditorState {
     selected: RwSignal<Option<WidgetId>>,
     datasets: RwSignal<Vec<DatasetSummary>>,
     /// The live frames of the bound datasets.
-    frames: RwSignal<HashMap<DatasetId, Frame>>,
+    frames: LiveFrames,
     notice: RwSignal<Option<Notice>>,
 }
 
@@ -116,7 +120,15 @@ fn Editor(data: EditorData) -> impl IntoView {
         stored,
         datasets,
         frames,
+        embed_origins,
+        rendered_at_ms,
     } = data;
+    let intervals = datasets
+        .iter()
+        .filter(|d| d.push.is_none())
+        .map(|d| (d.id.clone(), u64::from(d.refresh)))
+        .collect();
+    Screen::provide(true, intervals, embed_origins, rendered_at_ms);
     let dashboard = RwSignal::new(stored.dashboard.clone());
     let bound = Memo::new(move |_| dashboard.with(Dashboard::datasets));
     let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
@@ -198,12 +210,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                 }
                 .fit(&d.resolution);
                 let id = d.next_widget_id();
-                d.widgets.push(Widget {
-                    id: id.clone(),
-                    rect,
-                    kind,
-                    binding: None,
-                });
+                d.widgets.push(Widget::new(id.clone(), rect, kind));
                 state.selected.set(Some(id));
             });
         }
@@ -298,14 +305,24 @@ fn Editor(data: EditorData) -> impl IntoView {
             }}
             <aside class="palette" aria-label="Widgets">
                 <h2>"Widgets"</h2>
-                <div
-                    class="palette-item"
-                    data-kind="kpi"
-                    on:pointerdown=move |ev| start_place(ev, WidgetKind::Kpi(KpiProps::default()))
-                >
-                    <span class="icon">"123"</span>
-                    "KPI"
-                </div>
+                {WidgetKind::palette()
+                    .into_iter()
+                    .map(|kind| {
+                        let name = kind.name();
+                        let (icon, label) = (kind.icon(), kind.label());
+                        let placed = kind.clone();
+                        view! {
+                            <div
+                                class="palette-item"
+                                data-kind=name
+                                on:pointerdown=move |ev| start_place(ev, placed.clone())
+                            >
+                                <span class="icon" aria-hidden="true">{icon}</span>
+                                {label}
+                            </div>
+                        }
+                    })
+                    .collect_view()}
                 <p class="hint">"Drag a widget onto the canvas."</p>
             </aside>
             <section
@@ -332,9 +349,13 @@ fn Editor(data: EditorData) -> impl IntoView {
                 ghost
                     .get()
                     .map(|(x, y)| {
+                        let label = match gesture.get_value() {
+                            Some(Gesture::Place(kind)) => kind.label(),
+                            _ => "",
+                        };
                         view! {
                             <div class="ghost" style=format!("left:{x}px;top:{y}px")>
-                                "KPI"
+                                {label}
                             </div>
                         }
                     })
@@ -348,7 +369,7 @@ fn EditorWidget(
     state: EditorState,
     wid: WidgetId,
     gesture: StoredValue<Option<Gesture>>,
-    frames: RwSignal<std::collections::HashMap<DatasetId, crate::model::Frame>>,
+    frames: LiveFrames,
 ) -> impl IntoView {
     let id = StoredValue::new(wid);
     let widget = Memo::new(move |_| {
@@ -357,16 +378,14 @@ fn EditorWidget(
             .with(|d| d.widgets.iter().find(|w| w.id == id.get_value()).cloned())
     });
     let body = Signal::derive(move || {
-        widget.get().unwrap_or_else(|| Widget {
-            id: id.get_value(),
-            rect: Rect {
+        widget.get().unwrap_or_else(|| {
+            let rect = Rect {
                 x: 0,
                 y: 0,
                 w: 40,
                 h: 40,
-            },
-            kind: WidgetKind::Kpi(KpiProps::default()),
-            binding: None,
+            };
+            Widget::new(id.get_value(), rect, WidgetKind::Kpi(Default::default()))
         })
     });
     let style = move || {
@@ -432,16 +451,6 @@ fn WidgetInspector(state: EditorState, id: WidgetId) -> impl IntoView {
             .dashboard
             .with(|d| d.widgets.iter().find(|w| w.id == id.get_value()).cloned())
     });
-    let kpi = move || match widget.get().map(|w| w.kind) {
-        Some(WidgetKind::Kpi(p)) => p,
-        None => KpiProps::default(),
-    };
-    let set_kpi = move |f: &dyn Fn(&mut KpiProps)| {
-        state.update_widget(&id.get_value(), |w| {
-            let WidgetKind::Kpi(p) = &mut w.kind;
-            f(p);
-        })
-    };
     let rect = move || widget.get().map(|w| w.rect);
     let remove = move |_| {
         state
@@ -449,46 +458,39 @@ fn WidgetInspector(state: EditorState, id: WidgetId) -> impl IntoView {
             .update(|d| d.widgets.retain(|w| w.id != id.get_value()));
         state.selected.set(None);
     };
+    // The kind's own section, edited through the widget's props.
+    let kind = Signal::derive(move || {
+        widget
+            .get()
+            .map(|w| w.kind)
+            .unwrap_or_else(|| WidgetKind::Kpi(Default::default()))
+    });
+    let kind_name = Memo::new(move |_| kind.with(|k| k.name()));
+    let update_kind: inspect::Updater<WidgetKind> =
+        std::sync::Arc::new(move |f: &dyn Fn(&mut WidgetKind)| {
+            state.update_widget(&id.get_value(), |w| f(&mut w.kind))
+        });
+    let look = Signal::derive(move || widget.get().map(|w| w.look).unwrap_or_default());
+    let edit_look = Edit::new(
+        look,
+        std::sync::Arc::new(move |f: &dyn Fn(&mut Look)| {
+            state.update_widget(&id.get_value(), |w| f(&mut w.look))
+        }),
+    );
     view! {
         <aside class="inspector" aria-label="Widget properties" data-testid="inspector">
-            <h2>{move || format!("KPI {}", id.get_value())}</h2>
-            <label>
-                "Title"
-                <input
-                    name="title"
-                    prop:value=move || kpi().title
-                    on:input=move |ev| {
-                        let v = event_target_value(&ev);
-                        set_kpi(&|p| p.title = v.clone())
-                    }
-                />
-            </label>
-            <label>
-                "Unit"
-                <input
-                    name="unit"
-                    prop:value=move || kpi().unit
-                    on:input=move |ev| {
-                        let v = event_target_value(&ev);
-                        set_kpi(&|p| p.unit = v.clone())
-                    }
-                />
-            </label>
-            <label>
-                "Decimals"
-                <input
-                    name="decimals"
-                    type="number"
-                    min="0"
-                    max="6"
-                    prop:value=move || kpi().decimals.to_string()
-                    on:input=move |ev| {
-                        if let Ok(v) = event_target_value(&ev).parse::<u8>() {
-                            set_kpi(&|p| p.decimals = v.min(6))
-                        }
-                    }
-                />
-            </label>
+            <h2>{move || format!("{} {}", kind.with(|k| k.label()), id.get_value())}</h2>
+            {inspect::text(edit_look, "Title", "title", |l| l.title.clone(), |l, v| l.title = v)}
+            {inspect::text(edit_look, "Subtitle", "subtitle", |l| l.subtitle.clone(), |l, v| l.subtitle = v)}
+            <fieldset class="kind-props" data-testid="kind-props">
+                <legend>{move || kind.with(|k| k.label())}</legend>
+                {move || {
+                    kind_name.track();
+                    WidgetKind::inspector(kind, update_kind.clone())
+                }}
+            </fieldset>
+            <DataPanel state id=id.get_value() />
+            <LookPanel edit=edit_look />
             <p class="geometry" data-testid="geometry">
                 {move || {
                     rect()
@@ -496,12 +498,117 @@ fn WidgetInspector(state: EditorState, id: WidgetId) -> impl IntoView {
                         .unwrap_or_default()
                 }}
             </p>
-            <DataPanel state id=id.get_value() />
             <button class="danger" on:click=remove>
                 "Delete widget"
             </button>
         </aside>
     }
+}
+
+/// What every kind shares: number and time formats, thresholds, colour, link, staleness.
+#[component]
+fn LookPanel(edit: Edit<Look>) -> impl IntoView {
+    const NOTATION: &[(Notation, &str, &str)] = &[
+        (Notation::Standard, "standard", "1,234.5"),
+        (Notation::Compact, "compact", "1.2k"),
+        (Notation::Percent, "percent", "Percent (0.25 → 25 %)"),
+    ];
+    static LOCALES: std::sync::LazyLock<Vec<(Locale, &'static str, &'static str)>> =
+        std::sync::LazyLock::new(|| {
+            Locale::ALL
+                .iter()
+                .map(|l| (*l, l.code(), l.label()))
+                .collect()
+        });
+    let locales: &'static [(Locale, &'static str, &'static str)] = &LOCALES;
+    view! {
+        <details class="look-panel" open>
+            <summary>"Format and colours"</summary>
+            {inspect::choice(edit, "Numbers", "notation", NOTATION, |l| l.format.notation, |l, v| l.format.notation = v)}
+            {inspect::optional_number(edit, "Decimals (empty: automatic)", "decimals", |l| l.format.decimals.map(f64::from), |l, v| l.format.decimals = v.map(|v| v.clamp(0.0, 6.0) as u8))}
+            {inspect::check(edit, "Thousands separators", "thousands", |l| l.format.thousands, |l, v| l.format.thousands = v)}
+            {inspect::text(edit, "Prefix", "prefix", |l| l.format.prefix.clone(), |l, v| l.format.prefix = v)}
+            {inspect::text(edit, "Suffix", "suffix", |l| l.format.suffix.clone(), |l, v| l.format.suffix = v)}
+            {inspect::text(edit, "Currency (EUR, USD …)", "currency", |l| l.format.currency.clone().unwrap_or_default(), |l, v| {
+                let v = v.trim().to_uppercase();
+                l.format.currency = (!v.is_empty()).then_some(v);
+            })}
+            {inspect::choice(edit, "Locale", "locale", locales, |l| l.format.locale, |l, v| l.format.locale = v)}
+            {inspect::text(edit, "Date and time format (%Y-%m-%d %H:%M)", "time_pattern", |l| l.time_format.pattern.clone(), |l, v| l.time_format.pattern = v)}
+            {inspect::text(edit, "Time zone (UTC, +02:00, Europe/Paris)", "time_zone", |l| l.time_format.zone.0.clone(), |l, v| l.time_format.zone.0 = v.trim().to_string())}
+            {inspect::area(edit, "Thresholds: one per line, from = colour (80 = orange); base = colour", "thresholds", |l| threshold_lines(&l.thresholds), |l, v| {
+                if let Ok(t) = parse_thresholds(&v) {
+                    l.thresholds = t;
+                }
+            })}
+            {inspect::text(edit, "Colour (#4f8cff or green, red …)", "color", |l| l.color.as_ref().map(|c| c.as_str().to_string()).unwrap_or_default(), |l, v| {
+                let v = v.trim();
+                if v.is_empty() {
+                    l.color = None;
+                } else if let Ok(c) = Color::parse(v) {
+                    l.color = Some(c);
+                }
+            })}
+            {inspect::text(edit, "Link (https://… or a dashboard id)", "link", |l| match &l.link {
+                Some(Link::Url { url }) => url.clone(),
+                Some(Link::Dashboard { id }) => id.to_string(),
+                None => String::new(),
+            }, |l, v| {
+                let v = v.trim();
+                l.link = if v.is_empty() {
+                    None
+                } else if v.starts_with("http") {
+                    Some(Link::Url { url: v.to_string() })
+                } else {
+                    DashboardId::parse(v).ok().map(|id| Link::Dashboard { id })
+                };
+            })}
+            {inspect::number(edit, "Stale after N refresh intervals (0: never)", "stale_after", |l| f64::from(l.stale_after), |l, v| l.stale_after = v.clamp(0.0, 1000.0) as u32)}
+            {inspect::optional_number(edit, "Or stale after seconds (pushed data)", "stale_after_secs", |l| l.stale_after_secs.map(f64::from), |l, v| l.stale_after_secs = v.map(|v| v.clamp(0.0, 1e7) as u32))}
+        </details>
+    }
+}
+
+/// Thresholds as the inspector writes them: `base = colour`, then `from = colour`.
+fn threshold_lines(t: &Thresholds) -> String {
+    let mut lines: Vec<String> = Vec::new();
+    if let Some(base) = &t.base {
+        lines.push(format!("base = {}", base.as_str()));
+    }
+    for step in &t.steps {
+        lines.push(format!(
+            "{} = {}",
+            inspect::trim_float(step.from),
+            step.color.as_str()
+        ));
+    }
+    lines.join("\n")
+}
+
+fn parse_thresholds(text: &str) -> Result<Thresholds, String> {
+    let mut t = Thresholds::default();
+    for (n, line) in text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+    {
+        let (from, color) = line
+            .split_once('=')
+            .ok_or_else(|| format!("line {}: write from = colour", n + 1))?;
+        let color =
+            Color::parse(color.trim()).map_err(|e| format!("line {}: {}", n + 1, e.message))?;
+        if from.trim().eq_ignore_ascii_case("base") {
+            t.base = Some(color);
+        } else {
+            let from: f64 = from
+                .trim()
+                .parse()
+                .map_err(|_| format!("line {}: '{}' is not a number", n + 1, from.trim()))?;
+            t.steps.push(Step { from, color });
+        }
+    }
+    t.validate().map_err(|e| e.to_string())?;
+    Ok(t)
 }
 
 /// Binds the selected widget to a dataset, or creates one from a JSON API.
@@ -517,15 +624,28 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
         })
     });
     // Takes the widget id as an argument: an answer may arrive after this panel is gone.
+    // A new dataset fills each slot with a sensible field and offers a title from it.
     let bind = move |widget: &WidgetId, dataset: Option<DatasetSummary>| {
+        let sample = dataset.as_ref().and_then(|d| {
+            state
+                .frames
+                .signal(&d.id)
+                .with_untracked(|f| f.as_ref().and_then(|f| f.rows.last().cloned()))
+        });
         state.update_widget(widget, |w| {
-            w.binding = dataset.map(|d| Binding {
-                field: d
-                    .fields
-                    .first()
-                    .map(|f| f.name.clone())
-                    .unwrap_or_else(|| "value".into()),
-                dataset: d.id,
+            w.binding = dataset.map(|d| {
+                let b = Binding::suggest(d.id.clone(), w.kind.slots(), &d.fields, sample.as_ref());
+                // A title is offered from the field of the first required slot only.
+                let first = w
+                    .kind
+                    .slots()
+                    .iter()
+                    .find(|s| s.required)
+                    .and_then(|s| b.field(s.name));
+                if let (true, Some(field)) = (w.look.title.is_empty(), first) {
+                    w.look.title = title_from_field(field);
+                }
+                b
             })
         })
     };
@@ -651,35 +771,14 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                     close=Callback::new(move |()| connecting.set(false))
                 />
             </Show>
-            {move || {
-                let bound = binding.get()?;
-                let fields = state
-                    .datasets
-                    .with(|all| all.iter().find(|d| d.id == bound.dataset).map(|d| d.fields.clone()))?;
-                (fields.len() > 1).then(|| view! {
-                    <label>
-                        "Field"
-                        <select name="field" on:change=move |ev| {
-                            let field = event_target_value(&ev);
-                            state.update_widget(&id.get_value(), |w| {
-                                if let Some(b) = &mut w.binding { b.field = field.clone(); }
-                            });
-                        }>
-                            {fields.into_iter().map(|f| {
-                                let selected = f.name == bound.field;
-                                view! { <option value=f.name.clone() selected=selected>{f.name.clone()}</option> }
-                            }).collect_view()}
-                        </select>
-                    </label>
-                })
-            }}
+            <SlotFields state id=id.get_value() />
             <NewPushedDataset created=Callback::new(move |dataset: DatasetSummary| {
                 state.datasets.update(|all| all.push(dataset.clone()));
                 bind(&id.get_value(), Some(dataset));
             }) />
             <DatasetStatus frame=Signal::derive(move || {
                 let dataset = binding.get()?.dataset;
-                state.frames.with(|f| f.get(&dataset).cloned())
+                state.frames.get(&dataset)
             }) />
             <Show when=move || binding.with(Option::is_some)>
                 <details class="dataset-rows" data-testid="dataset-rows">
@@ -688,7 +787,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                         rows=Signal::derive(move || {
                             binding
                                 .get()
-                                .and_then(|b| state.frames.with(|f| f.get(&b.dataset).map(|f| f.rows.clone())))
+                                .and_then(|b| state.frames.get(&b.dataset).map(|f| f.rows))
                                 .unwrap_or_default()
                         })
                         limit=10
@@ -705,6 +804,195 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
         </fieldset>
     }
     .into_any()
+}
+
+/// Which field fills each of the kind's slots, and which row single values come from.
+#[component]
+fn SlotFields(state: EditorState, id: WidgetId) -> impl IntoView {
+    let id = StoredValue::new(id);
+    let widget = Memo::new(move |_| {
+        state
+            .dashboard
+            .with(|d| d.widgets.iter().find(|w| w.id == id.get_value()).cloned())
+    });
+    let set_binding = move |f: &dyn Fn(&mut Binding)| {
+        state.update_widget(&id.get_value(), |w| {
+            if let Some(b) = &mut w.binding {
+                f(b)
+            }
+        })
+    };
+    move || {
+        let w = widget.get()?;
+        let binding = w.binding.clone()?;
+        let fields = state.datasets.with(|all| {
+            all.iter()
+                .find(|d| d.id == binding.dataset)
+                .map(|d| d.fields.clone())
+        })?;
+        let sample = state
+            .frames
+            .signal(&binding.dataset)
+            .with_untracked(|f| f.as_ref().and_then(|f| f.rows.last().cloned()));
+        let slots = w.kind.slots();
+        let single = slots.iter().any(|s| s.shape == Shape::Single);
+        let slot_views = slots
+            .iter()
+            .map(|slot| {
+                let name = slot.name;
+                let offered: Vec<String> = fields
+                    .iter()
+                    .filter(|f| match slot.accepts {
+                        Accepts::Number => f.kind == FieldKind::Number,
+                        Accepts::Time => f.kind != FieldKind::Boolean,
+                        Accepts::Any => true,
+                    })
+                    .map(|f| f.name.clone())
+                    .collect();
+                let chosen = binding.fields(name).to_vec();
+                let label = slot.label;
+                if slot.many {
+                    view! {
+                        <fieldset class="slot" data-slot=name>
+                            <legend>{label}</legend>
+                            {offered.into_iter().map(|f| {
+                                let on = chosen.contains(&f);
+                                let field = f.clone();
+                                view! {
+                                    <label class="inline">
+                                        <input type="checkbox" name=format!("slot-{name}") value=f.clone() prop:checked=on on:change=move |ev| {
+                                            let checked = event_target_checked(&ev);
+                                            let field = field.clone();
+                                            set_binding(&move |b: &mut Binding| {
+                                                let mut now = b.fields(name).to_vec();
+                                                now.retain(|x| *x != field);
+                                                if checked {
+                                                    now.push(field.clone());
+                                                }
+                                                b.set(name, now);
+                                            });
+                                        } />
+                                        {f}
+                                    </label>
+                                }
+                            }).collect_view()}
+                        </fieldset>
+                    }
+                    .into_any()
+                } else {
+                    let current = chosen.first().cloned().unwrap_or_default();
+                    view! {
+                        <label data-slot=name>
+                            {label}
+                            <select name=format!("slot-{name}") on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                set_binding(&move |b: &mut Binding| b.set(name, if v.is_empty() { vec![] } else { vec![v.clone()] }));
+                            }>
+                                <option value="" selected=current.is_empty()>"—"</option>
+                                {offered.into_iter().map(|f| {
+                                    let selected = f == current;
+                                    let label = f.clone();
+                                    view! { <option value=f selected=selected>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }
+                    .into_any()
+                }
+            })
+            .collect_view();
+        let rows = single.then(|| {
+            let pick_key = match &binding.row {
+                RowPick::Last => "last",
+                RowPick::First => "first",
+                RowPick::Where { .. } => "where",
+                RowPick::Aggregate { agg: Agg::Sum } => "sum",
+                RowPick::Aggregate { agg: Agg::Avg } => "avg",
+                RowPick::Aggregate { agg: Agg::Min } => "min",
+                RowPick::Aggregate { agg: Agg::Max } => "max",
+                RowPick::Aggregate { agg: Agg::Count } => "count",
+            };
+            let text_fields: Vec<String> = fields.iter().map(|f| f.name.clone()).collect();
+            let (where_field, where_equals) = match &binding.row {
+                RowPick::Where { field, equals } => (field.clone(), equals.clone()),
+                _ => (
+                    fields
+                        .iter()
+                        .find(|f| f.kind == FieldKind::Text)
+                        .or(fields.first())
+                        .map(|f| f.name.clone())
+                        .unwrap_or_default(),
+                    sample
+                        .as_ref()
+                        .and_then(|r| fields.iter().find(|f| f.kind == FieldKind::Text).and_then(|f| r.get(&f.name)))
+                        .map(text_of)
+                        .unwrap_or_default(),
+                ),
+            };
+            let is_where = matches!(binding.row, RowPick::Where { .. });
+            let describe = binding.row.describe();
+            let wf = where_field.clone();
+            let we = where_equals.clone();
+            view! {
+                <label>
+                    "Which value"
+                    <select name="row-pick" on:change=move |ev| {
+                        let key = event_target_value(&ev);
+                        let (wf, we) = (wf.clone(), we.clone());
+                        set_binding(&move |b: &mut Binding| {
+                            b.row = match key.as_str() {
+                                "first" => RowPick::First,
+                                "where" => RowPick::Where { field: wf.clone(), equals: we.clone() },
+                                "sum" => RowPick::Aggregate { agg: Agg::Sum },
+                                "avg" => RowPick::Aggregate { agg: Agg::Avg },
+                                "min" => RowPick::Aggregate { agg: Agg::Min },
+                                "max" => RowPick::Aggregate { agg: Agg::Max },
+                                "count" => RowPick::Aggregate { agg: Agg::Count },
+                                _ => RowPick::Last,
+                            };
+                        });
+                    }>
+                        {[("last", "The last row"), ("first", "The first row"), ("where", "The row where …"), ("sum", "Sum of all rows"), ("avg", "Average of all rows"), ("min", "Minimum of all rows"), ("max", "Maximum of all rows"), ("count", "Count of rows")]
+                            .into_iter()
+                            .map(|(k, label)| view! { <option value=k selected=k == pick_key>{label}</option> })
+                            .collect_view()}
+                    </select>
+                </label>
+                {is_where.then(|| {
+                    let equals = where_equals.clone();
+                    view! {
+                        <div class="row-where">
+                            <select name="row-field" on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                set_binding(&move |b: &mut Binding| {
+                                    if let RowPick::Where { field, .. } = &mut b.row {
+                                        *field = v.clone();
+                                    }
+                                });
+                            }>
+                                {text_fields.into_iter().map(|f| {
+                                    let selected = f == where_field;
+                                    let label = f.clone();
+                                    view! { <option value=f selected=selected>{label}</option> }
+                                }).collect_view()}
+                            </select>
+                            "="
+                            <input name="row-equals" prop:value=equals on:change=move |ev| {
+                                let v = event_target_value(&ev);
+                                set_binding(&move |b: &mut Binding| {
+                                    if let RowPick::Where { equals, .. } = &mut b.row {
+                                        *equals = v.clone();
+                                    }
+                                });
+                            } />
+                        </div>
+                    }
+                })}
+                <p class="hint" data-testid="row-pick">{format!("Shows {describe}.")}</p>
+            }
+        });
+        Some(view! { <div class="slots">{slot_views}{rows}</div> }.into_any())
+    }
 }
 
 #[component]
@@ -778,12 +1066,18 @@ fn DashboardInspector(state: EditorState) -> impl IntoView {
                 <select
                     name="theme"
                     on:change=move |ev| {
-                        let theme = if event_target_value(&ev) == "light" { Theme::Light } else { Theme::Dark };
-                        state.dashboard.update(|d| d.theme = theme);
+                        let key = event_target_value(&ev);
+                        if let Some(theme) = Theme::ALL.into_iter().find(|t| t.key() == key) {
+                            state.dashboard.update(|d| d.theme = theme);
+                        }
                     }
                 >
-                    <option value="dark" selected=move || state.dashboard.with(|d| d.theme == Theme::Dark)>"Dark"</option>
-                    <option value="light" selected=move || state.dashboard.with(|d| d.theme == Theme::Light)>"Light"</option>
+                    {Theme::ALL
+                        .into_iter()
+                        .map(|t| view! {
+                            <option value=t.key() selected=move || state.dashboard.with(|d| d.theme == t)>{t.label()}</option>
+                        })
+                        .collect_view()}
                 </select>
             </label>
             <h3>"Share"</h3>

@@ -7,10 +7,12 @@ use leptos::prelude::*;
 #[component]
 pub fn HomePage() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_dashboards());
-    let name = RwSignal::new(String::new());
+    // The name is read from the field when the form is sent, so what was typed before
+    // the page hydrated counts too.
+    let name = NodeRef::<leptos::html::Input>::new();
     let problem = RwSignal::new(None::<String>);
     let create = move || {
-        let wanted = name.get_untracked();
+        let wanted = name.get_untracked().map(|i| i.value()).unwrap_or_default();
         leptos::task::spawn_local(async move {
             match create_dashboard(wanted).await {
                 Ok(id) => {
@@ -48,12 +50,7 @@ pub fn HomePage() -> impl IntoView {
                 }>
                     <label>
                         "New dashboard "
-                        <input
-                            name="name"
-                            placeholder="Name"
-                            prop:value=name
-                            on:input=move |ev| name.set(event_target_value(&ev))
-                        />
+                        <input name="name" placeholder="Name" node_ref=name />
                     </label>
                     <button type="submit">"Create"</button>
                 </form>

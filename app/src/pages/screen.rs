@@ -8,6 +8,7 @@ use crate::components::{ConnectionBadge, DashboardCanvas, ErrorPanel};
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
 use crate::model::{DashboardId, ShareToken};
+use crate::widgets::Screen;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -69,7 +70,17 @@ fn Screen(data: ScreenData, mode: Mode) -> impl IntoView {
         dashboard,
         frames,
         stream_url,
+        intervals,
+        embed_origins,
+        rendered_at_ms,
     } = data;
+    // People use view and share pages; kiosks show a wall nobody touches.
+    Screen::provide(
+        mode == Mode::View,
+        intervals.into_iter().collect(),
+        embed_origins,
+        rendered_at_ms,
+    );
     let live = use_live_frames(frames, move || stream_url.clone());
     let name = dashboard.name.clone();
     let canvas = view! { <DashboardCanvas dashboard frames=live.frames /> };

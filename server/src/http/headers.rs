@@ -32,12 +32,21 @@ impl CspNonce {
 /// The policy of a page whose inline scripts carry `nonce`. Styles allow `'unsafe-inline'`
 /// because widget positions and sizes are `style` attributes (set on the server and
 /// updated by hydration); a nonce in `style-src` would switch that off.
-pub fn content_security_policy(nonce: &str) -> String {
+///
+/// Image widgets may show pictures from any https address (`img-src https:`); embed
+/// widgets may frame only the origins the operator lists (`frames`, from
+/// `WALLBOARD_EMBED_ORIGINS`), and nothing when there are none.
+pub fn content_security_policy(nonce: &str, frames: &[String]) -> String {
+    let frame_src = if frames.is_empty() {
+        "'none'".to_string()
+    } else {
+        frames.join(" ")
+    };
     format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
-         style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; \
-         connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; \
-         frame-ancestors 'none'"
+         style-src 'self' 'unsafe-inline'; img-src 'self' data: https:; font-src 'self'; \
+         connect-src 'self'; frame-src {frame_src}; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
     )
 }
 
@@ -80,7 +89,7 @@ pub async fn security_headers(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
     if html {
-        let csp = content_security_policy(&nonce.0);
+        let csp = content_security_policy(&nonce.0, site.frame_origins());
         headers.insert(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&csp).expect("base64 and ASCII make a valid header"),
@@ -111,7 +120,7 @@ mod tests {
         let (a, b) = (CspNonce::new(), CspNonce::new());
         assert_ne!(a.0, b.0);
         assert_eq!(a.0.len(), 22);
-        let csp = content_security_policy(&a.0);
+        let csp = content_security_policy(&a.0, &[]);
         assert!(csp.contains(&format!(
             "script-src 'self' 'nonce-{}' 'wasm-unsafe-eval'",
             a.0
@@ -119,5 +128,8 @@ mod tests {
         assert!(csp.contains("frame-ancestors 'none'"));
         assert!(csp.contains("object-src 'none'"));
         assert!(!csp.contains(" 'unsafe-eval'"), "no eval of script text");
+        assert!(csp.contains("frame-src 'none'"));
+        let framing = content_security_policy(&a.0, &["https://grafana.example".into()]);
+        assert!(framing.contains("frame-src https://grafana.example;"));
     }
 }

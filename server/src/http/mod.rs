@@ -10,6 +10,7 @@ pub mod fn_status;
 pub mod guard;
 pub mod headers;
 pub mod health;
+pub mod images;
 pub mod lean;
 pub mod site;
 pub mod stream;

@@ -185,6 +185,8 @@ pub struct Site {
     /// as a host (a DNS-rebinding page always names a host *name*), names are not.
     any_ip: bool,
     https: bool,
+    /// Origins embed widgets may frame (`WALLBOARD_EMBED_ORIGINS`).
+    frames: Vec<String>,
 }
 
 impl Site {
@@ -216,7 +218,19 @@ impl Site {
                 .public_url
                 .as_ref()
                 .is_some_and(|n| n.scheme == Some(Scheme::Https)),
+            frames: Vec::new(),
         }
+    }
+
+    /// The site with the origins embed widgets may frame.
+    pub fn with_frame_origins(mut self, origins: &[String]) -> Self {
+        self.frames = origins.to_vec();
+        self
+    }
+
+    /// Origins pages may frame (`frame-src`).
+    pub fn frame_origins(&self) -> &[String] {
+        &self.frames
     }
 
     /// Whether every IP address is accepted as a host (nothing configured, listening

@@ -1,0 +1,250 @@
+//! What the SVG charts share: the series palette, the plot box inside the content box,
+//! axes with nice ticks, the legend that hides and shows series, and thinning of long
+//! series to the pixels that can show them.
+//!
+//! Charts are hand-written SVG (see docs/benchmarks.md, "Charting approach"): they
+//! render on the server with the first HTML, cost no extra bundle, and update in place —
+//! a new point changes a path's `d` attribute and the ticks that moved, nothing else.
+
+use super::format::NumberFormat;
+use super::scale::{compact_tick, Linear};
+use leptos::prelude::*;
+
+/// How many series colours the themes define (`--s0` … `--s7`).
+pub const SERIES_COLORS: usize = 8;
+
+/// The colour of series `i`; a widget's colour override replaces the first.
+pub fn series_color(i: usize) -> String {
+    if i == 0 {
+        "var(--accent-series, var(--s0))".into()
+    } else {
+        format!("var(--s{})", i % SERIES_COLORS)
+    }
+}
+
+/// Tick-label size for a content box, in design pixels.
+pub fn label_px(size: (f64, f64)) -> f64 {
+    (size.0.min(size.1) * 0.065).clamp(10.0, 30.0)
+}
+
+/// The plot area inside a content box.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Plot {
+    pub left: f64,
+    pub top: f64,
+    pub right: f64,
+    pub bottom: f64,
+}
+
+impl Plot {
+    /// Leaves room for y labels of `label_chars` characters on the left and an x
+    /// axis below, at tick-label size `font`.
+    pub fn inside(size: (f64, f64), font: f64, label_chars: usize, x_axis: bool, top: f64) -> Plot {
+        let left = if label_chars == 0 {
+            2.0
+        } else {
+            font * 0.62 * label_chars as f64 + font * 0.6
+        };
+        let bottom_room = if x_axis { font * 1.8 } else { 2.0 };
+        Plot {
+            left: left.min(size.0 * 0.4),
+            top: top + font * 0.6,
+            right: size.0 - font * 0.8,
+            bottom: (size.1 - bottom_room).max(top + font),
+        }
+    }
+
+    pub fn width(&self) -> f64 {
+        (self.right - self.left).max(1.0)
+    }
+
+    pub fn height(&self) -> f64 {
+        (self.bottom - self.top).max(1.0)
+    }
+
+    pub fn x_scale(&self, d0: f64, d1: f64) -> Linear {
+        Linear::new((d0, d1), (self.left, self.right))
+    }
+
+    pub fn y_scale(&self, d0: f64, d1: f64) -> Linear {
+        Linear::new((d0, d1), (self.bottom, self.top))
+    }
+}
+
+/// Horizontal grid lines with their labels at `ticks`.
+pub fn y_grid(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
+    view! {
+        <g class="grid">
+            <For each=move || ticks.get() key=|(y, label)| (y.to_bits(), label.clone()) let:tick>
+                <line x1=plot.left x2=plot.right y1=tick.0 y2=tick.0></line>
+                <text x=plot.left - font * 0.4 y=tick.0 dy="0.35em" text-anchor="end" font-size=font>
+                    {tick.1}
+                </text>
+            </For>
+        </g>
+    }
+}
+
+/// Labels along the x axis at `ticks` (position, label).
+pub fn x_labels(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
+    view! {
+        <g class="axis-x">
+            <line x1=plot.left x2=plot.right y1=plot.bottom y2=plot.bottom></line>
+            <For each=move || ticks.get() key=|(x, label)| (x.to_bits(), label.clone()) let:tick>
+                {
+                    // Labels at the ends stay inside the box.
+                    let half = font * 0.3 * tick.1.chars().count() as f64;
+                    let anchor = if tick.0 - half < plot.left - font {
+                        "start"
+                    } else if tick.0 + half > plot.right + font * 0.5 {
+                        "end"
+                    } else {
+                        "middle"
+                    };
+                    view! {
+                        <text x=tick.0 y=plot.bottom + font * 1.3 text-anchor=anchor font-size=font>
+                            {tick.1}
+                        </text>
+                    }
+                }
+            </For>
+        </g>
+    }
+}
+
+/// Tick labels for values: the widget's format when it writes few characters, else
+/// compact labels with the decimals the step needs.
+pub fn value_label(format: &NumberFormat, v: f64, step: f64) -> String {
+    if format == &NumberFormat::default() {
+        compact_tick(v, step)
+    } else {
+        format.format(v)
+    }
+}
+
+/// The legend: one button per series; pressing one hides or shows its series.
+pub fn legend(
+    names: Signal<Vec<String>>,
+    hidden: RwSignal<Vec<String>>,
+    font: f64,
+    interactive: bool,
+) -> impl IntoView {
+    let entries = move || names.get().into_iter().enumerate().collect::<Vec<_>>();
+    view! {
+        <div class="legend" style=format!("font-size:calc(100cqw * {font:.2} / var(--cw))")>
+            <For each=entries key=|(i, n)| (*i, n.clone()) let:entry>
+                {
+                    let (i, name) = entry;
+                    let key = name.clone();
+                    let off = {
+                        let key = key.clone();
+                        move || hidden.with(|h| h.contains(&key))
+                    };
+                    let toggle = move |_| {
+                        let key = key.clone();
+                        hidden.update(|h| {
+                            if let Some(at) = h.iter().position(|n| *n == key) {
+                                h.remove(at);
+                            } else {
+                                h.push(key);
+                            }
+                        })
+                    };
+                    view! {
+                        <button
+                            class="legend-entry"
+                            class:off=off.clone()
+                            aria-pressed=move || (!off()).to_string()
+                            disabled=!interactive
+                            on:click=toggle
+                        >
+                            <span class="swatch" style=format!("background:{}", series_color(i))></span>
+                            {name}
+                        </button>
+                    }
+                }
+            </For>
+        </div>
+    }
+}
+
+/// At most about two points per pixel column: the first, lowest, highest and last of
+/// each column, in order. Long series keep their shape and cost what the screen can
+/// show, not what the dataset holds.
+pub fn thin(points: &[(f64, f64)], x0: f64, x1: f64, columns: usize) -> Vec<(f64, f64)> {
+    if points.len() <= columns.saturating_mul(4).max(8) || x1 <= x0 {
+        return points.to_vec();
+    }
+    let width = (x1 - x0) / columns as f64;
+    let mut out = Vec::with_capacity(columns * 4);
+    let mut i = 0;
+    while i < points.len() {
+        let col = ((points[i].0 - x0) / width).floor();
+        let start = i;
+        let (mut lo, mut hi) = (i, i);
+        while i < points.len() && ((points[i].0 - x0) / width).floor() == col {
+            if points[i].1 < points[lo].1 {
+                lo = i;
+            }
+            if points[i].1 > points[hi].1 {
+                hi = i;
+            }
+            i += 1;
+        }
+        let end = i - 1;
+        let mut keep = [start, lo, hi, end];
+        keep.sort_unstable();
+        let mut last = usize::MAX;
+        for k in keep {
+            if k != last {
+                out.push(points[k]);
+                last = k;
+            }
+        }
+    }
+    out
+}
+
+/// An SVG path through `points` (already in pixels); `None` values break the line.
+pub fn line_path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
+    let mut d = String::new();
+    let mut pen_down = false;
+    for p in points {
+        match p {
+            Some((x, y)) => {
+                d.push(if pen_down { 'L' } else { 'M' });
+                d.push_str(&format!("{x:.1},{y:.1}"));
+                pen_down = true;
+            }
+            None => pen_down = false,
+        }
+    }
+    d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_the_extremes_and_the_ends() {
+        let points: Vec<(f64, f64)> = (0..10_000)
+            .map(|i| (i as f64, ((i * 7919) % 1000) as f64))
+            .collect();
+        let thinned = thin(&points, 0.0, 10_000.0, 100);
+        assert!(thinned.len() <= 400, "{}", thinned.len());
+        assert_eq!(thinned.first(), points.first());
+        assert_eq!(thinned.last(), points.last());
+        let max = points.iter().map(|p| p.1).fold(f64::MIN, f64::max);
+        assert!(thinned.iter().any(|p| p.1 == max));
+        assert!(thinned.windows(2).all(|w| w[0].0 <= w[1].0), "in order");
+        let short = &points[..50];
+        assert_eq!(thin(short, 0.0, 50.0, 100), short.to_vec());
+    }
+
+    #[test]
+    fn a_path_breaks_at_missing_values() {
+        let d = line_path([Some((0.0, 1.0)), Some((2.0, 3.0)), None, Some((4.0, 5.0))].into_iter());
+        assert_eq!(d, "M0.0,1.0L2.0,3.0M4.0,5.0");
+    }
+}

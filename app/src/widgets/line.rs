@@ -1,0 +1,553 @@
+//! Line and area chart: one or more number series over a time axis (or categories),
+//! a visible window (last N points or last T seconds), a legend that hides series,
+//! and a tooltip with the exact values where a person is in front of it.
+
+use super::chart::{self, label_px, legend, line_path, series_color, thin, value_label, Plot};
+use super::format::DateFormat;
+use super::inspect::{self, Edit};
+use super::scale::{nice_ticks, time_ticks, Linear};
+use super::{Ctx, Kind};
+use crate::model::{number, parse_instant, text_of, Accepts, Frame, Invalid, Shape, Slot};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct LineChart {
+    /// Fill below the lines.
+    pub area: bool,
+    /// Show the last N points (0: all).
+    pub last_points: u32,
+    /// Show the last T seconds of a time axis (0: all).
+    pub last_seconds: u32,
+    /// Start the value axis at zero.
+    pub from_zero: bool,
+    pub legend: bool,
+}
+
+impl Default for LineChart {
+    fn default() -> Self {
+        Self {
+            area: false,
+            last_points: 0,
+            last_seconds: 0,
+            from_zero: false,
+            legend: true,
+        }
+    }
+}
+
+const SLOTS: &[Slot] = &[
+    Slot {
+        name: "x",
+        label: "Time or category",
+        accepts: Accepts::Time,
+        shape: Shape::PerRow,
+        many: false,
+        required: true,
+    },
+    Slot {
+        name: "y",
+        label: "Values (one series each)",
+        accepts: Accepts::Number,
+        shape: Shape::PerRow,
+        many: true,
+        required: true,
+    },
+];
+
+/// The series a chart draws, read from a frame.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Series {
+    /// Unix ms on a time axis, the row's position on a category axis.
+    pub xs: Vec<f64>,
+    /// Category labels (empty on a time axis).
+    pub categories: Vec<String>,
+    pub time: bool,
+    pub lines: Vec<(String, Vec<Option<f64>>)>,
+}
+
+impl Series {
+    pub fn read(
+        frame: &Frame,
+        x: Option<&str>,
+        ys: &[String],
+        last_points: u32,
+        last_seconds: u32,
+    ) -> Series {
+        let mut rows: Vec<&crate::model::Row> = frame.rows.iter().collect();
+        let xs_raw: Vec<&serde_json::Value> = rows
+            .iter()
+            .map(|r| x.and_then(|x| r.get(x)).unwrap_or(&serde_json::Value::Null))
+            .collect();
+        let time =
+            x.is_some() && !xs_raw.is_empty() && xs_raw.iter().all(|v| parse_instant(v).is_some());
+        let mut xs: Vec<f64> = if time {
+            xs_raw
+                .iter()
+                .map(|v| parse_instant(v).unwrap_or(0) as f64)
+                .collect()
+        } else {
+            (0..rows.len()).map(|i| i as f64).collect()
+        };
+        let mut categories: Vec<String> = if time {
+            Vec::new()
+        } else {
+            xs_raw.iter().map(|v| text_of(v)).collect()
+        };
+        // Time axes are drawn in time order, whatever order the rows came in.
+        if time && xs.windows(2).any(|w| w[0] > w[1]) {
+            let mut order: Vec<usize> = (0..rows.len()).collect();
+            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+            rows = order.iter().map(|&i| rows[i]).collect();
+            xs = order.iter().map(|&i| xs[i]).collect();
+        }
+        let mut from = 0;
+        if last_points > 0 && rows.len() > last_points as usize {
+            from = rows.len() - last_points as usize;
+        }
+        if time && last_seconds > 0 {
+            if let Some(&newest) = xs.last() {
+                let since = newest - f64::from(last_seconds) * 1000.0;
+                from = from.max(xs.partition_point(|&x| x < since));
+            }
+        }
+        let rows = &rows[from..];
+        xs.drain(..from);
+        if !time {
+            categories.drain(..from.min(categories.len()));
+            xs = (0..rows.len()).map(|i| i as f64).collect();
+        }
+        let lines = ys
+            .iter()
+            .map(|y| {
+                (
+                    y.clone(),
+                    rows.iter().map(|r| r.get(y).and_then(number)).collect(),
+                )
+            })
+            .collect();
+        Series {
+            xs,
+            categories,
+            time,
+            lines,
+        }
+    }
+
+    /// The value range of the shown series.
+    pub fn extent(&self, hidden: &[String]) -> Option<(f64, f64)> {
+        let mut it = self
+            .lines
+            .iter()
+            .filter(|(n, _)| !hidden.contains(n))
+            .flat_map(|(_, v)| v.iter().flatten().copied());
+        let first = it.next()?;
+        Some(it.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v))))
+    }
+}
+
+/// What one render of the chart needs, in pixels.
+#[derive(Debug, Clone, PartialEq, Default)]
+struct Drawn {
+    paths: Vec<(usize, String, String)>,
+    y_ticks: Vec<(f64, String)>,
+    x_ticks: Vec<(f64, String)>,
+    label_chars: usize,
+}
+
+impl Kind for LineChart {
+    const NAME: &'static str = "line";
+    const LABEL: &'static str = "Line / area";
+    const ICON: &'static str = "∼";
+    const SIZE: (i32, i32) = (760, 400);
+    const SLOTS: &'static [Slot] = SLOTS;
+
+    fn validate(&self) -> Result<(), Invalid> {
+        if self.last_points > 100_000 {
+            return Err(Invalid::new("last_points", "at most 100000 points"));
+        }
+        Ok(())
+    }
+
+    fn view(&self, cx: Ctx) -> AnyView {
+        let props = self.clone();
+        let size = cx.size;
+        let font = label_px(size);
+        let x_field = cx.fields("x").first().cloned();
+        let ys = cx.fields("y");
+        let frame = cx.frame;
+        let look = cx.look.clone();
+        let interactive = cx.screen.interactive;
+        let series = Memo::new(move |_| {
+            frame.with(|f| {
+                f.as_ref()
+                    .map(|f| {
+                        Series::read(
+                            f,
+                            x_field.as_deref(),
+                            &ys,
+                            props.last_points,
+                            props.last_seconds,
+                        )
+                    })
+                    .unwrap_or_default()
+            })
+        });
+        let hidden = RwSignal::new(Vec::<String>::new());
+        let show_legend = self.legend && cx.fields("y").len() > 1;
+        let legend_h = if show_legend { font * 1.8 } else { 0.0 };
+        let names = Signal::derive(move || {
+            series.with(|s| s.lines.iter().map(|(n, _)| n.clone()).collect())
+        });
+        let area = self.area;
+        let from_zero = self.from_zero || self.area;
+        let time_format = look.time_format.clone();
+        let number_format = look.format.clone();
+        // The y labels' width decides the plot box; it is measured once per render.
+        let drawn = Memo::new(move |_| {
+            let s = series.get();
+            let hidden = hidden.get();
+            draw(
+                &s,
+                &hidden,
+                size,
+                font,
+                legend_h,
+                from_zero,
+                area,
+                &number_format,
+                &time_format,
+            )
+        });
+        let plot = Memo::new(move |_| {
+            drawn.with(|d| Plot::inside(size, font, d.label_chars, true, legend_h))
+        });
+        let hover = RwSignal::new(None::<usize>);
+        let tooltip_format = look.format.clone();
+        let tooltip_time = look.time_format.clone();
+        let tooltip = Memo::new(move |_| {
+            let i = hover.get()?;
+            series.with(|s| {
+                let x = *s.xs.get(i)?;
+                let when = if s.time {
+                    tooltip_time.format(x as i64)
+                } else {
+                    s.categories.get(i).cloned().unwrap_or_default()
+                };
+                let values: Vec<(usize, String, String)> = s
+                    .lines
+                    .iter()
+                    .enumerate()
+                    .map(|(k, (n, v))| {
+                        (
+                            k,
+                            n.clone(),
+                            v.get(i)
+                                .copied()
+                                .flatten()
+                                .map(|v| tooltip_format.format(v))
+                                .unwrap_or_else(|| "—".into()),
+                        )
+                    })
+                    .collect();
+                let p = plot.get();
+                let (lo, hi) = (
+                    s.xs.first().copied().unwrap_or(0.0),
+                    s.xs.last().copied().unwrap_or(1.0),
+                );
+                let px = Linear::new((lo, hi), (p.left, p.right)).map(x);
+                Some((px, when, values))
+            })
+        });
+        let on_move = move |ev: leptos::ev::PointerEvent| {
+            if !interactive {
+                return;
+            }
+            let Some(rel) = relative_x(&ev) else { return };
+            let p = plot.get_untracked();
+            let x = rel * size.0;
+            series.with_untracked(|s| {
+                if s.xs.is_empty() {
+                    return;
+                }
+                let (lo, hi) = (s.xs[0], *s.xs.last().unwrap_or(&s.xs[0]));
+                let want = Linear::new((p.left, p.right), (lo, hi)).map(x);
+                let i = s.xs.partition_point(|&v| v < want);
+                let i = if i > 0 && (i == s.xs.len() || (want - s.xs[i - 1]) < (s.xs[i] - want)) {
+                    i - 1
+                } else {
+                    i
+                };
+                hover.set(Some(i.min(s.xs.len() - 1)));
+            });
+        };
+        let on_key = move |ev: leptos::ev::KeyboardEvent| {
+            let n = series.with_untracked(|s| s.xs.len());
+            if n == 0 {
+                return;
+            }
+            let next = match (ev.key().as_str(), hover.get_untracked()) {
+                ("ArrowLeft", Some(i)) => i.saturating_sub(1),
+                ("ArrowRight", Some(i)) => (i + 1).min(n - 1),
+                ("ArrowLeft" | "ArrowRight", None) => n - 1,
+                ("Escape", _) => {
+                    hover.set(None);
+                    return;
+                }
+                _ => return,
+            };
+            ev.prevent_default();
+            hover.set(Some(next));
+        };
+        let (w, h) = size;
+        view! {
+            <div class="chart line-chart">
+                {show_legend.then(|| legend(names, hidden, font, interactive))}
+                <svg
+                    viewBox=format!("0 0 {w:.1} {h:.1}")
+                    role="img"
+                    aria-label="line chart"
+                    tabindex=interactive.then_some("0")
+                    on:pointermove=on_move
+                    on:pointerleave=move |_| hover.set(None)
+                    on:keydown=on_key
+                    on:blur=move |_| hover.set(None)
+                >
+                    {move || {
+                        let p = plot.get();
+                        view! {
+                            {chart::y_grid(p, font, Signal::derive(move || drawn.with(|d| d.y_ticks.clone())))}
+                            {chart::x_labels(p, font, Signal::derive(move || drawn.with(|d| d.x_ticks.clone())))}
+                        }
+                    }}
+                    <For each=move || drawn.with(|d| d.paths.iter().map(|(i, _, _)| *i).collect::<Vec<_>>()) key=|i| *i let:i>
+                        {
+                            let d = move || drawn.with(|d| d.paths.iter().find(|p| p.0 == i).map(|p| p.1.clone()).unwrap_or_default());
+                            let fill = move || drawn.with(|d| d.paths.iter().find(|p| p.0 == i).map(|p| p.2.clone()).unwrap_or_default());
+                            view! {
+                                {area.then(|| view! { <path class="area" d=fill fill=series_color(i)></path> })}
+                                <path class="series" d=d stroke=series_color(i) data-series=i></path>
+                            }
+                        }
+                    </For>
+                    {move || tooltip.get().map(|(x, _, _)| {
+                        let p = plot.get();
+                        view! { <line class="hover-rule" x1=x x2=x y1=p.top y2=p.bottom></line> }
+                    })}
+                </svg>
+                {move || tooltip.get().map(|(x, when, values)| {
+                    let left = format!("left:{:.2}%", (x / size.0 * 100.0).clamp(0.0, 100.0));
+                    view! {
+                        <div class="tooltip" role="tooltip" style=left>
+                            <div class="tooltip-when">{when}</div>
+                            {values.into_iter().map(|(k, name, v)| view! {
+                                <div><span class="swatch" style=format!("background:{}", series_color(k))></span>{name}": "<b>{v}</b></div>
+                            }).collect_view()}
+                        </div>
+                    }
+                })}
+            </div>
+        }
+        .into_any()
+    }
+
+    fn inspector(edit: Edit<Self>) -> AnyView {
+        view! {
+            {inspect::check(edit, "Fill the area below", "area", |p| p.area, |p, v| p.area = v)}
+            {inspect::check(edit, "Start at zero", "from_zero", |p| p.from_zero, |p, v| p.from_zero = v)}
+            {inspect::check(edit, "Legend", "legend", |p| p.legend, |p, v| p.legend = v)}
+            {inspect::number(edit, "Show the last N points (0: all)", "last_points", |p| f64::from(p.last_points), |p, v| p.last_points = v.clamp(0.0, 100_000.0) as u32)}
+            {inspect::number(edit, "Show the last T seconds (0: all)", "last_seconds", |p| f64::from(p.last_seconds), |p, v| p.last_seconds = v.clamp(0.0, 1e8) as u32)}
+        }
+        .into_any()
+    }
+}
+
+/// Where the pointer is across the event's element, from 0 to 1.
+pub fn relative_x(ev: &leptos::ev::PointerEvent) -> Option<f64> {
+    use wasm_bindgen::JsCast;
+    let el = ev.current_target()?.dyn_into::<web_sys::Element>().ok()?;
+    let r = el.get_bounding_client_rect();
+    (r.width() > 0.0).then(|| (f64::from(ev.client_x()) - r.left()) / r.width())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn draw(
+    s: &Series,
+    hidden: &[String],
+    size: (f64, f64),
+    font: f64,
+    top: f64,
+    from_zero: bool,
+    area: bool,
+    number_format: &crate::widgets::format::NumberFormat,
+    time_format: &DateFormat,
+) -> Drawn {
+    let Some((mut lo, mut hi)) = s.extent(hidden) else {
+        return Drawn::default();
+    };
+    if from_zero {
+        lo = lo.min(0.0);
+        hi = hi.max(0.0);
+    }
+    let ticks = nice_ticks(lo, hi, ((size.1 / (font * 3.0)) as usize).clamp(2, 8));
+    let step = if ticks.len() > 1 {
+        ticks[1] - ticks[0]
+    } else {
+        1.0
+    };
+    let labels: Vec<String> = ticks
+        .iter()
+        .map(|&t| value_label(number_format, t, step))
+        .collect();
+    let label_chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(1);
+    let plot = Plot::inside(size, font, label_chars, true, top);
+    let (d0, d1) = (
+        ticks.first().copied().unwrap_or(lo),
+        ticks.last().copied().unwrap_or(hi),
+    );
+    let y = plot.y_scale(d0, d1);
+    let (x0, x1) = (
+        s.xs.first().copied().unwrap_or(0.0),
+        s.xs.last().copied().unwrap_or(1.0),
+    );
+    let x = plot.x_scale(x0, x1);
+    let y_ticks = ticks
+        .iter()
+        .zip(labels)
+        .map(|(&t, l)| (y.map(t), l))
+        .collect();
+    let max_x_ticks = ((plot.width() / (font * 7.0)) as usize).clamp(2, 12);
+    let x_ticks = if s.time {
+        let (ticks, step) = time_ticks(x0 as i64, x1 as i64, max_x_ticks);
+        let fmt = DateFormat {
+            pattern: step.label_pattern().to_string(),
+            zone: time_format.zone.clone(),
+        };
+        ticks
+            .into_iter()
+            .map(|t| (x.map(t as f64), fmt.format(t)))
+            .collect()
+    } else {
+        let every = s.categories.len().div_ceil(max_x_ticks).max(1);
+        s.categories
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % every == 0)
+            .map(|(i, c)| (x.map(i as f64), truncate(c, 14)))
+            .collect()
+    };
+    let columns = plot.width().max(1.0) as usize;
+    let paths = s
+        .lines
+        .iter()
+        .enumerate()
+        .filter(|(_, (n, _))| !hidden.contains(n))
+        .map(|(i, (_, values))| {
+            let points: Vec<(f64, f64)> =
+                s.xs.iter()
+                    .zip(values)
+                    .filter_map(|(&xv, v)| v.map(|v| (xv, v)))
+                    .collect();
+            let points = thin(&points, x0, x1.max(x0 + 1.0), columns);
+            let pixels: Vec<(f64, f64)> =
+                points.iter().map(|&(a, b)| (x.map(a), y.map(b))).collect();
+            let d = line_path(pixels.iter().map(|&p| Some(p)));
+            let fill = if area && !pixels.is_empty() {
+                let base = y.map(d0.max(0.0).min(d1));
+                format!(
+                    "{d}L{:.1},{base:.1}L{:.1},{base:.1}Z",
+                    pixels[pixels.len() - 1].0,
+                    pixels[0].0
+                )
+            } else {
+                String::new()
+            };
+            (i, d, fill)
+        })
+        .collect();
+    Drawn {
+        paths,
+        y_ticks,
+        x_ticks,
+        label_chars,
+    }
+}
+
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.chars().count() > max {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::DatasetId;
+    use serde_json::json;
+
+    fn frame(rows: serde_json::Value) -> Frame {
+        let mut f = Frame::empty(DatasetId::parse("d").unwrap());
+        f.rows = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r.as_object().unwrap().clone())
+            .collect();
+        f
+    }
+
+    #[test]
+    fn a_time_axis_is_ordered_and_windowed() {
+        let f = frame(json!([
+            {"t": "2024-01-01T00:00:03Z", "v": 3},
+            {"t": "2024-01-01T00:00:01Z", "v": 1},
+            {"t": "2024-01-01T00:00:02Z", "v": 2},
+        ]));
+        let s = Series::read(&f, Some("t"), &["v".into()], 0, 0);
+        assert!(s.time);
+        assert_eq!(s.lines[0].1, vec![Some(1.0), Some(2.0), Some(3.0)]);
+        let last2 = Series::read(&f, Some("t"), &["v".into()], 2, 0);
+        assert_eq!(last2.lines[0].1, vec![Some(2.0), Some(3.0)]);
+        let last_second = Series::read(&f, Some("t"), &["v".into()], 0, 1);
+        assert_eq!(last_second.lines[0].1, vec![Some(2.0), Some(3.0)]);
+    }
+
+    #[test]
+    fn a_text_axis_is_a_category_axis_in_row_order() {
+        let f = frame(json!([{"m": "Jan", "a": 1, "b": "2"}, {"m": "Feb", "a": null, "b": 4}]));
+        let s = Series::read(&f, Some("m"), &["a".into(), "b".into()], 0, 0);
+        assert!(!s.time);
+        assert_eq!(s.categories, vec!["Jan", "Feb"]);
+        assert_eq!(s.lines[0].1, vec![Some(1.0), None]);
+        assert_eq!(s.lines[1].1, vec![Some(2.0), Some(4.0)]);
+        assert_eq!(s.extent(&[]), Some((1.0, 4.0)));
+        assert_eq!(s.extent(&["b".into()]), Some((1.0, 1.0)));
+    }
+
+    #[test]
+    fn ten_thousand_points_draw_a_path_the_width_of_the_plot() {
+        let rows: Vec<serde_json::Value> = (0..10_000)
+            .map(|i| json!({"t": 1_700_000_000_000_i64 + i * 1000, "v": (i % 97) as f64}))
+            .collect();
+        let f = frame(serde_json::Value::Array(rows));
+        let s = Series::read(&f, Some("t"), &["v".into()], 0, 0);
+        let d = draw(
+            &s,
+            &[],
+            (800.0, 400.0),
+            14.0,
+            0.0,
+            false,
+            false,
+            &Default::default(),
+            &Default::default(),
+        );
+        let segments = d.paths[0].1.matches('L').count();
+        assert!(segments < 4 * 800, "{segments} segments");
+        assert!(!d.y_ticks.is_empty() && !d.x_ticks.is_empty());
+    }
+}

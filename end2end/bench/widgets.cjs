@@ -1,0 +1,246 @@
+// Benchmark (not a test): widgets in Chromium (headless, this machine's cores).
+//
+//   node end2end/bench/widgets.cjs <base> kiosk <widgets> <changing datasets> [seconds]
+//       A kiosk of <widgets> widgets of mixed kinds over 10 pushed datasets; <changing>
+//       of them are pushed 10 times a second. Reports frames per second, main-thread time
+//       per animation frame (p50/p95, from a Chromium trace: the renderer main thread's
+//       tasks between frame starts), long tasks over 50 ms, script time (CDP
+//       TaskDuration), and the share of pushed KPI values that were drawn.
+//   node end2end/bench/widgets.cjs <base> line <points>
+//       One line chart bound to <points> pushed points: the view page's hydration (User
+//       Timing `wallboard-hydrate`, with the microtasks it queued), then the script time
+//       of each of 40 one-point appends (the stream event's handler and the microtasks
+//       it queued, measured in the page).
+//   node end2end/bench/widgets.cjs <base> soak <minutes>
+//       A kiosk of 100 mixed widgets, 10 datasets pushed 10 times a second, for
+//       <minutes>: JS heap (after a forced GC) and DOM nodes every minute.
+//
+// <base> is a running Wallboard, e.g. http://127.0.0.1:3000 (release build). The load
+// is bounded: at most 10 datasets × 10 pushes/s, and every mode stops by itself.
+const { chromium } = require('playwright-core');
+
+const base = process.argv[2];
+const mode = process.argv[3];
+const args = process.argv.slice(4).map(Number);
+
+const post = async (fn, body) => {
+  const r = await fetch(`${base}/api/fn/${fn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${fn}: ${r.status} ${text}`);
+  return JSON.parse(text);
+};
+
+async function pushedDataset(name, maxRows) {
+  const d = await post('create_push_dataset', { form: { name, fields: [{ name: 't', kind: 'text' }, { name: 'v', kind: 'number' }, { name: 'k', kind: 'text' }, { name: 'n', kind: 'number' }], mode: { kind: 'append', max_rows: maxRows } } });
+  const token = await post('create_push_token', { dataset: d.id, label: 'bench' });
+  return { id: d.id, secret: token.secret };
+}
+
+async function push(ds, rows) {
+  const r = await fetch(`${base}/api/v1/datasets/${ds.id}/rows`, { method: 'POST', headers: { authorization: `Bearer ${ds.secret}`, 'content-type': 'application/json' }, body: JSON.stringify(rows) });
+  if (!r.ok) throw new Error(`push: ${r.status} ${await r.text()}`);
+}
+
+const names = ['north', 'south', 'east', 'west', 'centre', 'coast'];
+const row = (n) => ({ t: new Date(Date.now() + n).toISOString(), v: Math.round(500 + 400 * Math.sin(n / 7)), k: names[n % names.length], n });
+
+// Widgets cycle through the kinds that draw data; KPIs show the counter `n`.
+const kinds = [
+  ['kpi', {}, { value: ['n'] }],
+  ['gauge', { min: 0, max: 1000 }, { value: ['v'] }],
+  ['line', {}, { x: ['t'], y: ['v'] }],
+  ['bar', {}, { category: ['k'], values: ['v'] }],
+  ['progress', { min: 0, max: 1000 }, { value: ['v'] }],
+  ['table', {}, { columns: ['k', 'v', 'n'] }],
+  ['pie', {}, { label: ['k'], value: ['v'] }],
+  ['leaderboard', {}, { label: ['k'], value: ['v'] }],
+  ['status', {}, { value: ['k'] }],
+  ['kpi', { sparkline: true }, { value: ['n'] }],
+];
+
+async function kioskDashboard(count, datasets) {
+  const cols = Math.ceil(Math.sqrt(count * 1920 / 1080));
+  const rows = Math.ceil(count / cols);
+  const w = Math.floor(1920 / cols), h = Math.floor(1080 / rows);
+  const widgets = [];
+  for (let i = 0; i < count; i++) {
+    const [kind, props, slots] = kinds[i % kinds.length];
+    widgets.push({
+      id: `w${i + 1}`, rect: { x: (i % cols) * w, y: Math.floor(i / cols) * h, w, h }, kind, props,
+      look: { title: `${kind} ${i + 1}` },
+      binding: { dataset: datasets[i % datasets.length].id, slots, row: { pick: 'last' } },
+    });
+  }
+  const id = await post('create_dashboard', { name: `bench ${count}` });
+  await post('save_dashboard', { id, revision: 1, dashboard: { schema_version: 2, name: `bench ${count}`, resolution: { width: 1920, height: 1080 }, widgets } });
+  return id;
+}
+
+const launch = () => chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--disable-background-networking', '--js-flags=--expose-gc'] });
+
+const pct = (xs, p) => { const s = [...xs].sort((a, b) => a - b); return s.length ? s[Math.min(s.length - 1, Math.floor(p * s.length))] : NaN; };
+const r1 = (x) => Math.round(x * 10) / 10;
+
+// Pushes one row to each of `changing` datasets every 100 ms until `until`.
+async function pushLoop(datasets, changing, until) {
+  let n = 1000;
+  let sent = 0;
+  while (Date.now() < until) {
+    const t0 = Date.now();
+    n++;
+    await Promise.all(datasets.slice(0, changing).map((d) => push(d, [row(n)])));
+    sent++;
+    await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - t0))));
+  }
+  return { sent, last: n };
+}
+
+async function kiosk(count, changing, seconds) {
+  const datasets = [];
+  for (let i = 0; i < 10; i++) datasets.push(await pushedDataset(`bench ${i}`, 30));
+  for (const d of datasets) await push(d, Array.from({ length: 30 }, (_, i) => row(i)));
+  const id = await kioskDashboard(count, datasets);
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.goto(`${base}/kiosk/${id}`);
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  await page.waitForTimeout(1500);
+  // In the page: frames, long tasks, and the KPI values that reached the screen.
+  await page.evaluate(() => {
+    window.__bench = { frames: 0, long: [], seen: new Map() };
+    new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__bench.long.push(e.duration); }).observe({ type: 'longtask' });
+    const kpis = [...document.querySelectorAll('[data-kind=kpi] [data-testid=kpi-value]')];
+    const tick = () => {
+      window.__bench.frames++;
+      kpis.forEach((k, i) => { const s = window.__bench.seen.get(i) ?? new Set(); s.add(k.textContent); window.__bench.seen.set(i, s); });
+      requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  });
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === name).value;
+  const task0 = await metric('TaskDuration');
+  const script0 = await metric('ScriptDuration');
+  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+  const started = Date.now();
+  const pushed = await pushLoop(datasets, changing, started + seconds * 1000);
+  const elapsed = (Date.now() - started) / 1000;
+  const trace = JSON.parse((await browser.stopTracing()).toString());
+  const task1 = await metric('TaskDuration');
+  const script1 = await metric('ScriptDuration');
+  const b = await page.evaluate(() => ({ frames: window.__bench.frames, long: window.__bench.long, seen: [...window.__bench.seen.values()].map((s) => s.size) }));
+  // Main-thread time per frame: the renderer main thread's top-level tasks, summed
+  // between consecutive frame starts.
+  const events = trace.traceEvents ?? trace;
+  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid);
+  const starts = onMain.filter((e) => e.name === 'BeginMainThreadFrame').map((e) => e.ts).sort((a, b) => a - b);
+  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.ph === 'X');
+  const perFrame = new Array(Math.max(0, starts.length - 1)).fill(0);
+  for (const t of tasks) {
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= t.ts) lo = mid; else hi = mid - 1; }
+    if (lo < perFrame.length) perFrame[lo] += t.dur / 1000;
+  }
+  // KPIs of pushed datasets: values drawn / values pushed (each push changes `n`).
+  const changingKpis = b.seen.filter((_, i) => true);
+  const drawn = changing > 0 ? r1(100 * pct(changingKpis, 0.5) / pushed.sent) : null;
+  console.log(JSON.stringify({
+    widgets: count, changing_datasets: changing, seconds: r1(elapsed), pushes_per_dataset: pushed.sent,
+    fps: r1(b.frames / elapsed),
+    frame_main_thread_ms: { p50: r1(pct(perFrame, 0.5)), p95: r1(pct(perFrame, 0.95)), frames: perFrame.length },
+    long_tasks: b.long.length, longest_task_ms: r1(Math.max(0, ...b.long)),
+    task_s: r1(task1 - task0), script_s: r1(script1 - script0),
+    kpi_values_drawn_pct_median: drawn,
+  }));
+  await browser.close();
+}
+
+async function line(points) {
+  const d = await pushedDataset('bench line', points + 100);
+  for (let i = 0; i < points; i += 5000) await push(d, Array.from({ length: Math.min(5000, points - i) }, (_, j) => row(i + j)));
+  const id = await post('create_dashboard', { name: 'bench line' });
+  await post('save_dashboard', { id, revision: 1, dashboard: { schema_version: 2, name: 'bench line', resolution: { width: 1920, height: 1080 }, widgets: [
+    { id: 'w1', rect: { x: 0, y: 0, w: 1920, h: 1080 }, kind: 'line', props: {}, look: { title: 'line' }, binding: { dataset: d.id, slots: { x: ['t'], y: ['v'] }, row: { pick: 'last' } } },
+  ] } });
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  // Times each stream event's handler with the microtasks it queues (a MessageChannel
+  // message runs after them).
+  await page.addInitScript(() => {
+    window.__appends = [];
+    const add = EventSource.prototype.addEventListener;
+    EventSource.prototype.addEventListener = function (type, listener, opts) {
+      if (type !== 'append') return add.call(this, type, listener, opts);
+      return add.call(this, type, (ev) => {
+        const t0 = performance.now();
+        listener(ev);
+        const ch = new MessageChannel();
+        ch.port1.onmessage = () => window.__appends.push(performance.now() - t0);
+        ch.port2.postMessage(0);
+      }, opts);
+    };
+  });
+  const hydrations = [];
+  for (let run = 0; run < 5; run++) {
+    await page.goto(`${base}/view/${id}`);
+    await page.waitForFunction(() => performance.getEntriesByName('wallboard-hydrate').length > 0);
+    hydrations.push(await page.evaluate(() => performance.getEntriesByName('wallboard-hydrate')[0].duration));
+  }
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  for (let i = 0; i < 40; i++) {
+    await push(d, [row(points + i)]);
+    await page.waitForFunction((n) => window.__appends.length >= n, i + 1);
+  }
+  const appends = await page.evaluate(() => window.__appends);
+  const d0 = await page.locator('path.series').first().getAttribute('d');
+  console.log(JSON.stringify({
+    points, path_segments: (d0.match(/L/g) ?? []).length,
+    hydrate_ms: { min: r1(Math.min(...hydrations)), median: r1(pct(hydrations, 0.5)), runs: hydrations.length },
+    append_ms: { p50: r1(pct(appends, 0.5)), p95: r1(pct(appends, 0.95)), max: r1(Math.max(...appends)), n: appends.length },
+  }));
+  await browser.close();
+}
+
+async function soak(minutes) {
+  const datasets = [];
+  for (let i = 0; i < 10; i++) datasets.push(await pushedDataset(`soak ${i}`, 30));
+  for (const d of datasets) await push(d, Array.from({ length: 30 }, (_, i) => row(i)));
+  const id = await kioskDashboard(100, datasets);
+  const browser = await launch();
+  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  await page.goto(`${base}/kiosk/${id}`);
+  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const sample = async () => {
+    await cdp.send('HeapProfiler.collectGarbage');
+    const m = (await cdp.send('Performance.getMetrics')).metrics;
+    const get = (n) => m.find((x) => x.name === n).value;
+    return { heap_mb: r1(get('JSHeapUsedSize') / 1048576), nodes: get('Nodes') };
+  };
+  const samples = [{ minute: 0, ...(await sample()) }];
+  const end = Date.now() + minutes * 60000;
+  const loop = pushLoop(datasets, 10, end);
+  for (let m = 1; m <= minutes; m++) {
+    await new Promise((r) => setTimeout(r, Math.max(0, Date.now() < end ? 60000 : 0)));
+    samples.push({ minute: m, ...(await sample()) });
+  }
+  await loop;
+  const first = samples[1] ?? samples[0];
+  const last = samples[samples.length - 1];
+  console.log(JSON.stringify({
+    minutes, samples,
+    heap_change_pct: r1(100 * (last.heap_mb - first.heap_mb) / first.heap_mb),
+    nodes_change_pct: r1(100 * (last.nodes - first.nodes) / first.nodes),
+  }));
+  await browser.close();
+}
+
+(async () => {
+  if (mode === 'kiosk') await kiosk(args[0] ?? 100, args[1] ?? 10, args[2] ?? 30);
+  else if (mode === 'line') await line(args[0] ?? 10000);
+  else if (mode === 'soak') await soak(args[0] ?? 60);
+  else { console.error('usage: widgets.cjs <base> kiosk|line|soak …'); process.exit(2); }
+})().catch((e) => { console.error(e); process.exit(1); });
