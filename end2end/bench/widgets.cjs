@@ -1,8 +1,9 @@
 // Benchmark (not a test): widgets in Chromium (headless, this machine's cores).
 //
-//   node end2end/bench/widgets.cjs <base> kiosk <widgets> <changing datasets> [seconds]
-//       A kiosk of <widgets> widgets of mixed kinds over 10 pushed datasets; <changing>
-//       of them are pushed 10 times a second. Reports frames per second, main-thread time
+//   node end2end/bench/widgets.cjs <base> kiosk <widgets> <changing datasets> [seconds] [datasets]
+//       A kiosk of <widgets> widgets of mixed kinds over [datasets] (default 10) pushed
+//       datasets, widget i reading dataset i mod [datasets]; <changing> of them are pushed
+//       10 times a second. Reports frames per second, main-thread time
 //       per animation frame (p50/p95, from a Chromium trace: the renderer main thread's
 //       tasks between frame starts), long tasks over 50 ms, script time (CDP
 //       TaskDuration), and the share of pushed KPI values that were drawn.
@@ -58,13 +59,17 @@ const kinds = [
   ['kpi', { sparkline: true }, { value: ['n'] }],
 ];
 
+// BENCH_KINDS=kpi,line limits the kiosk to those kinds (to see what each costs).
+const only = process.env.BENCH_KINDS?.split(',');
+const chosen = only ? kinds.filter(([k]) => only.includes(k)) : kinds;
+
 async function kioskDashboard(count, datasets) {
   const cols = Math.ceil(Math.sqrt(count * 1920 / 1080));
   const rows = Math.ceil(count / cols);
   const w = Math.floor(1920 / cols), h = Math.floor(1080 / rows);
   const widgets = [];
   for (let i = 0; i < count; i++) {
-    const [kind, props, slots] = kinds[i % kinds.length];
+    const [kind, props, slots] = chosen[i % chosen.length];
     widgets.push({
       id: `w${i + 1}`, rect: { x: (i % cols) * w, y: Math.floor(i / cols) * h, w, h }, kind, props,
       look: { title: `${kind} ${i + 1}` },
@@ -95,9 +100,9 @@ async function pushLoop(datasets, changing, until) {
   return { sent, last: n };
 }
 
-async function kiosk(count, changing, seconds) {
+async function kiosk(count, changing, seconds, total) {
   const datasets = [];
-  for (let i = 0; i < 10; i++) datasets.push(await pushedDataset(`bench ${i}`, 30));
+  for (let i = 0; i < total; i++) datasets.push(await pushedDataset(`bench ${i}`, 30));
   for (const d of datasets) await push(d, Array.from({ length: 30 }, (_, i) => row(i)));
   const id = await kioskDashboard(count, datasets);
   const browser = await launch();
@@ -109,10 +114,11 @@ async function kiosk(count, changing, seconds) {
   await page.evaluate(() => {
     window.__bench = { frames: 0, long: [], seen: new Map() };
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__bench.long.push(e.duration); }).observe({ type: 'longtask' });
-    const kpis = [...document.querySelectorAll('[data-kind=kpi] [data-testid=kpi-value]')];
+    // Widget wN reads dataset (N - 1) % (number of datasets).
+    const kpis = [...document.querySelectorAll('.wb[data-kind=kpi]')].map((w) => [Number(w.dataset.wid.slice(1)) - 1, w.querySelector('[data-testid=kpi-value]')]);
     const tick = () => {
       window.__bench.frames++;
-      kpis.forEach((k, i) => { const s = window.__bench.seen.get(i) ?? new Set(); s.add(k.textContent); window.__bench.seen.set(i, s); });
+      kpis.forEach(([i, k]) => { const s = window.__bench.seen.get(i) ?? new Set(); s.add(k.textContent); window.__bench.seen.set(i, s); });
       requestAnimationFrame(tick);
     };
     requestAnimationFrame(tick);
@@ -122,32 +128,41 @@ async function kiosk(count, changing, seconds) {
   const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === name).value;
   const task0 = await metric('TaskDuration');
   const script0 = await metric('ScriptDuration');
-  await browser.startTracing(page, { categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
   const started = Date.now();
   const pushed = await pushLoop(datasets, changing, started + seconds * 1000);
   const elapsed = (Date.now() - started) / 1000;
   const trace = JSON.parse((await browser.stopTracing()).toString());
   const task1 = await metric('TaskDuration');
   const script1 = await metric('ScriptDuration');
-  const b = await page.evaluate(() => ({ frames: window.__bench.frames, long: window.__bench.long, seen: [...window.__bench.seen.values()].map((s) => s.size) }));
+  const b = await page.evaluate(() => ({ frames: window.__bench.frames, long: window.__bench.long, seen: [...window.__bench.seen.entries()].map(([i, s]) => [i, s.size]) }));
   // Main-thread time per frame: the renderer main thread's top-level tasks, summed
   // between consecutive frame starts.
   const events = trace.traceEvents ?? trace;
-  const main = events.find((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  // The page's renderer main thread: of the threads named CrRendererMain, the busiest.
+  const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const busy = (m) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask')).length;
+  const main = mains.sort((a, b) => busy(b) - busy(a))[0];
   const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid);
+  if (process.env.BENCH_DEBUG) {
+    const names = {};
+    for (const e of onMain) names[e.name] = (names[e.name] ?? 0) + 1;
+    console.error(JSON.stringify(Object.entries(names).sort((a, b) => b[1] - a[1]).slice(0, 25)));
+  }
   const starts = onMain.filter((e) => e.name === 'BeginMainThreadFrame').map((e) => e.ts).sort((a, b) => a - b);
-  const tasks = onMain.filter((e) => e.name === 'RunTask' && e.ph === 'X');
+  const tasks = onMain.filter((e) => (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask') && e.ph === 'X');
   const perFrame = new Array(Math.max(0, starts.length - 1)).fill(0);
   for (const t of tasks) {
     let lo = 0, hi = starts.length - 1;
     while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= t.ts) lo = mid; else hi = mid - 1; }
     if (lo < perFrame.length) perFrame[lo] += t.dur / 1000;
   }
-  // KPIs of pushed datasets: values drawn / values pushed (each push changes `n`).
-  const changingKpis = b.seen.filter((_, i) => true);
-  const drawn = changing > 0 ? r1(100 * pct(changingKpis, 0.5) / pushed.sent) : null;
+  // KPIs of changing datasets: values drawn / values pushed (each push changes `n`;
+  // the value shown before the first push is not counted).
+  const changingKpis = b.seen.filter(([i]) => i % total < changing).map(([, n]) => n - 1);
+  const drawn = changing > 0 && changingKpis.length ? r1(100 * pct(changingKpis, 0.5) / pushed.sent) : null;
   console.log(JSON.stringify({
-    widgets: count, changing_datasets: changing, seconds: r1(elapsed), pushes_per_dataset: pushed.sent,
+    widgets: count, datasets: total, changing_datasets: changing, changing_widgets: Math.ceil(count / total) * changing, seconds: r1(elapsed), pushes_per_dataset: pushed.sent,
     fps: r1(b.frames / elapsed),
     frame_main_thread_ms: { p50: r1(pct(perFrame, 0.5)), p95: r1(pct(perFrame, 0.95)), frames: perFrame.length },
     long_tasks: b.long.length, longest_task_ms: r1(Math.max(0, ...b.long)),
@@ -239,7 +254,7 @@ async function soak(minutes) {
 }
 
 (async () => {
-  if (mode === 'kiosk') await kiosk(args[0] ?? 100, args[1] ?? 10, args[2] ?? 30);
+  if (mode === 'kiosk') await kiosk(args[0] ?? 100, args[1] ?? 10, args[2] ?? 30, args[3] ?? 10);
   else if (mode === 'line') await line(args[0] ?? 10000);
   else if (mode === 'soak') await soak(args[0] ?? 60);
   else { console.error('usage: widgets.cjs <base> kiosk|line|soak …'); process.exit(2); }

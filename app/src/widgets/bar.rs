@@ -1,7 +1,7 @@
 //! Bar and column chart: categories with one or more value series, vertical or
 //! horizontal, grouped or stacked, with value labels and sorting.
 
-use super::chart::{label_px, legend, series_color, value_label, Plot};
+use super::chart::{by_index, label_px, legend, series_color, value_label, Plot};
 use super::inspect::{self, Edit};
 use super::line::truncate;
 use super::scale::{nice_ticks, Linear};
@@ -205,31 +205,48 @@ impl Kind for BarChart {
             });
             layout(&bars, &props, &look, size, font, legend_h)
         });
+        let rects = Memo::new(move |_| drawn.with(|d| d.0.clone()));
+        let ticks = Memo::new(move |_| drawn.with(|d| d.1.clone()));
+        let cats = Memo::new(move |_| drawn.with(|d| d.2.clone()));
         let (w, h) = size;
         view! {
             <div class="chart bar-chart">
                 {show_legend.then(|| legend(names, hidden, font, cx.screen.interactive))}
                 <svg viewBox=format!("0 0 {w:.1} {h:.1}") role="img" aria-label="bar chart">
                     <g class="grid">
-                        <For each=move || drawn.with(|d| d.1.clone()) key=|t| t.clone() let:tick>
-                            <line x1=px(tick.0) x2=px(tick.1) y1=px(tick.2) y2=px(tick.3)></line>
-                            <text x=px(tick.4.0) y=px(tick.4.1) dy="0.35em" text-anchor=tick.6 font-size=font>{tick.5.clone()}</text>
-                        </For>
+                        {by_index(ticks, move |t: Memo<Option<Tick>>| {
+                            let at = move |f: fn(&Tick) -> i64| move || t.with(|t| t.as_ref().map(|t| px(f(t))));
+                            view! {
+                                <line x1=at(|t| t.0) x2=at(|t| t.1) y1=at(|t| t.2) y2=at(|t| t.3)></line>
+                                <text x=at(|t| t.4.0) y=at(|t| t.4.1) dy="0.35em" text-anchor=move || t.with(|t| t.as_ref().map_or("middle", |t| t.6)) font-size=font>
+                                    {move || t.with(|t| t.as_ref().map(|t| t.5.clone()).unwrap_or_default())}
+                                </text>
+                            }
+                        })}
                     </g>
                     <g class="bars">
-                        <For each=move || drawn.with(|d| d.0.clone()) key=|b| b.clone() let:bar>
-                            <rect x=px(bar.x) y=px(bar.y) width=px(bar.w) height=px(bar.h) fill=series_color(bar.series) rx="2">
-                                <title>{bar.tip.clone()}</title>
-                            </rect>
-                            <text class="bar-label" x=px(bar.label_at.0) y=px(bar.label_at.1) dy="0.35em" text-anchor="middle" font-size=font>
-                                {bar.label.clone()}
-                            </text>
-                        </For>
+                        {by_index(rects, move |b: Memo<Option<BarRect>>| {
+                            let at = move |f: fn(&BarRect) -> i64| move || b.with(|b| b.as_ref().map(|b| px(f(b))));
+                            let text = move |f: fn(&BarRect) -> String| move || b.with(|b| b.as_ref().map(f).unwrap_or_default());
+                            view! {
+                                <rect x=at(|b| b.x) y=at(|b| b.y) width=at(|b| b.w) height=at(|b| b.h) fill=move || b.with(|b| series_color(b.as_ref().map_or(0, |b| b.series))) rx="2">
+                                    <title>{text(|b| b.tip.clone())}</title>
+                                </rect>
+                                <text class="bar-label" x=at(|b| b.label_at.0) y=at(|b| b.label_at.1) dy="0.35em" text-anchor="middle" font-size=font>
+                                    {text(|b| b.label.clone())}
+                                </text>
+                            }
+                        })}
                     </g>
                     <g class="categories">
-                        <For each=move || drawn.with(|d| d.2.clone()) key=|c| c.clone() let:cat>
-                            <text x=px(cat.0) y=px(cat.1) dy="0.35em" text-anchor=cat.3 font-size=font>{cat.2.clone()}</text>
-                        </For>
+                        {by_index(cats, move |c: Memo<Option<CategoryLabel>>| {
+                            let at = move |f: fn(&CategoryLabel) -> i64| move || c.with(|c| c.as_ref().map(|c| px(f(c))));
+                            view! {
+                                <text x=at(|c| c.0) y=at(|c| c.1) dy="0.35em" text-anchor=move || c.with(|c| c.as_ref().map_or("middle", |c| c.3)) font-size=font>
+                                    {move || c.with(|c| c.as_ref().map(|c| c.2.clone()).unwrap_or_default())}
+                                </text>
+                            }
+                        })}
                     </g>
                 </svg>
             </div>

@@ -71,18 +71,42 @@ impl Plot {
     }
 }
 
+/// Renders `items` by position: the element at index `i` stays while there are more
+/// than `i` items, and reads its item through its own memo, so a change of values
+/// updates attributes and texts in place; only a change of count adds or removes
+/// elements. (Keying by content would rebuild every element whose value moved.)
+pub fn by_index<T, V>(
+    items: Memo<Vec<T>>,
+    item_view: impl Fn(Memo<Option<T>>) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let count = Memo::new(move |_| items.with(Vec::len));
+    view! {
+        <For each=move || 0..count.get() key=|i| *i let:i>
+            {
+                let item = Memo::new(move |_| items.with(|v| v.get(i).cloned()));
+                item_view.clone()(item)
+            }
+        </For>
+    }
+}
+
 /// Horizontal grid lines with their labels at `ticks`.
 pub fn y_grid(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
-    view! {
-        <g class="grid">
-            <For each=move || ticks.get() key=|(y, label)| (y.to_bits(), label.clone()) let:tick>
-                <line x1=plot.left x2=plot.right y1=tick.0 y2=tick.0></line>
-                <text x=plot.left - font * 0.4 y=tick.0 dy="0.35em" text-anchor="end" font-size=font>
-                    {tick.1}
-                </text>
-            </For>
-        </g>
-    }
+    let ticks = Memo::new(move |_| ticks.get());
+    let rows = by_index(ticks, move |tick: Memo<Option<(f64, String)>>| {
+        let y = move || tick.with(|t| t.as_ref().map_or(0.0, |t| t.0));
+        view! {
+            <line x1=plot.left x2=plot.right y1=y y2=y></line>
+            <text x=plot.left - font * 0.4 y=y dy="0.35em" text-anchor="end" font-size=font>
+                {move || tick.with(|t| t.as_ref().map(|t| t.1.clone()).unwrap_or_default())}
+            </text>
+        }
+    });
+    view! { <g class="grid">{rows}</g> }
 }
 
 /// Labels along the x axis at `ticks` (position, label).
@@ -90,24 +114,27 @@ pub fn x_labels(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> imp
     view! {
         <g class="axis-x">
             <line x1=plot.left x2=plot.right y1=plot.bottom y2=plot.bottom></line>
-            <For each=move || ticks.get() key=|(x, label)| (x.to_bits(), label.clone()) let:tick>
-                {
-                    // Labels at the ends stay inside the box.
-                    let half = font * 0.3 * tick.1.chars().count() as f64;
-                    let anchor = if tick.0 - half < plot.left - font {
-                        "start"
-                    } else if tick.0 + half > plot.right + font * 0.5 {
-                        "end"
-                    } else {
-                        "middle"
-                    };
-                    view! {
-                        <text x=tick.0 y=plot.bottom + font * 1.3 text-anchor=anchor font-size=font>
-                            {tick.1}
-                        </text>
-                    }
+            {by_index(Memo::new(move |_| ticks.get()), move |tick: Memo<Option<(f64, String)>>| {
+                // Labels at the ends stay inside the box.
+                let anchor = move || {
+                    tick.with(|t| {
+                        let Some((x, label)) = t else { return "middle" };
+                        let half = font * 0.3 * label.chars().count() as f64;
+                        if x - half < plot.left - font {
+                            "start"
+                        } else if x + half > plot.right + font * 0.5 {
+                            "end"
+                        } else {
+                            "middle"
+                        }
+                    })
+                };
+                view! {
+                    <text x=move || tick.with(|t| t.as_ref().map_or(0.0, |t| t.0)) y=plot.bottom + font * 1.3 text-anchor=anchor font-size=font>
+                        {move || tick.with(|t| t.as_ref().map(|t| t.1.clone()).unwrap_or_default())}
+                    </text>
                 }
-            </For>
+            })}
         </g>
     }
 }

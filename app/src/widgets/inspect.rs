@@ -42,6 +42,23 @@ impl<P: Clone + Send + Sync + 'static> Edit<P> {
     }
 }
 
+// Each control's view is built by one non-generic function; the generic wrappers only
+// turn a property into a signal and a callback. (Generic views would be compiled once
+// per kind, which costs bundle size for nothing.)
+
+/// The property `get` reads, as a signal, and a callback that stores a new value through
+/// `set`.
+fn bound<P: Clone + Send + Sync + 'static, T: Clone + Send + Sync + 'static>(
+    edit: Edit<P>,
+    get: fn(&P) -> T,
+    set: fn(&mut P, T),
+) -> (Signal<T>, Callback<T>) {
+    (
+        Signal::derive(move || edit.get(get)),
+        Callback::new(move |v: T| edit.update(|p| set(p, v.clone()))),
+    )
+}
+
 /// A one-line text property.
 pub fn text<P: Clone + Send + Sync + 'static>(
     edit: Edit<P>,
@@ -50,17 +67,20 @@ pub fn text<P: Clone + Send + Sync + 'static>(
     get: fn(&P) -> String,
     set: fn(&mut P, String),
 ) -> AnyView {
+    let (value, changed) = bound(edit, get, set);
+    text_control(label, name, value, changed)
+}
+
+fn text_control(
+    label: &'static str,
+    name: &'static str,
+    value: Signal<String>,
+    changed: Callback<String>,
+) -> AnyView {
     view! {
         <label>
             {label}
-            <input
-                name=name
-                prop:value=move || edit.get(get)
-                on:input=move |ev| {
-                    let v = event_target_value(&ev);
-                    edit.update(|p| set(p, v.clone()));
-                }
-            />
+            <input name=name prop:value=value on:input=move |ev| changed.run(event_target_value(&ev)) />
         </label>
     }
     .into_any()
@@ -74,18 +94,20 @@ pub fn area<P: Clone + Send + Sync + 'static>(
     get: fn(&P) -> String,
     set: fn(&mut P, String),
 ) -> AnyView {
+    let (value, changed) = bound(edit, get, set);
+    area_control(label, name, value, changed)
+}
+
+fn area_control(
+    label: &'static str,
+    name: &'static str,
+    value: Signal<String>,
+    changed: Callback<String>,
+) -> AnyView {
     view! {
         <label>
             {label}
-            <textarea
-                name=name
-                rows="6"
-                prop:value=move || edit.get(get)
-                on:input=move |ev| {
-                    let v = event_target_value(&ev);
-                    edit.update(|p| set(p, v.clone()));
-                }
-            ></textarea>
+            <textarea name=name rows="6" prop:value=value on:input=move |ev| changed.run(event_target_value(&ev))></textarea>
         </label>
     }
     .into_any()
@@ -99,25 +121,14 @@ pub fn number<P: Clone + Send + Sync + 'static>(
     get: fn(&P) -> f64,
     set: fn(&mut P, f64),
 ) -> AnyView {
-    view! {
-        <label>
-            {label}
-            <input
-                name=name
-                type="number"
-                step="any"
-                prop:value=move || trim_float(edit.get(get))
-                on:change=move |ev| {
-                    if let Ok(v) = event_target_value(&ev).trim().parse::<f64>() {
-                        if v.is_finite() {
-                            edit.update(|p| set(p, v));
-                        }
-                    }
-                }
-            />
-        </label>
-    }
-    .into_any()
+    let (value, changed) = bound(edit, get, set);
+    let value = Signal::derive(move || Some(value.get()));
+    let changed = Callback::new(move |v: Option<f64>| {
+        if let Some(v) = v {
+            changed.run(v)
+        }
+    });
+    number_control(label, name, value, changed, false)
 }
 
 /// An optional number: empty text clears it.
@@ -128,6 +139,17 @@ pub fn optional_number<P: Clone + Send + Sync + 'static>(
     get: fn(&P) -> Option<f64>,
     set: fn(&mut P, Option<f64>),
 ) -> AnyView {
+    let (value, changed) = bound(edit, get, set);
+    number_control(label, name, value, changed, true)
+}
+
+fn number_control(
+    label: &'static str,
+    name: &'static str,
+    value: Signal<Option<f64>>,
+    changed: Callback<Option<f64>>,
+    optional: bool,
+) -> AnyView {
     view! {
         <label>
             {label}
@@ -135,16 +157,18 @@ pub fn optional_number<P: Clone + Send + Sync + 'static>(
                 name=name
                 type="number"
                 step="any"
-                placeholder="none"
-                prop:value=move || edit.get(get).map(trim_float).unwrap_or_default()
+                placeholder=optional.then_some("none")
+                prop:value=move || value.get().map(trim_float).unwrap_or_default()
                 on:change=move |ev| {
                     let text = event_target_value(&ev);
                     let text = text.trim();
                     if text.is_empty() {
-                        edit.update(|p| set(p, None));
+                        if optional {
+                            changed.run(None);
+                        }
                     } else if let Ok(v) = text.parse::<f64>() {
                         if v.is_finite() {
-                            edit.update(|p| set(p, Some(v)));
+                            changed.run(Some(v));
                         }
                     }
                 }
@@ -162,17 +186,19 @@ pub fn check<P: Clone + Send + Sync + 'static>(
     get: fn(&P) -> bool,
     set: fn(&mut P, bool),
 ) -> AnyView {
+    let (value, changed) = bound(edit, get, set);
+    check_control(label, name, value, changed)
+}
+
+fn check_control(
+    label: &'static str,
+    name: &'static str,
+    value: Signal<bool>,
+    changed: Callback<bool>,
+) -> AnyView {
     view! {
         <label class="inline">
-            <input
-                type="checkbox"
-                name=name
-                prop:checked=move || edit.get(get)
-                on:change=move |ev| {
-                    let v = event_target_checked(&ev);
-                    edit.update(|p| set(p, v));
-                }
-            />
+            <input type="checkbox" name=name prop:checked=value on:change=move |ev| changed.run(event_target_checked(&ev)) />
             {label}
         </label>
     }
@@ -188,29 +214,40 @@ pub fn choice<P: Clone + Send + Sync + 'static, T: Copy + PartialEq + Send + Syn
     get: fn(&P) -> T,
     set: fn(&mut P, T),
 ) -> AnyView {
+    // The control sees keys only: the selected one, and the one picked.
+    let selected = Signal::derive(move || {
+        let now = edit.get(get);
+        options
+            .iter()
+            .find(|(v, _, _)| *v == now)
+            .map(|(_, k, _)| *k)
+            .unwrap_or_default()
+    });
+    let picked = Callback::new(move |key: String| {
+        if let Some((v, _, _)) = options.iter().find(|(_, k, _)| *k == key) {
+            let v = *v;
+            edit.update(|p| set(p, v));
+        }
+    });
+    let keys: Vec<(&'static str, &'static str)> =
+        options.iter().map(|(_, k, t)| (*k, *t)).collect();
+    choice_control(label, name, keys, selected, picked)
+}
+
+fn choice_control(
+    label: &'static str,
+    name: &'static str,
+    options: Vec<(&'static str, &'static str)>,
+    selected: Signal<&'static str>,
+    picked: Callback<String>,
+) -> AnyView {
     view! {
         <label>
             {label}
-            <select
-                name=name
-                on:change=move |ev| {
-                    let key = event_target_value(&ev);
-                    if let Some((v, _, _)) = options.iter().find(|(_, k, _)| *k == key) {
-                        let v = *v;
-                        edit.update(|p| set(p, v));
-                    }
-                }
-            >
+            <select name=name on:change=move |ev| picked.run(event_target_value(&ev))>
                 {options
-                    .iter()
-                    .map(|(v, key, text)| {
-                        let v = *v;
-                        view! {
-                            <option value=*key selected=move || edit.get(get) == v>
-                                {*text}
-                            </option>
-                        }
-                    })
+                    .into_iter()
+                    .map(|(key, text)| view! { <option value=key selected=move || selected.get() == key>{text}</option> })
                     .collect_view()}
             </select>
         </label>

@@ -198,22 +198,24 @@ impl Kind for Kpi {
         let compare_target = props.compare == Compare::Target;
         view! {
             <div class="kpi" style=format!("--spark:{:.2}%", spark_h / h * 100.0)>
-                <div
-                    class="kpi-value"
-                    data-testid="kpi-value"
-                    data-updated=move || state.with(|s| s.updated_at_ms)
-                    style=move || format!("{};{}", font(value_px), state.with(|s| s.color.as_ref().map(|c| format!("color:{c}")).unwrap_or_default()))
-                >
-                    {move || state.with(|s| s.text.clone())}
-                </div>
-                <div class="kpi-change" style=font(value_px * 0.32) data-testid="kpi-change">
-                    {move || state.with(|s| s.change.clone()).map(|c| {
-                        let class = if c.good { "good" } else { "bad" };
-                        view! {
-                            <span class=class>{if c.up { "▲ " } else { "▼ " }}{c.text}</span>
-                        }
-                    })}
-                    {compare_target.then(|| view! { <span class="kpi-target">{target_text.clone()}</span> })}
+                <div class="kpi-main">
+                    <div
+                        class="kpi-value"
+                        data-testid="kpi-value"
+                        data-updated=move || state.with(|s| s.updated_at_ms)
+                        style=move || format!("{};{}", font(value_px), state.with(|s| s.color.as_ref().map(|c| format!("color:{c}")).unwrap_or_default()))
+                    >
+                        {move || state.with(|s| s.text.clone())}
+                    </div>
+                    <div class="kpi-change" style=font(value_px * 0.32) data-testid="kpi-change">
+                        {move || state.with(|s| s.change.clone()).map(|c| {
+                            let class = if c.good { "good" } else { "bad" };
+                            view! {
+                                <span class=class>{if c.up { "▲ " } else { "▼ " }}{c.text}</span>
+                            }
+                        })}
+                        {compare_target.then(|| view! { <span class="kpi-target">{target_text.clone()}</span> })}
+                    </div>
                 </div>
                 {props.sparkline.then(|| {
                     let sw = w;

@@ -1,6 +1,7 @@
 //! Leaderboard: rows ranked by a value, with each row's movement since the last
 //! update (up, down, new).
 
+use super::chart::by_index;
 use super::inspect::{self, Edit};
 use super::{Ctx, Kind};
 use crate::model::{number, text_of, Accepts, Frame, Invalid, Shape, Slot};
@@ -43,6 +44,9 @@ const SLOTS: &[Slot] = &[
         required: true,
     },
 ];
+
+/// A row as drawn: rank, name, score bits, movement.
+type Row = (usize, String, u64, Option<i64>);
 
 /// One ranked row: rank (1-based), name, score, and how many places it rose (negative:
 /// fell; `None`: new since the last update).
@@ -142,38 +146,34 @@ impl Kind for Leaderboard {
         let (_, ch) = cx.size;
         let row_px = (ch / self.max_rows.max(1) as f64).clamp(16.0, 90.0);
         let font = format!("font-size:calc(100cqw * {:.2} / var(--cw))", row_px * 0.5);
-        let rows = move || {
+        let rows = Memo::new(move |_| {
             ranked
                 .get()
                 .into_iter()
                 .map(|r| (r.rank, r.name, r.score.to_bits(), r.moved))
                 .collect::<Vec<_>>()
-        };
+        });
         view! {
             <ol class="leaderboard" style=font>
-                <For
-                    each=rows
-                    key=|r| r.clone()
-                    let:row
-                >
-                    {
-                        let (rank, name, score, moved) = row;
-                        let (class, mark) = match moved {
-                            None => ("moved new", "new".to_string()),
-                            Some(0) => ("moved same", "–".to_string()),
-                            Some(n) if n > 0 => ("moved up", format!("▲{n}")),
-                            Some(n) => ("moved down", format!("▼{}", -n)),
-                        };
-                        view! {
-                            <li>
-                                <span class="rank">{rank}</span>
-                                <span class="name">{name}</span>
-                                <span class="score">{fmt.format(f64::from_bits(score))}</span>
-                                <span class=class>{mark}</span>
-                            </li>
-                        }
+                {by_index(rows, move |row: Memo<Option<Row>>| {
+                    let fmt = fmt.clone();
+                    let mark = move || {
+                        row.with(|r| match r.as_ref().map(|r| r.3) {
+                            Some(None) => ("moved new", "new".to_string()),
+                            Some(Some(n)) if n > 0 => ("moved up", format!("▲{n}")),
+                            Some(Some(n)) if n < 0 => ("moved down", format!("▼{}", -n)),
+                            _ => ("moved same", "–".to_string()),
+                        })
+                    };
+                    view! {
+                        <li>
+                            <span class="rank">{move || row.with(|r| r.as_ref().map(|r| r.0.to_string()).unwrap_or_default())}</span>
+                            <span class="name">{move || row.with(|r| r.as_ref().map(|r| r.1.clone()).unwrap_or_default())}</span>
+                            <span class="score">{move || row.with(|r| r.as_ref().map(|r| fmt.format(f64::from_bits(r.2))).unwrap_or_default())}</span>
+                            <span class=move || mark().0>{move || mark().1}</span>
+                        </li>
                     }
-                </For>
+                })}
             </ol>
         }
         .into_any()

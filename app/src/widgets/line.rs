@@ -80,13 +80,14 @@ impl Series {
             .iter()
             .map(|r| x.and_then(|x| r.get(x)).unwrap_or(&serde_json::Value::Null))
             .collect();
-        let time =
-            x.is_some() && !xs_raw.is_empty() && xs_raw.iter().all(|v| parse_instant(v).is_some());
+        // Each x is read once; the axis is a time axis when every x is an instant.
+        let instants: Vec<Option<i64>> = match x {
+            Some(_) => xs_raw.iter().map(|v| parse_instant(v)).collect(),
+            None => Vec::new(),
+        };
+        let time = !instants.is_empty() && instants.iter().all(Option::is_some);
         let mut xs: Vec<f64> = if time {
-            xs_raw
-                .iter()
-                .map(|v| parse_instant(v).unwrap_or(0) as f64)
-                .collect()
+            instants.iter().map(|t| t.unwrap_or(0) as f64).collect()
         } else {
             (0..rows.len()).map(|i| i as f64).collect()
         };

@@ -1,7 +1,7 @@
 //! Pie and donut: shares of a whole, the largest N slices and "Other" for the tail,
 //! with a legend of labels, values and percentages.
 
-use super::chart::{label_px, series_color};
+use super::chart::{by_index, label_px, series_color};
 use super::inspect::{self, Edit};
 use super::line::truncate;
 use super::{Ctx, Kind};
@@ -194,24 +194,33 @@ impl Kind for PieChart {
         view! {
             <div class="chart pie-chart">
                 <svg viewBox=format!("0 0 {pw:.1} {h:.1}") style=format!("width:{:.2}%", pw / w * 100.0) role="img" aria-label="pie chart">
-                    <For each=move || paths.get() key=|p| p.clone() let:slice>
-                        <path d=slice.2.clone() fill=series_color(slice.0) class="slice">
-                            <title>{slice.1.clone()}</title>
-                        </path>
-                    </For>
+                    {by_index(paths, move |slice: Memo<Option<(usize, String, String)>>| {
+                        view! {
+                            <path
+                                d=move || slice.with(|s| s.as_ref().map(|s| s.2.clone()).unwrap_or_default())
+                                fill=move || slice.with(|s| series_color(s.as_ref().map_or(0, |s| s.0)))
+                                class="slice"
+                            >
+                                <title>{move || slice.with(|s| s.as_ref().map(|s| s.1.clone()).unwrap_or_default())}</title>
+                            </path>
+                        }
+                    })}
                     {props.donut.then(|| view! {
                         <text class="pie-total" x=pcx y=pcy dy="0.35em" text-anchor="middle" font-size=inner * 0.42>{total_text}</text>
                     })}
                 </svg>
                 {props.legend.then(|| view! {
                     <ul class="pie-legend" style=format!("width:{:.2}%;font-size:calc(100cqw * {font:.2} / var(--cw))", legend_w / w * 100.0)>
-                        <For each=move || rows.get() key=|r| r.clone() let:row>
-                            <li>
-                                <span class="swatch" style=format!("background:{}", series_color(row.0))></span>
-                                <span class="name">{row.1.clone()}</span>
-                                <span class="value">{if percentages { row.3.clone() } else { row.2.clone() }}</span>
-                            </li>
-                        </For>
+                        {by_index(rows, move |row: Memo<Option<(usize, String, String, String)>>| {
+                            let part = move |f: fn(&(usize, String, String, String)) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+                            view! {
+                                <li>
+                                    <span class="swatch" style=move || row.with(|r| format!("background:{}", series_color(r.as_ref().map_or(0, |r| r.0))))></span>
+                                    <span class="name">{part(|r| r.1.clone())}</span>
+                                    <span class="value">{part(if percentages { |r| r.3.clone() } else { |r| r.2.clone() })}</span>
+                                </li>
+                            }
+                        })}
                     </ul>
                 })}
             </div>

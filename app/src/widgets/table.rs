@@ -2,6 +2,7 @@
 //! threshold colours per column, sorting (a header click where a person is in front
 //! of it), and page-flipping for tables longer than the box on a TV.
 
+use super::chart::by_index;
 use super::format::NumberFormat;
 use super::inspect::{self, Edit};
 use super::{Ctx, Kind};
@@ -55,12 +56,15 @@ const SLOTS: &[Slot] = &[Slot {
     required: false,
 }];
 
+/// A cell as shown: its text, an optional colour, and whether it is a number.
+pub type Cell = (String, Option<String>, bool);
+
 /// The rows a table shows: cells as text with an optional colour.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Grid {
     /// Field, label, and whether the column holds numbers (aligned right).
     pub headers: Vec<(String, String, bool)>,
-    pub rows: Vec<Vec<(String, Option<String>, bool)>>,
+    pub rows: Vec<Vec<Cell>>,
 }
 
 impl Grid {
@@ -247,13 +251,23 @@ impl Kind for Table {
                         </tr>
                     </thead>
                     <tbody>
-                        <For each=shown key=|r| r.clone() let:row>
-                            <tr>
-                                {row.1.into_iter().map(|(text, color, numeric)| view! {
-                                    <td class:num=numeric style=color.map(|c| format!("color:{c}"))>{text}</td>
-                                }).collect_view()}
-                            </tr>
-                        </For>
+                        {by_index(Memo::new(move |_| shown()), move |row: Memo<Option<(usize, Vec<Cell>)>>| {
+                            let cells = Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.1.clone()).unwrap_or_default()));
+                            view! {
+                                <tr>
+                                    {by_index(cells, move |cell: Memo<Option<Cell>>| {
+                                        view! {
+                                            <td
+                                                class:num=move || cell.with(|c| c.as_ref().is_some_and(|c| c.2))
+                                                style=move || cell.with(|c| c.as_ref().and_then(|c| c.1.clone()).map(|c| format!("color:{c}")))
+                                            >
+                                                {move || cell.with(|c| c.as_ref().map(|c| c.0.clone()).unwrap_or_default())}
+                                            </td>
+                                        }
+                                    })}
+                                </tr>
+                            }
+                        })}
                     </tbody>
                 </table>
                 <div class="table-pages" hidden=move || pages() < 2 || props.flip_secs == 0>
