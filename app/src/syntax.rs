@@ -112,6 +112,7 @@ impl Bounds {
 /// wrong and at which character.
 pub fn json_path(text: &str) -> Result<JsonPath, String> {
     JSON_PATH.check(text)?;
+    json_path_shape(text)?;
     JsonPath::parse(text).map_err(|e| {
         format!(
             "JSONPath, character {}: {}",
@@ -119,6 +120,67 @@ pub fn json_path(text: &str) -> Result<JsonPath, String> {
             e.message()
         )
     })
+}
+
+/// Most filter selectors (`[?…]`) one JSONPath may nest inside each other.
+pub const MAX_FILTER_NESTING: usize = 8;
+
+/// Refuses JSONPaths whose brackets do not balance, or whose filters nest deeper than
+/// [`MAX_FILTER_NESTING`], before the parser sees them: the parser backtracks at each
+/// open filter, so its time grows exponentially with unclosed or deeply nested filters
+/// (a 553-character path found by fuzzing took over 10 s).
+fn json_path_shape(text: &str) -> Result<(), String> {
+    // Each open bracket, whether it opened a filter, and where it is.
+    let mut open: Vec<(char, bool, usize)> = Vec::new();
+    let mut in_string: Option<char> = None;
+    let mut chars = text.chars().enumerate().peekable();
+    while let Some((i, c)) = chars.next() {
+        if let Some(q) = in_string {
+            match c {
+                '\\' => {
+                    chars.next();
+                }
+                c if c == q => in_string = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '"' | '\'' => in_string = Some(c),
+            '(' => open.push(('(', false, i)),
+            '[' => {
+                while chars.peek().is_some_and(|(_, c)| c.is_whitespace()) {
+                    chars.next();
+                }
+                let filter = chars.peek().is_some_and(|(_, c)| *c == '?');
+                open.push(('[', filter, i));
+                if open.iter().filter(|(_, f, _)| *f).count() > MAX_FILTER_NESTING {
+                    return Err(format!(
+                        "JSONPath, character {i}: filters nested more than {MAX_FILTER_NESTING} deep"
+                    ));
+                }
+            }
+            ')' | ']' => {
+                let wanted = if c == ')' { '(' } else { '[' };
+                match open.pop() {
+                    Some((o, _, _)) if o == wanted => {}
+                    _ => return Err(format!("JSONPath, character {i}: '{c}' closes nothing")),
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(q) = in_string {
+        return Err(format!(
+            "JSONPath: a string opened with {q} is never closed"
+        ));
+    }
+    match open.last() {
+        Some((o, _, at)) => Err(format!(
+            "JSONPath, character {at}: this '{o}' is never closed"
+        )),
+        None => Ok(()),
+    }
 }
 
 /// The character index of byte offset `byte` in `text`.
@@ -146,6 +208,37 @@ mod tests {
             "JSONPath, character 66: nested more than 64 brackets deep"
         );
         assert!(json_path(&deep_filter(30)).is_ok());
+    }
+
+    #[test]
+    fn unclosed_or_deeply_nested_filters_are_refused_before_parsing() {
+        // The shape of the path fuzzing found to take over 10 s in the parser.
+        let unclosed = "$.store.book[?@.price < 10 && match(@.re[?@.x".repeat(12);
+        let err = json_path(&unclosed).unwrap_err();
+        assert!(
+            err.contains("filters nested more than 8 deep") || err.contains("never closed"),
+            "{err}"
+        );
+        assert_eq!(
+            json_path("$.a[?@.b").unwrap_err(),
+            "JSONPath, character 3: this '[' is never closed"
+        );
+        assert_eq!(
+            json_path("$.a]").unwrap_err(),
+            "JSONPath, character 3: ']' closes nothing"
+        );
+        let nine = format!("$.a{}{}", "[?@.b".repeat(9), "]".repeat(9));
+        assert!(json_path(&nine)
+            .unwrap_err()
+            .contains("filters nested more than 8 deep"));
+        // Brackets inside strings do not count, and ordinary paths still parse.
+        assert!(json_path("$.a[?@.name == 'x[y(']").is_ok());
+        assert!(json_path("$.store.book[?@.price < 10 && match(@.title, 'a.*')].title").is_ok());
+        let eight = format!("$.a{}{}", "[?@.b".repeat(8), "]".repeat(8));
+        assert!(
+            json_path(&eight).is_ok(),
+            "eight nested filters are a valid path"
+        );
     }
 
     #[test]

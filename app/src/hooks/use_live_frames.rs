@@ -96,12 +96,20 @@ impl LiveFrames {
         self.signal(&frame.dataset).set(Some(frame));
     }
 
-    /// Applies an append when it follows the held frame directly.
+    /// Applies an append when it follows the held frame directly, in place: the rows
+    /// held are not copied.
     pub fn append(&self, append: &crate::model::Append) {
         let signal = self.signal(&append.dataset);
-        let next = signal.with_untracked(|held| held.as_ref().and_then(|f| f.after(append)));
-        if let Some(next) = next {
-            signal.set(Some(next));
+        let follows = signal.with_untracked(|held| {
+            held.as_ref()
+                .is_some_and(|f| f.seq + 1 == append.seq && f.dataset == append.dataset)
+        });
+        if follows {
+            signal.update(|held| {
+                if let Some(frame) = held {
+                    frame.append_in_place(append);
+                }
+            });
         }
     }
 }

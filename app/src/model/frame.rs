@@ -50,6 +50,21 @@ impl Frame {
         })
     }
 
+    /// Applies `append` to this frame in place when it follows it directly (no row is
+    /// copied); `false`, and nothing changed, when a change was missed.
+    pub fn append_in_place(&mut self, append: &Append) -> bool {
+        if append.seq != self.seq + 1 || append.dataset != self.dataset {
+            return false;
+        }
+        let drop = append.drop.min(self.rows.len());
+        self.rows.drain(..drop);
+        self.rows.extend(append.rows.iter().cloned());
+        self.seq = append.seq;
+        self.updated_at_ms = append.updated_at_ms;
+        self.error = None;
+        true
+    }
+
     /// The number in `field` of the last row, for KPI widgets.
     pub fn number(&self, field: &str) -> Result<f64, String> {
         let row = self.rows.last().ok_or_else(|| "no data yet".to_string())?;
@@ -144,6 +159,14 @@ mod tests {
             next.after(&append).is_none(),
             "a repeated append is refused"
         );
+        let mut in_place = f.clone();
+        assert!(in_place.append_in_place(&append));
+        assert_eq!(in_place, next, "in place and copied appends agree");
+        assert!(
+            !in_place.append_in_place(&append),
+            "a repeated append is refused"
+        );
+        assert_eq!(in_place, next, "and changes nothing");
         let gap = Append { seq: 7, ..append };
         assert!(
             next.after(&gap).is_none(),
