@@ -2,6 +2,7 @@
 //! dashboard reading it, seeded once into an empty database so a first start shows
 //! something alive.
 
+use crate::sources::lease::Hold;
 use crate::startup::Core;
 use crate::storage::PushWrite;
 use app::api::ssr::Backend;
@@ -106,7 +107,8 @@ pub async fn seed(core: &Core, addr: SocketAddr) {
 const PUSHED_KEY: &str = "demo_pushed_dataset";
 
 /// Pushes a point of response times every second to the demo's pushed dataset, through
-/// the same writer the push API uses, for as long as the server runs.
+/// the same writer the push API uses, for as long as the server runs. Scaled out, one
+/// instance pushes at a time: the one holding the lease `demo-pusher`.
 pub async fn push_points(core: std::sync::Arc<Core>) {
     let Ok(Some(id)) = core.storage.get_meta(PUSHED_KEY).await else {
         return;
@@ -117,6 +119,14 @@ pub async fn push_points(core: std::sync::Arc<Core>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
+        let lease = core
+            .poll
+            .leases
+            .hold("demo-pusher", Duration::from_secs(3))
+            .await;
+        if !matches!(lease, Ok(Hold::Acquired | Hold::Kept)) {
+            continue;
+        }
         let t = crate::now_ms();
         let s = t as f64 / 1000.0;
         let p50 = (80.0 + 20.0 * (s / 17.0).sin() + 6.0 * (s * 1.7).sin()).round();

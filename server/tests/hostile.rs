@@ -556,3 +556,88 @@ async fn push_bodies_nested_deep_or_past_the_row_cap_are_refused() {
     server.expect_datasets = 1;
     server.still_standing().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn widget_documents_past_their_bounds_are_refused_and_nothing_is_saved() {
+    let mut server = Server::start(&[]).await;
+    let (status, id) = server
+        .call("create_dashboard", json!({"name": "wall"}))
+        .await;
+    assert_eq!(status, 200, "{id}");
+    let widget = |i: usize, kind: &str, props: Value| {
+        json!({"id": format!("w{i}"), "rect": {"x": 0, "y": 0, "w": 100, "h": 100},
+            "kind": kind, "props": props})
+    };
+    let columns: Vec<Value> = (0..51).map(|i| json!({"field": format!("f{i}")})).collect();
+    let cases: Vec<(Vec<Value>, &str)> = vec![
+        (
+            (0..501).map(|i| widget(i, "kpi", json!({}))).collect(),
+            "at most 500 widgets",
+        ),
+        (
+            vec![widget(0, "text", json!({"markdown": "a".repeat(20_001)}))],
+            "at most 20000 characters",
+        ),
+        (
+            vec![widget(0, "table", json!({"columns": columns}))],
+            "at most 50 columns",
+        ),
+        (
+            vec![widget(0, "kpi", json!({}))
+                .as_object()
+                .cloned()
+                .map(|mut w| {
+                    w.insert("look".into(), json!({"title": "t".repeat(201)}));
+                    Value::Object(w)
+                })
+                .unwrap()],
+            "at most 200 characters",
+        ),
+        (
+            vec![widget(0, "embed", json!({"url": "javascript:alert(1)"}))],
+            "an address starts with https:// or http://",
+        ),
+    ];
+    for (widgets, says) in cases {
+        let n = widgets.len();
+        let (status, answer) = server
+            .call(
+                "save_dashboard",
+                json!({"id": id, "revision": 1, "dashboard": {"schema_version": 2, "name": "wall",
+                    "resolution": {"width": 1920, "height": 1080}, "widgets": widgets}}),
+            )
+            .await;
+        assert_eq!(status, 422, "{n} widgets: {answer}");
+        assert!(message(&answer).contains(says), "{says}: {answer}");
+        assert!(
+            answer["field"]
+                .as_str()
+                .is_some_and(|f| f.starts_with("widgets")),
+            "the answer says where: {answer}"
+        );
+    }
+    // Properties nested 100,000 deep: refused by the JSON reader's depth bound
+    // before anything is built.
+    let raw = format!(
+        r#"{{"id": {id}, "revision": 1, "dashboard": {{"schema_version": 2, "name": "wall", "resolution": {{"width": 1920, "height": 1080}}, "widgets": [{{"id": "w1", "rect": {{"x": 0, "y": 0, "w": 9, "h": 9}}, "kind": "text", "props": {}1{}}}]}}}}"#,
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
+    let res = server
+        .http
+        .post(format!("{}/api/fn/save_dashboard", server.base))
+        .header("content-type", "application/json")
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_client_error(), "{}", res.status());
+    let (status, screen) = server.call("load_screen", json!({"id": id})).await;
+    assert_eq!(status, 200, "{screen}");
+    assert_eq!(
+        screen["dashboard"]["widgets"],
+        json!([]),
+        "no refused document was saved"
+    );
+    server.still_standing().await;
+}

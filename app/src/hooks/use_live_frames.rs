@@ -41,11 +41,18 @@ pub struct UseLiveFramesReturn {
 
 /// The latest frame of each dataset, one signal per dataset: an event re-runs only
 /// the widgets bound to the dataset it changed, however many others a screen shows.
+///
+/// In the browser, events change the held frames at once but their widgets hear of it
+/// at the next animation frame, once per dataset however many events arrived
+/// meanwhile: a screen draws at most once per frame, and a busy one skips values
+/// instead of falling behind.
 #[derive(Clone, Copy)]
 pub struct LiveFrames {
     signals: StoredValue<HashMap<DatasetId, RwSignal<Option<Frame>>>>,
     /// The owner the per-dataset signals live under (the hook's caller).
     owner: StoredValue<Owner>,
+    /// Datasets changed since the last animation frame.
+    dirty: StoredValue<Vec<RwSignal<Option<Frame>>>>,
 }
 
 impl LiveFrames {
@@ -53,9 +60,11 @@ impl LiveFrames {
         let frames = Self {
             signals: StoredValue::new(HashMap::new()),
             owner: StoredValue::new(Owner::current().unwrap_or_default()),
+            dirty: StoredValue::new(Vec::new()),
         };
         for frame in initial {
-            frames.signal(&frame.dataset.clone()).set(Some(frame));
+            let signal = frames.signal(&frame.dataset);
+            signal.update_untracked(|held| *held = Some(frame));
         }
         frames
     }
@@ -87,29 +96,61 @@ impl LiveFrames {
             None => true,
         });
         if newer {
-            signal.set(Some(frame));
+            signal.update_untracked(|held| *held = Some(frame));
+            self.changed(signal);
         }
     }
 
     /// Replaces the held frame, whatever its sequence number (a snapshot).
     pub fn replace(&self, frame: Frame) {
-        self.signal(&frame.dataset).set(Some(frame));
+        let signal = self.signal(&frame.dataset);
+        signal.update_untracked(|held| *held = Some(frame));
+        self.changed(signal);
     }
 
     /// Applies an append when it follows the held frame directly, in place: the rows
     /// held are not copied.
     pub fn append(&self, append: &crate::model::Append) {
         let signal = self.signal(&append.dataset);
-        let follows = signal.with_untracked(|held| {
-            held.as_ref()
-                .is_some_and(|f| f.seq + 1 == append.seq && f.dataset == append.dataset)
-        });
-        if follows {
-            signal.update(|held| {
-                if let Some(frame) = held {
-                    frame.append_in_place(append);
-                }
-            });
+        let applied = signal
+            .try_update_untracked(|held| {
+                held.as_mut()
+                    .is_some_and(|frame| frame.append_in_place(append))
+            })
+            .unwrap_or(false);
+        if applied {
+            self.changed(signal);
+        }
+    }
+
+    /// Tells `signal`'s subscribers it changed: at the next animation frame in the
+    /// browser (once, however often it changed meanwhile), at once elsewhere.
+    fn changed(&self, signal: RwSignal<Option<Frame>>) {
+        #[cfg(feature = "hydrate")]
+        {
+            let first = self
+                .dirty
+                .try_update_value(|dirty| {
+                    let first = dirty.is_empty();
+                    if !dirty.contains(&signal) {
+                        dirty.push(signal);
+                    }
+                    first
+                })
+                .unwrap_or(false);
+            if first {
+                let dirty = self.dirty;
+                request_animation_frame(move || {
+                    for signal in dirty.try_update_value(std::mem::take).unwrap_or_default() {
+                        signal.notify();
+                    }
+                });
+            }
+        }
+        #[cfg(not(feature = "hydrate"))]
+        {
+            let _ = self.dirty;
+            signal.notify();
         }
     }
 }

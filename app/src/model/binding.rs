@@ -157,6 +157,14 @@ impl Binding {
         out
     }
 
+    /// Whether the widget shows every field of its rows: an optional list of any
+    /// fields (a table's columns) left empty means all of them.
+    pub fn shows_every_field(&self, slots: &[Slot]) -> bool {
+        slots.iter().any(|s| {
+            s.many && !s.required && s.accepts == Accepts::Any && self.fields(s.name).is_empty()
+        })
+    }
+
     /// Checks the binding against its kind's slots; errors name the slot.
     pub fn validate(&self, slots: &[Slot]) -> Result<(), Invalid> {
         if self.slots.len() > MAX_SLOTS {

@@ -18,16 +18,55 @@ pub struct Frame {
     /// Why the last refresh failed, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Where these rows come from, for views that keep work per row between frames.
+    #[serde(skip)]
+    pub lineage: Lineage,
+}
+
+/// A frame's rows as one history: every frame made or read starts a new lineage, and
+/// appends applied in place keep it, counting the rows they dropped. A view that read
+/// rows of lineage `id` up to absolute row `n` needs to read only the rows after `n`
+/// of a later frame of the same lineage.
+///
+/// It takes no part in equality: two frames with the same rows are equal whatever
+/// their history.
+#[derive(Debug, Clone, Copy)]
+pub struct Lineage {
+    pub id: u64,
+    /// The absolute index of `rows[0]`: how many rows appends have dropped.
+    pub first: u64,
+}
+
+impl Default for Lineage {
+    fn default() -> Self {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self {
+            id: NEXT.fetch_add(1, Ordering::Relaxed),
+            first: 0,
+        }
+    }
+}
+
+impl PartialEq for Lineage {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 impl Frame {
     pub fn empty(dataset: DatasetId) -> Self {
+        Self::new(dataset, 0, Vec::new(), 0)
+    }
+
+    pub fn new(dataset: DatasetId, seq: u64, rows: Vec<Row>, updated_at_ms: i64) -> Self {
         Self {
             dataset,
-            seq: 0,
-            rows: Vec::new(),
-            updated_at_ms: 0,
+            seq,
+            rows,
+            updated_at_ms,
             error: None,
+            lineage: Lineage::default(),
         }
     }
 
@@ -42,11 +81,11 @@ impl Frame {
         rows.extend_from_slice(&self.rows[drop..]);
         rows.extend(append.rows.iter().cloned());
         Some(Frame {
-            dataset: self.dataset.clone(),
-            seq: append.seq,
-            rows,
-            updated_at_ms: append.updated_at_ms,
-            error: None,
+            lineage: Lineage {
+                id: self.lineage.id,
+                first: self.lineage.first + drop as u64,
+            },
+            ..Frame::new(self.dataset.clone(), append.seq, rows, append.updated_at_ms)
         })
     }
 
@@ -58,6 +97,7 @@ impl Frame {
         }
         let drop = append.drop.min(self.rows.len());
         self.rows.drain(..drop);
+        self.lineage.first += drop as u64;
         self.rows.extend(append.rows.iter().cloned());
         self.seq = append.seq;
         self.updated_at_ms = append.updated_at_ms;
@@ -162,6 +202,15 @@ mod tests {
         let mut in_place = f.clone();
         assert!(in_place.append_in_place(&append));
         assert_eq!(in_place, next, "in place and copied appends agree");
+        for appended in [&in_place, &next] {
+            assert_eq!(appended.lineage.id, f.lineage.id, "one history");
+            assert_eq!(appended.lineage.first, 2, "two rows dropped");
+        }
+        assert_ne!(
+            Frame::empty(f.dataset.clone()).lineage.id,
+            f.lineage.id,
+            "a new frame starts a new history"
+        );
         assert!(
             !in_place.append_in_place(&append),
             "a repeated append is refused"

@@ -9,10 +9,12 @@
 use super::{Append, Dashboard, DatasetId, Frame, Row};
 use std::sync::Arc;
 
-/// The fields a share page receives of one dataset: those some widget binds, sorted.
+/// The fields a share page receives of one dataset: those some widget binds, sorted,
+/// or every field when a widget shows them all (a table with no columns chosen).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Projection {
     fields: Arc<[String]>,
+    every: bool,
 }
 
 impl Projection {
@@ -22,6 +24,15 @@ impl Projection {
         fields.dedup();
         Self {
             fields: fields.into(),
+            every: false,
+        }
+    }
+
+    /// Every field of the dataset's rows.
+    pub fn every() -> Self {
+        Self {
+            fields: Arc::new([]),
+            every: true,
         }
     }
 
@@ -29,8 +40,15 @@ impl Projection {
         &self.fields
     }
 
+    pub fn is_every(&self) -> bool {
+        self.every
+    }
+
     /// `row` with the bound fields only (a field the row lacks stays absent).
     pub fn row(&self, row: &Row) -> Row {
+        if self.every {
+            return row.clone();
+        }
         let mut out = Row::new();
         for field in self.fields.iter() {
             if let Some(value) = row.get(field) {
@@ -52,6 +70,7 @@ impl Projection {
                 .error
                 .as_ref()
                 .map(|_| unavailable_since(frame.updated_at_ms)),
+            lineage: frame.lineage,
         }
     }
 
@@ -90,18 +109,32 @@ pub struct SharedView {
 
 impl SharedView {
     pub fn of(dashboard: &Dashboard) -> Self {
-        let mut bound: Vec<(DatasetId, Vec<String>)> = Vec::new();
-        for binding in dashboard.widgets.iter().filter_map(|w| w.binding.as_ref()) {
+        let mut bound: Vec<(DatasetId, Vec<String>, bool)> = Vec::new();
+        for widget in &dashboard.widgets {
+            let Some(binding) = &widget.binding else {
+                continue;
+            };
             let used = binding.used_fields();
-            match bound.iter_mut().find(|(id, _)| id == &binding.dataset) {
-                Some((_, fields)) => fields.extend(used),
-                None => bound.push((binding.dataset.clone(), used)),
+            let every = binding.shows_every_field(widget.kind.slots());
+            match bound.iter_mut().find(|(id, ..)| id == &binding.dataset) {
+                Some((_, fields, all)) => {
+                    fields.extend(used);
+                    *all |= every;
+                }
+                None => bound.push((binding.dataset.clone(), used, every)),
             }
         }
         Self {
             datasets: bound
                 .into_iter()
-                .map(|(id, fields)| (id, Projection::new(fields)))
+                .map(|(id, fields, every)| {
+                    let projection = if every {
+                        Projection::every()
+                    } else {
+                        Projection::new(fields)
+                    };
+                    (id, projection)
+                })
                 .collect(),
         }
     }
@@ -140,6 +173,9 @@ impl SharedView {
             for field in projection.fields() {
                 eat(field.as_bytes());
             }
+            if projection.is_every() {
+                eat(b"\x02");
+            }
             eat(b"\x01");
         }
         format!("{hash:016x}")
@@ -177,18 +213,16 @@ mod tests {
     }
 
     fn frame(dataset: &str, rows: serde_json::Value) -> Frame {
-        Frame {
-            dataset: DatasetId::parse(dataset).unwrap(),
-            seq: 3,
-            rows: rows
-                .as_array()
+        Frame::new(
+            DatasetId::parse(dataset).unwrap(),
+            3,
+            rows.as_array()
                 .unwrap()
                 .iter()
                 .map(|r| r.as_object().unwrap().clone())
                 .collect(),
-            updated_at_ms: 1_700_000_000_000,
-            error: None,
-        }
+            1_700_000_000_000,
+        )
     }
 
     #[test]
@@ -214,6 +248,30 @@ mod tests {
             (full.seq, full.updated_at_ms)
         );
         assert!(view.frame(&frame("c", json!([{"value": 1}]))).is_none());
+    }
+
+    #[test]
+    fn a_table_without_chosen_columns_shares_every_field_it_shows() {
+        let mut table = kpi("w2", "a", "value");
+        table.kind = WidgetKind::Table(Default::default());
+        table.binding = Some(Binding::new(DatasetId::parse("a").unwrap()));
+        let kpis_only = SharedView::of(&dashboard(vec![kpi("w1", "a", "value")]));
+        let with_table = SharedView::of(&dashboard(vec![kpi("w1", "a", "value"), table]));
+        let full = frame("a", json!([{"value": 1, "host": "x"}]));
+        assert_eq!(
+            serde_json::to_value(&with_table.frame(&full).unwrap().rows).unwrap(),
+            json!([{"value": 1, "host": "x"}]),
+            "the table shows every column, so the share page receives them"
+        );
+        assert_eq!(
+            serde_json::to_value(&kpis_only.frame(&full).unwrap().rows).unwrap(),
+            json!([{"value": 1}])
+        );
+        assert_ne!(
+            kpis_only.tag(),
+            with_table.tag(),
+            "a stream resumes under its own view"
+        );
     }
 
     #[test]

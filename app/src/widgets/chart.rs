@@ -232,6 +232,22 @@ pub fn thin(points: &[(f64, f64)], x0: f64, x1: f64, columns: usize) -> Vec<(f64
     out
 }
 
+/// `text` safe inside SVG or HTML markup, as text or as a quoted attribute value.
+pub fn escape_xml(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 /// An SVG path through `points` (already in pixels); `None` values break the line.
 pub fn line_path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
     let mut d = String::new();
@@ -239,8 +255,9 @@ pub fn line_path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
     for p in points {
         match p {
             Some((x, y)) => {
+                use std::fmt::Write;
                 d.push(if pen_down { 'L' } else { 'M' });
-                d.push_str(&format!("{x:.1},{y:.1}"));
+                let _ = write!(d, "{x:.1},{y:.1}");
                 pen_down = true;
             }
             None => pen_down = false,

@@ -97,6 +97,15 @@ pub fn change(value: f64, base: f64, higher_is_better: bool, look: &Look) -> Opt
     })
 }
 
+/// The font size (design pixels) at most `px` that fits `chars` characters of a bold
+/// sans-serif face across `width` with a margin: long values shrink to their box
+/// instead of being cut.
+fn fit_width(px: f64, width: f64, chars: usize) -> f64 {
+    const EM_PER_CHAR: f64 = 0.62;
+    let fits = width * 0.92 / (EM_PER_CHAR * chars.max(1) as f64);
+    px.min(fits).max(6.0)
+}
+
 impl Kind for Kpi {
     const NAME: &'static str = "kpi";
     const LABEL: &'static str = "KPI";
@@ -190,11 +199,12 @@ impl Kind for Kpi {
         } else {
             1.55
         };
-        let value_px = (room * 0.9 / lines).min(w / 4.2).max(10.0);
+        let value_px = (room * 0.9 / lines).max(10.0);
         let font = |px: f64| format!("font-size:calc(100cqw * {px:.2} / var(--cw))");
         let target_text = props
             .target
             .map(|t| format!("target {}", cx.look.format.format(t)));
+        let target_chars = target_text.as_ref().map_or(0, |t| t.chars().count() + 2);
         let compare_target = props.compare == Compare::Target;
         view! {
             <div class="kpi" style=format!("--spark:{:.2}%", spark_h / h * 100.0)>
@@ -203,11 +213,22 @@ impl Kind for Kpi {
                         class="kpi-value"
                         data-testid="kpi-value"
                         data-updated=move || state.with(|s| s.updated_at_ms)
-                        style=move || format!("{};{}", font(value_px), state.with(|s| s.color.as_ref().map(|c| format!("color:{c}")).unwrap_or_default()))
+                        style=move || state.with(|s| {
+                            let px = fit_width(value_px, w, s.text.chars().count());
+                            let color = s.color.as_ref().map(|c| format!(";color:{c}")).unwrap_or_default();
+                            format!("{}{color}", font(px))
+                        })
                     >
                         {move || state.with(|s| s.text.clone())}
                     </div>
-                    <div class="kpi-change" style=font(value_px * 0.32) data-testid="kpi-change">
+                    <div
+                        class="kpi-change"
+                        data-testid="kpi-change"
+                        style=move || state.with(|s| {
+                            let chars = s.change.as_ref().map_or(0, |c| c.text.chars().count() + 2);
+                            font(fit_width(value_px * 0.32, w, chars + target_chars))
+                        })
+                    >
                         {move || state.with(|s| s.change.clone()).map(|c| {
                             let class = if c.good { "good" } else { "bad" };
                             view! {
@@ -270,6 +291,21 @@ fn spark_path(values: &[f64], w: f64, h: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_values_shrink_to_their_box() {
+        assert_eq!(
+            fit_width(100.0, 440.0, 3),
+            100.0,
+            "a short value keeps its size"
+        );
+        let long = fit_width(100.0, 440.0, 12);
+        assert!(long < 60.0 && long * 0.62 * 12.0 <= 440.0, "{long}");
+        assert!(
+            fit_width(100.0, 10.0, 500) >= 6.0,
+            "never smaller than legible"
+        );
+    }
 
     #[test]
     fn a_change_says_its_direction_and_whether_it_is_good() {

@@ -10,6 +10,7 @@ use super::{Ctx, Kind};
 use crate::model::{number, parse_instant, text_of, Accepts, Frame, Invalid, Shape, Slot};
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -68,6 +69,7 @@ pub struct Series {
 }
 
 impl Series {
+    /// The series of `frame` (every row read; a live chart keeps [`Columns`] instead).
     pub fn read(
         frame: &Frame,
         x: Option<&str>,
@@ -75,65 +77,9 @@ impl Series {
         last_points: u32,
         last_seconds: u32,
     ) -> Series {
-        let mut rows: Vec<&crate::model::Row> = frame.rows.iter().collect();
-        let xs_raw: Vec<&serde_json::Value> = rows
-            .iter()
-            .map(|r| x.and_then(|x| r.get(x)).unwrap_or(&serde_json::Value::Null))
-            .collect();
-        // Each x is read once; the axis is a time axis when every x is an instant.
-        let instants: Vec<Option<i64>> = match x {
-            Some(_) => xs_raw.iter().map(|v| parse_instant(v)).collect(),
-            None => Vec::new(),
-        };
-        let time = !instants.is_empty() && instants.iter().all(Option::is_some);
-        let mut xs: Vec<f64> = if time {
-            instants.iter().map(|t| t.unwrap_or(0) as f64).collect()
-        } else {
-            (0..rows.len()).map(|i| i as f64).collect()
-        };
-        let mut categories: Vec<String> = if time {
-            Vec::new()
-        } else {
-            xs_raw.iter().map(|v| text_of(v)).collect()
-        };
-        // Time axes are drawn in time order, whatever order the rows came in.
-        if time && xs.windows(2).any(|w| w[0] > w[1]) {
-            let mut order: Vec<usize> = (0..rows.len()).collect();
-            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
-            rows = order.iter().map(|&i| rows[i]).collect();
-            xs = order.iter().map(|&i| xs[i]).collect();
-        }
-        let mut from = 0;
-        if last_points > 0 && rows.len() > last_points as usize {
-            from = rows.len() - last_points as usize;
-        }
-        if time && last_seconds > 0 {
-            if let Some(&newest) = xs.last() {
-                let since = newest - f64::from(last_seconds) * 1000.0;
-                from = from.max(xs.partition_point(|&x| x < since));
-            }
-        }
-        let rows = &rows[from..];
-        xs.drain(..from);
-        if !time {
-            categories.drain(..from.min(categories.len()));
-            xs = (0..rows.len()).map(|i| i as f64).collect();
-        }
-        let lines = ys
-            .iter()
-            .map(|y| {
-                (
-                    y.clone(),
-                    rows.iter().map(|r| r.get(y).and_then(number)).collect(),
-                )
-            })
-            .collect();
-        Series {
-            xs,
-            categories,
-            time,
-            lines,
-        }
+        let mut columns = Columns::default();
+        columns.sync(frame, x, ys);
+        columns.series(frame, x, ys, last_points, last_seconds)
     }
 
     /// The value range of the shown series.
@@ -145,6 +91,122 @@ impl Series {
             .flat_map(|(_, v)| v.iter().flatten().copied());
         let first = it.next()?;
         Some(it.fold((first, first), |(lo, hi), v| (lo.min(v), hi.max(v))))
+    }
+}
+
+/// The x instants and y numbers of a frame's rows, each row read once: kept between
+/// frames of one lineage, so an append reads only the rows it added and a chart of
+/// 10,000 points does not parse 10,000 times on every new point.
+#[derive(Debug, Default)]
+pub struct Columns {
+    /// What the columns were read for: the frame's lineage and the fields.
+    lineage: u64,
+    fields: (Option<String>, Vec<String>),
+    /// The absolute index of the first row held (see [`crate::model::Lineage`]).
+    first: u64,
+    instants: VecDeque<Option<i64>>,
+    ys: Vec<VecDeque<Option<f64>>>,
+}
+
+impl Columns {
+    /// Brings the columns level with `frame`: drops the rows it dropped and reads the
+    /// rows not read yet; reads every row of a frame of another lineage.
+    pub fn sync(&mut self, frame: &Frame, x: Option<&str>, ys: &[String]) {
+        let lineage = frame.lineage;
+        let held_to = self.first + self.instants.len() as u64;
+        let continues = self.lineage == lineage.id
+            && lineage.first >= self.first
+            && lineage.first + frame.rows.len() as u64 >= held_to
+            && self.fields.0.as_deref() == x
+            && self.fields.1 == ys;
+        if !continues {
+            *self = Columns {
+                lineage: lineage.id,
+                fields: (x.map(str::to_string), ys.to_vec()),
+                first: lineage.first,
+                instants: VecDeque::new(),
+                ys: vec![VecDeque::new(); ys.len()],
+            };
+        }
+        let gone = ((lineage.first - self.first) as usize).min(self.instants.len());
+        self.instants.drain(..gone);
+        for column in &mut self.ys {
+            column.drain(..gone);
+        }
+        self.first = lineage.first;
+        let held = self.instants.len();
+        for row in &frame.rows[held..] {
+            self.instants
+                .push_back(x.and_then(|x| row.get(x)).and_then(parse_instant));
+            for (column, y) in self.ys.iter_mut().zip(ys) {
+                column.push_back(row.get(y).and_then(number));
+            }
+        }
+    }
+
+    /// The series to draw, in time order on a time axis, cut to the visible window.
+    /// `frame` is the frame last synced (category labels are read from it).
+    pub fn series(
+        &self,
+        frame: &Frame,
+        x: Option<&str>,
+        ys: &[String],
+        last_points: u32,
+        last_seconds: u32,
+    ) -> Series {
+        let n = self.instants.len().min(frame.rows.len());
+        // The axis is a time axis when every x is an instant.
+        let time = x.is_some() && n > 0 && self.instants.iter().all(Option::is_some);
+        let mut order: Vec<usize> = (0..n).collect();
+        let mut xs: Vec<f64> = if time {
+            self.instants
+                .iter()
+                .take(n)
+                .map(|t| t.unwrap_or(0) as f64)
+                .collect()
+        } else {
+            (0..n).map(|i| i as f64).collect()
+        };
+        // Time axes are drawn in time order, whatever order the rows came in.
+        if time && xs.windows(2).any(|w| w[0] > w[1]) {
+            order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
+            xs = order.iter().map(|&i| xs[i]).collect();
+        }
+        let mut from = 0;
+        if last_points > 0 && n > last_points as usize {
+            from = n - last_points as usize;
+        }
+        if time && last_seconds > 0 {
+            if let Some(&newest) = xs.last() {
+                let since = newest - f64::from(last_seconds) * 1000.0;
+                from = from.max(xs.partition_point(|&x| x < since));
+            }
+        }
+        let order = &order[from..];
+        xs.drain(..from);
+        let categories = if time {
+            Vec::new()
+        } else {
+            xs = (0..order.len()).map(|i| i as f64).collect();
+            order
+                .iter()
+                .map(|&i| {
+                    let raw = x.and_then(|x| frame.rows[i].get(x));
+                    text_of(raw.unwrap_or(&serde_json::Value::Null))
+                })
+                .collect()
+        };
+        let lines = ys
+            .iter()
+            .zip(&self.ys)
+            .map(|(y, column)| (y.clone(), order.iter().map(|&i| column[i]).collect()))
+            .collect();
+        Series {
+            xs,
+            categories,
+            time,
+            lines,
+        }
     }
 }
 
@@ -180,17 +242,17 @@ impl Kind for LineChart {
         let frame = cx.frame;
         let look = cx.look.clone();
         let interactive = cx.screen.interactive;
+        let columns = StoredValue::new(Columns::default());
         let series = Memo::new(move |_| {
             frame.with(|f| {
-                f.as_ref()
-                    .map(|f| {
-                        Series::read(
-                            f,
-                            x_field.as_deref(),
-                            &ys,
-                            props.last_points,
-                            props.last_seconds,
-                        )
+                let Some(f) = f else {
+                    return Series::default();
+                };
+                columns
+                    .try_update_value(|c| {
+                        let x = x_field.as_deref();
+                        c.sync(f, x, &ys);
+                        c.series(f, x, &ys, props.last_points, props.last_seconds)
                     })
                     .unwrap_or_default()
             })
@@ -207,19 +269,20 @@ impl Kind for LineChart {
         let number_format = look.format.clone();
         // The y labels' width decides the plot box; it is measured once per render.
         let drawn = Memo::new(move |_| {
-            let s = series.get();
             let hidden = hidden.get();
-            draw(
-                &s,
-                &hidden,
-                size,
-                font,
-                legend_h,
-                from_zero,
-                area,
-                &number_format,
-                &time_format,
-            )
+            series.with(|s| {
+                draw(
+                    s,
+                    &hidden,
+                    size,
+                    font,
+                    legend_h,
+                    from_zero,
+                    area,
+                    &number_format,
+                    &time_format,
+                )
+            })
         });
         let plot = Memo::new(move |_| {
             drawn.with(|d| Plot::inside(size, font, d.label_chars, true, legend_h))
@@ -550,5 +613,53 @@ mod tests {
         let segments = d.paths[0].1.matches('L').count();
         assert!(segments < 4 * 800, "{segments} segments");
         assert!(!d.y_ticks.is_empty() && !d.x_ticks.is_empty());
+    }
+
+    #[test]
+    fn kept_columns_read_only_new_rows_and_agree_with_a_full_read() {
+        use crate::model::Append;
+        let row = |i: i64| {
+            json!({"t": 1_700_000_000_000_i64 + i * 1000, "v": i})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let mut f = Frame::new(
+            DatasetId::parse("d").unwrap(),
+            1,
+            (0..5).map(row).collect(),
+            0,
+        );
+        let (x, ys) = (Some("t"), vec!["v".to_string()]);
+        let mut kept = Columns::default();
+        kept.sync(&f, x, &ys);
+        for (seq, drop) in [(2, 0), (3, 2), (4, 10)] {
+            let append = Append {
+                dataset: f.dataset.clone(),
+                seq,
+                drop,
+                rows: vec![row(seq as i64 * 10), row(seq as i64 * 10 + 1)],
+                updated_at_ms: 0,
+            };
+            assert!(f.append_in_place(&append));
+            kept.sync(&f, x, &ys);
+            assert_eq!(kept.instants.len(), f.rows.len());
+            assert_eq!(
+                kept.series(&f, x, &ys, 0, 0),
+                Series::read(&f, x, &ys, 0, 0),
+                "after the append of seq {seq}"
+            );
+        }
+        // Rows changed in place under the same lineage would be missed, so the
+        // columns are only trusted for frames of their lineage: a new frame with the
+        // same number of rows is read whole.
+        let mut other = Frame::new(f.dataset.clone(), 9, f.rows.clone(), 0);
+        other.rows[0] = row(-5);
+        kept.sync(&other, x, &ys);
+        assert_eq!(
+            kept.series(&other, x, &ys, 0, 0),
+            Series::read(&other, x, &ys, 0, 0)
+        );
+        assert_eq!(kept.series(&other, x, &ys, 0, 0).lines[0].1[0], Some(-5.0));
     }
 }

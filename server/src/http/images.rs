@@ -8,6 +8,7 @@
 //! long cache (an id never changes content); a stored file that is not such a
 //! picture (a spreadsheet) is not served here at all.
 
+use super::uploads::{receive, refuse};
 use crate::startup::Core;
 use app::model::UploadId;
 use axum::extract::{Path, Query, State};
@@ -34,14 +35,6 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
     }
 }
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        axum::Json(json!({"error": status.canonical_reason(), "message": message.into()})),
-    )
-        .into_response()
-}
-
 #[derive(serde::Deserialize)]
 pub struct ImageQuery {
     name: String,
@@ -53,28 +46,18 @@ pub async fn upload(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !content_type.starts_with("application/octet-stream") {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the picture itself with Content-Type: application/octet-stream",
-        );
-    }
-    let name: String = query.name.trim().chars().take(200).collect();
-    if name.is_empty() || name.contains(['/', '\\']) {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "name the file (?name=logo.png)",
-        );
-    }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_IMAGE_BYTES).await else {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("{name}: a picture is at most {} MiB", MAX_IMAGE_BYTES >> 20),
-        );
+    let (name, bytes) = match receive(
+        &query.name,
+        &headers,
+        body,
+        MAX_IMAGE_BYTES,
+        "picture",
+        "logo.png",
+    )
+    .await
+    {
+        Ok(received) => received,
+        Err(refused) => return refused,
     };
     let Some(media) = sniff(&bytes) else {
         return refuse(

@@ -16,12 +16,50 @@ pub struct UploadQuery {
     name: String,
 }
 
-fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
+pub(super) fn refuse(status: StatusCode, message: impl Into<String>) -> Response {
     (
         status,
         axum::Json(json!({"error": status.canonical_reason(), "message": message.into()})),
     )
         .into_response()
+}
+
+/// What every raw-file upload checks before looking inside: the body is the file
+/// itself (`application/octet-stream`), `?name=` names it (no path), and it holds at
+/// most `limit` bytes. `what` is what is sent ("file", "picture"); `example` a name
+/// for the message. Answers the trimmed name and the bytes, or the refusal.
+pub(super) async fn receive(
+    name: &str,
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    limit: usize,
+    what: &str,
+    example: &str,
+) -> Result<(String, axum::body::Bytes), Response> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if !content_type.starts_with("application/octet-stream") {
+        return Err(refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            format!("send the {what} itself with Content-Type: application/octet-stream"),
+        ));
+    }
+    let name: String = name.trim().chars().take(200).collect();
+    if name.is_empty() || name.contains(['/', '\\']) {
+        return Err(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("name the file (?name={example})"),
+        ));
+    }
+    match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => Ok((name, bytes)),
+        Err(_) => Err(refuse(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("{name}: a {what} is at most {} MiB", limit >> 20),
+        )),
+    }
 }
 
 #[tracing::instrument(skip_all, fields(name = %query.name))]
@@ -31,30 +69,12 @@ pub async fn upload(
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
-    let content_type = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if !content_type.starts_with("application/octet-stream") {
-        return refuse(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "send the file itself with Content-Type: application/octet-stream",
-        );
-    }
-    let name: String = query.name.trim().chars().take(200).collect();
-    if name.is_empty() || name.contains(['/', '\\']) {
-        return refuse(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "name the file (?name=sales.xlsx)",
-        );
-    }
     let limit = core.config.max_upload_bytes;
-    let Ok(bytes) = axum::body::to_bytes(body, limit).await else {
-        return refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the file is larger than {} MiB", limit >> 20),
-        );
-    };
+    let (name, bytes) =
+        match receive(&query.name, &headers, body, limit, "file", "sales.xlsx").await {
+            Ok(received) => received,
+            Err(refused) => return refused,
+        };
     let format = SheetFormat::sniff(&bytes, &name);
     let limits = core.poll.readers.sheet_limits;
     let checked = {

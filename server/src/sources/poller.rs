@@ -231,13 +231,7 @@ pub async fn refresh(
             if previous.rows == rows && previous.error.is_none() && previous.seq > 0 {
                 return true;
             }
-            Frame {
-                dataset: dataset.id.clone(),
-                seq: previous.seq + 1,
-                rows,
-                updated_at_ms: crate::now_ms(),
-                error: None,
-            }
+            Frame::new(dataset.id.clone(), previous.seq + 1, rows, crate::now_ms())
         }
         Err(error) => {
             tracing::info!(error = %error, "refresh failed; keeping the last good data");

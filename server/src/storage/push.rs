@@ -59,13 +59,8 @@ impl Storage {
                 .await?;
                 match w.mode {
                     PushMode::Replace => {
-                        let frame = Frame {
-                            dataset: w.dataset.clone(),
-                            seq: seq as u64,
-                            rows: w.rows.clone(),
-                            updated_at_ms: now,
-                            error: None,
-                        };
+                        let frame =
+                            Frame::new(w.dataset.clone(), seq as u64, w.rows.clone(), now);
                         let text = serde_json::to_string(&frame).expect("a frame serializes");
                         sqlx::query("UPDATE dataset_frames SET frame = $2 WHERE dataset_id = $1")
                             .bind(w.dataset.as_str())
@@ -183,13 +178,7 @@ impl Storage {
             .iter()
             .map(|r| serde_json::from_str::<Row>(r).map_err(|e| corrupt("row", id.as_str(), e)))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Some(Frame {
-            dataset: id.clone(),
-            seq: seq as u64,
-            rows,
-            updated_at_ms: updated_at,
-            error: None,
-        }))
+        Ok(Some(Frame::new(id.clone(), seq as u64, rows, updated_at)))
     }
 
     // --- push tokens ---

@@ -277,6 +277,9 @@ impl TestApp {
         .await
     }
 
+    /// The status and body of `GET path`, without Leptos' hydration markers (`<!>`):
+    /// they are not part of what a page shows, and where they fall depends on how the
+    /// views are typed.
     pub async fn get(&self, path: &str) -> (u16, String) {
         let res = self
             .http
@@ -284,7 +287,8 @@ impl TestApp {
             .send()
             .await
             .expect("the server answers");
-        (res.status().as_u16(), res.text().await.unwrap())
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap().replace("<!>", ""))
     }
 
     pub async fn create_dashboard(&self, name: &str) -> String {
