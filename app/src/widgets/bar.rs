@@ -1,7 +1,9 @@
 //! Bar and column chart: categories with one or more value series, vertical or
 //! horizontal, grouped or stacked, with value labels and sorting.
 
-use super::chart::{by_index, escape_xml, label_px, legend, series_color, value_label, Plot};
+use super::chart::{
+    by_index, escape_xml, label_px, legend, series_color, tenths, value_label, Plot,
+};
 use super::inspect::{self, Edit};
 use super::line::truncate;
 use super::scale::{nice_ticks, Linear};
@@ -155,7 +157,7 @@ fn tenth(v: f64) -> i64 {
 }
 
 fn px(v: i64) -> String {
-    format!("{:.1}", v as f64 / 10.0)
+    tenths(v as f64 / 10.0)
 }
 
 impl Kind for BarChart {

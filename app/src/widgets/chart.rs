@@ -248,6 +248,44 @@ pub fn escape_xml(text: &str) -> String {
     out
 }
 
+/// Appends `v` with one decimal (`12.3`, `-0.5`), as `{:.1}` writes the coordinates a
+/// chart draws, at the cost of integer digits instead of float formatting: a
+/// 10,000-point path writes thousands of them on every update. Halves round away from
+/// zero; what is not finite or beyond ±10^15 is written `0.0`.
+pub fn push_tenths(out: &mut String, v: f64) {
+    let t = (v * 10.0).round();
+    if !t.is_finite() || t.abs() >= 1e16 {
+        out.push_str("0.0");
+        return;
+    }
+    let t = t as i64;
+    if t < 0 {
+        out.push('-');
+    }
+    let mut n = t.unsigned_abs();
+    let mut buf = [0u8; 24];
+    let mut i = buf.len() - 2;
+    buf[i] = b'.';
+    buf[i + 1] = b'0' + (n % 10) as u8;
+    n /= 10;
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0.0"));
+}
+
+/// `v` with one decimal (see [`push_tenths`]).
+pub fn tenths(v: f64) -> String {
+    let mut out = String::with_capacity(8);
+    push_tenths(&mut out, v);
+    out
+}
+
 /// An SVG path through `points` (already in pixels); `None` values break the line.
 pub fn line_path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
     let mut d = String::new();
@@ -255,9 +293,10 @@ pub fn line_path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
     for p in points {
         match p {
             Some((x, y)) => {
-                use std::fmt::Write;
                 d.push(if pen_down { 'L' } else { 'M' });
-                let _ = write!(d, "{x:.1},{y:.1}");
+                push_tenths(&mut d, x);
+                d.push(',');
+                push_tenths(&mut d, y);
                 pen_down = true;
             }
             None => pen_down = false,
@@ -284,6 +323,26 @@ mod tests {
         assert!(thinned.windows(2).all(|w| w[0].0 <= w[1].0), "in order");
         let short = &points[..50];
         assert_eq!(thin(short, 0.0, 50.0, 100), short.to_vec());
+    }
+
+    #[test]
+    fn tenths_are_written_as_one_decimal_formatting_writes_them() {
+        for k in -20_000..20_000 {
+            // Off the halves, where the two ways of rounding agree.
+            for v in [k as f64 / 10.0 + 0.013, k as f64 / 10.0 - 0.013] {
+                // `{:.1}` keeps the sign of a value that rounds to zero (`-0.0`).
+                let std = format!("{v:.1}").replace("-0.0", "0.0");
+                assert_eq!(tenths(v), std, "{v}");
+            }
+        }
+        assert_eq!(tenths(123_456_789.04), "123456789.0");
+        assert_eq!(tenths(-0.0), "0.0");
+        assert_eq!(tenths(f64::NAN), "0.0");
+        assert_eq!(tenths(f64::INFINITY), "0.0");
+        assert_eq!(tenths(1e300), "0.0");
+        let mut d = String::from("M");
+        push_tenths(&mut d, 3.25);
+        assert_eq!(d, "M3.3", "a half rounds away from zero");
     }
 
     #[test]

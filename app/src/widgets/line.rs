@@ -2,7 +2,9 @@
 //! a visible window (last N points or last T seconds), a legend that hides series,
 //! and a tooltip with the exact values where a person is in front of it.
 
-use super::chart::{self, label_px, legend, line_path, series_color, thin, value_label, Plot};
+use super::chart::{
+    self, label_px, legend, line_path, series_color, tenths, thin, value_label, Plot,
+};
 use super::format::DateFormat;
 use super::inspect::{self, Edit};
 use super::scale::{nice_ticks, time_ticks, Linear};
@@ -520,11 +522,9 @@ fn draw(
             let d = line_path(pixels.iter().map(|&p| Some(p)));
             let fill = if area && !pixels.is_empty() {
                 let base = y.map(d0.max(0.0).min(d1));
-                format!(
-                    "{d}L{:.1},{base:.1}L{:.1},{base:.1}Z",
-                    pixels[pixels.len() - 1].0,
-                    pixels[0].0
-                )
+                let (last, first) = (pixels[pixels.len() - 1].0, pixels[0].0);
+                let (last, first, base) = (tenths(last), tenths(first), tenths(base));
+                format!("{d}L{last},{base}L{first},{base}Z")
             } else {
                 String::new()
             };
