@@ -249,19 +249,26 @@ impl NumberFormat {
     }
 }
 
-/// `abs` (finite, below 1e21 or so) rounded to `decimals`.
-pub(super) fn fixed(abs: f64, decimals: usize, trim: bool, negative: bool) -> Parts {
-    let text = format!("{abs:.decimals$}");
-    let (int, frac) = text.split_once('.').unwrap_or((&text, ""));
+/// The integer and fraction digits of a formatted number (`12.50` → `12`, `50`), the
+/// fraction's trailing zeros dropped when `trim`.
+fn split_digits(text: &str, trim: bool) -> (String, String) {
+    let (int, frac) = text.split_once('.').unwrap_or((text, ""));
     let frac = if trim {
         frac.trim_end_matches('0')
     } else {
         frac
     };
+    (int.to_string(), frac.to_string())
+}
+
+/// `abs` (finite, below 1e21 or so) rounded to `decimals`.
+pub(super) fn fixed(abs: f64, decimals: usize, trim: bool, negative: bool) -> Parts {
+    let text = format!("{abs:.decimals$}");
+    let (int, frac) = split_digits(&text, trim);
     Parts {
         negative,
-        int: int.to_string(),
-        frac: frac.to_string(),
+        int,
+        frac,
         exp: None,
         unit: "",
     }
@@ -278,16 +285,11 @@ pub(super) fn scientific(
     let decimals = if trim { decimals.max(2) } else { decimals };
     let text = format!("{abs:.decimals$e}");
     let (mantissa, exp) = text.split_once('e').unwrap_or((&text, "0"));
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let frac = if trim {
-        frac.trim_end_matches('0')
-    } else {
-        frac
-    };
+    let (int, frac) = split_digits(mantissa, trim);
     Parts {
         negative,
-        int: int.to_string(),
-        frac: frac.to_string(),
+        int,
+        frac,
         exp: Some(exp.parse::<i32>().unwrap_or(0).saturating_add(shift)),
         unit: "",
     }
