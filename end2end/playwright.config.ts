@@ -11,6 +11,8 @@ const bin = process.env.WALLBOARD_BIN ?? path.resolve(__dirname, '../target/rele
 
 export default defineConfig({
   testDir: './tests',
+  // Makes the first administrator; every test starts signed in as them.
+  globalSetup: require.resolve('./global-setup'),
   timeout: 60_000,
   expect: { timeout: 10_000 },
   fullyParallel: false,
@@ -27,6 +29,7 @@ export default defineConfig({
       ],
     },
     trace: 'retain-on-failure',
+    storageState: path.join(__dirname, '.auth/admin.json'),
   },
   webServer: {
     command: bin,

@@ -19,6 +19,9 @@ pub enum AppError {
     /// 409: someone else saved first.
     #[error("{message}")]
     Conflict { message: String },
+    /// 401: nobody is signed in (or the session or token has ended).
+    #[error("{message}")]
+    Unauthorized { message: String },
     /// 403: the caller may not do this.
     #[error("{message}")]
     Forbidden { message: String },
@@ -35,6 +38,12 @@ impl AppError {
         AppError::NotFound { what: what.into() }
     }
 
+    pub fn unauthorized() -> Self {
+        AppError::Unauthorized {
+            message: "sign in first: this needs a session or an API token".into(),
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         AppError::Conflict {
             message: message.into(),
@@ -47,6 +56,7 @@ impl AppError {
             AppError::NotFound { .. } => 404,
             AppError::Invalid { .. } => 422,
             AppError::Conflict { .. } => 409,
+            AppError::Unauthorized { .. } => 401,
             AppError::Forbidden { .. } => 403,
             AppError::Unavailable { .. } => 503,
             AppError::Internal => 500,

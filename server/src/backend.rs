@@ -6,7 +6,8 @@ use crate::startup::Core;
 use crate::storage::SourcedDataset;
 use crate::storage::{SaveOutcome, StorageError};
 use app::api::ssr::Backend;
-use app::api::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
+use app::api::{DashboardSummary, NewPushToken, PushToken, ScreenData, ShareLink, StoredDashboard};
+use app::auth::{Caller, Me, Scope};
 use app::error::AppError;
 use app::model::{
     infer_fields, Columns, Dashboard, DashboardId, DataSource, Dataset, DatasetForm, DatasetId,
@@ -15,6 +16,7 @@ use app::model::{
 };
 use base64::Engine;
 use rand::RngCore;
+use serde_json::json;
 
 /// Logs a storage error with its cause chain and turns it into what a client may see.
 pub fn storage_error(err: StorageError) -> AppError {
@@ -44,23 +46,41 @@ pub fn new_share_token() -> ShareToken {
 
 #[async_trait::async_trait]
 impl Backend for Core {
-    async fn list_dashboards(&self) -> Result<Vec<DashboardSummary>, AppError> {
-        self.storage.list_dashboards().await.map_err(storage_error)
+    async fn list_dashboards(&self, scope: &Scope) -> Result<Vec<DashboardSummary>, AppError> {
+        self.storage
+            .list_dashboards(scope.workspace())
+            .await
+            .map_err(storage_error)
     }
 
-    async fn create_dashboard(&self, dashboard: Dashboard) -> Result<DashboardId, AppError> {
+    async fn create_dashboard(
+        &self,
+        scope: &Scope,
+        dashboard: Dashboard,
+    ) -> Result<DashboardId, AppError> {
         dashboard.validate()?;
         let id = DashboardId::parse(crate::new_id()).expect("hex is a valid id");
         self.storage
-            .insert_dashboard(&id, &dashboard)
+            .insert_dashboard(scope.workspace(), &id, &dashboard)
             .await
             .map_err(storage_error)?;
+        self.audit(
+            scope,
+            "dashboard_created",
+            &format!("dashboard:{id}"),
+            json!({"name": dashboard.name}),
+        )
+        .await;
         Ok(id)
     }
 
-    async fn load_dashboard(&self, id: &DashboardId) -> Result<StoredDashboard, AppError> {
+    async fn load_dashboard(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<StoredDashboard, AppError> {
         self.storage
-            .get_dashboard(id)
+            .get_dashboard(scope.workspace(), id)
             .await
             .map_err(storage_error)?
             .ok_or_else(|| AppError::not_found("dashboard"))
@@ -68,19 +88,30 @@ impl Backend for Core {
 
     async fn save_dashboard(
         &self,
+        scope: &Scope,
         id: &DashboardId,
         dashboard: Dashboard,
         revision: i64,
     ) -> Result<i64, AppError> {
         dashboard.validate()?;
         check_embeds(&dashboard, &self.config.embed_origins)?;
+        self.check_datasets(scope, &dashboard.datasets()).await?;
         match self
             .storage
-            .update_dashboard(id, &dashboard, revision)
+            .update_dashboard(scope.workspace(), id, &dashboard, revision)
             .await
             .map_err(storage_error)?
         {
-            SaveOutcome::Saved { revision } => Ok(revision),
+            SaveOutcome::Saved { revision } => {
+                self.audit(
+                    scope,
+                    "dashboard_saved",
+                    &format!("dashboard:{id}"),
+                    json!({"revision": revision, "widgets": dashboard.widgets.len()}),
+                )
+                .await;
+                Ok(revision)
+            }
             SaveOutcome::Conflict { current } => Err(AppError::conflict(format!(
                 "This dashboard was saved elsewhere (revision {current}) after you opened it \
                  (revision {revision}); your changes were not saved."
@@ -89,22 +120,34 @@ impl Backend for Core {
         }
     }
 
-    async fn delete_dashboard(&self, id: &DashboardId) -> Result<(), AppError> {
+    async fn delete_dashboard(&self, scope: &Scope, id: &DashboardId) -> Result<(), AppError> {
         if self
             .storage
-            .delete_dashboard(id)
+            .delete_dashboard(scope.workspace(), id)
             .await
             .map_err(storage_error)?
         {
+            self.audit(
+                scope,
+                "dashboard_deleted",
+                &format!("dashboard:{id}"),
+                json!({}),
+            )
+            .await;
             Ok(())
         } else {
             Err(AppError::not_found("dashboard"))
         }
     }
 
-    async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame> {
+    async fn frames(&self, scope: &Scope, datasets: &[DatasetId]) -> Vec<Frame> {
         let mut frames = Vec::with_capacity(datasets.len());
         for id in datasets {
+            // Another workspace's dataset shows as one without data.
+            if !self.in_scope(scope, id).await.unwrap_or(false) {
+                frames.push(Frame::empty(id.clone()));
+                continue;
+            }
             frames.push(match self.bus.latest(id).await {
                 Some(p) => p.frame.clone(),
                 None => Frame::empty(id.clone()),
@@ -113,15 +156,23 @@ impl Backend for Core {
         frames
     }
 
-    async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError> {
-        let all = self.storage.list_datasets().await.map_err(storage_error)?;
+    async fn list_datasets(&self, scope: &Scope) -> Result<Vec<DatasetSummary>, AppError> {
+        let all = self
+            .storage
+            .list_datasets_in(scope.workspace())
+            .await
+            .map_err(storage_error)?;
         Ok(all
             .iter()
             .map(|e| DatasetSummary::of(&e.dataset, &e.source.config))
             .collect())
     }
 
-    async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError> {
+    async fn create_http_dataset(
+        &self,
+        scope: &Scope,
+        form: NewHttpDataset,
+    ) -> Result<DatasetSummary, AppError> {
         let (http, path, field, refresh) = form.parse()?;
         let source = DataSource {
             id: SourceId::parse(crate::new_id()).expect("hex is a valid id"),
@@ -139,16 +190,22 @@ impl Backend for Core {
             pipeline: form.pipeline,
             columns: Default::default(),
         };
-        self.add_dataset(source, dataset).await
+        self.add_dataset(scope, source, dataset).await
     }
 
-    async fn preview_dataset(&self, form: DatasetForm) -> Result<Preview, AppError> {
+    async fn preview_dataset(&self, scope: &Scope, form: DatasetForm) -> Result<Preview, AppError> {
         let (source, dataset) = from_form(form)?;
+        self.check_references(scope, &source, &dataset).await?;
         self.preview(&source, &dataset).await
     }
 
-    async fn create_dataset(&self, form: DatasetForm) -> Result<DatasetSummary, AppError> {
+    async fn create_dataset(
+        &self,
+        scope: &Scope,
+        form: DatasetForm,
+    ) -> Result<DatasetSummary, AppError> {
         let (mut source, dataset) = from_form(form)?;
+        self.check_references(scope, &source, &dataset).await?;
         // The fields a widget can bind are those of a first successful read.
         let preview = self.preview(&source, &dataset).await?;
         if let Some(error) = preview.pipeline_error {
@@ -169,10 +226,14 @@ impl Backend for Core {
                 field: "source".into(),
                 message: e.to_string(),
             })?;
-        self.add_dataset(source, dataset).await
+        self.add_dataset(scope, source, dataset).await
     }
 
-    async fn create_push_dataset(&self, form: NewPushDataset) -> Result<DatasetSummary, AppError> {
+    async fn create_push_dataset(
+        &self,
+        scope: &Scope,
+        form: NewPushDataset,
+    ) -> Result<DatasetSummary, AppError> {
         form.validate()?;
         let source = DataSource {
             id: SourceId::parse(crate::new_id()).expect("hex is a valid id"),
@@ -190,20 +251,16 @@ impl Backend for Core {
             pipeline: Default::default(),
             columns: Default::default(),
         };
-        self.add_dataset(source, dataset).await
+        self.add_dataset(scope, source, dataset).await
     }
 
     async fn create_push_token(
         &self,
+        scope: &Scope,
         dataset: &DatasetId,
         label: String,
     ) -> Result<NewPushToken, AppError> {
-        let entry = self
-            .datasets
-            .get(&self.storage, dataset)
-            .await
-            .map_err(storage_error)?
-            .ok_or_else(|| AppError::not_found("dataset"))?;
+        let entry = self.dataset_in(scope, dataset).await?;
         if entry.source.config.is_polled() {
             return Err(AppError::Invalid {
                 field: "dataset".into(),
@@ -222,10 +279,22 @@ impl Backend for Core {
             .insert_push_token(&id, dataset, &crate::push::hash_secret(&secret), &label)
             .await
             .map_err(storage_error)?;
+        self.audit(
+            scope,
+            "push_token_created",
+            &format!("push_token:{id}"),
+            json!({"dataset": dataset, "label": label}),
+        )
+        .await;
         Ok(NewPushToken { token, secret })
     }
 
-    async fn list_push_tokens(&self, dataset: &DatasetId) -> Result<Vec<PushToken>, AppError> {
+    async fn list_push_tokens(
+        &self,
+        scope: &Scope,
+        dataset: &DatasetId,
+    ) -> Result<Vec<PushToken>, AppError> {
+        self.dataset_in(scope, dataset).await?;
         self.storage
             .list_push_tokens(dataset)
             .await
@@ -234,9 +303,11 @@ impl Backend for Core {
 
     async fn revoke_push_token(
         &self,
+        scope: &Scope,
         dataset: &DatasetId,
         id: &PushTokenId,
     ) -> Result<(), AppError> {
+        self.dataset_in(scope, dataset).await?;
         let revoked = self
             .storage
             .revoke_push_token(dataset, id)
@@ -244,21 +315,46 @@ impl Backend for Core {
             .map_err(storage_error)?;
         self.push_tokens.forget(id);
         if revoked {
+            self.audit(
+                scope,
+                "push_token_revoked",
+                &format!("push_token:{id}"),
+                json!({"dataset": dataset}),
+            )
+            .await;
             Ok(())
         } else {
             Err(AppError::not_found("push token"))
         }
     }
 
-    async fn create_share_link(&self, id: &DashboardId) -> Result<ShareLink, AppError> {
-        self.load_dashboard(id).await?;
-        self.storage
+    async fn create_share_link(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<ShareLink, AppError> {
+        self.load_dashboard(scope, id).await?;
+        let link = self
+            .storage
             .insert_share_link(id, &new_share_token())
             .await
-            .map_err(storage_error)
+            .map_err(storage_error)?;
+        self.audit(
+            scope,
+            "share_link_created",
+            &format!("dashboard:{id}"),
+            json!({}),
+        )
+        .await;
+        Ok(link)
     }
 
-    async fn list_share_links(&self, id: &DashboardId) -> Result<Vec<ShareLink>, AppError> {
+    async fn list_share_links(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<Vec<ShareLink>, AppError> {
+        self.load_dashboard(scope, id).await?;
         self.storage
             .list_share_links(id)
             .await
@@ -267,15 +363,24 @@ impl Backend for Core {
 
     async fn revoke_share_link(
         &self,
+        scope: &Scope,
         id: &DashboardId,
         token: &ShareToken,
     ) -> Result<(), AppError> {
+        self.load_dashboard(scope, id).await?;
         if self
             .storage
             .revoke_share_link(id, token)
             .await
             .map_err(storage_error)?
         {
+            self.audit(
+                scope,
+                "share_link_revoked",
+                &format!("dashboard:{id}"),
+                json!({}),
+            )
+            .await;
             Ok(())
         } else {
             Err(AppError::not_found("share link"))
@@ -286,16 +391,58 @@ impl Backend for Core {
         self.config.embed_origins.clone()
     }
 
-    async fn resolve_share(&self, token: &ShareToken) -> Result<StoredDashboard, AppError> {
-        let id = self
+    async fn me(&self, caller: &Caller) -> Result<Me, AppError> {
+        crate::auth::me(self, caller).await
+    }
+
+    async fn shared_screen(&self, token: &ShareToken) -> Result<ScreenData, AppError> {
+        use app::model::SharedView;
+        let gone = || AppError::not_found("share link");
+        let shared = self
             .storage
-            .resolve_share_link(token)
+            .shared_revision(token)
             .await
             .map_err(storage_error)?
-            .ok_or_else(|| AppError::not_found("share link"))?;
-        self.load_dashboard(&id)
+            .ok_or_else(gone)?;
+        let dashboard = self
+            .storage
+            .get_dashboard(&shared.workspace, &shared.dashboard)
             .await
-            .map_err(|_| AppError::not_found("share link"))
+            .map_err(storage_error)?
+            .ok_or_else(gone)?
+            .dashboard;
+        let view = SharedView::of(&dashboard);
+        let shown = view.datasets();
+        // Only the share's own workspace's datasets, whatever the document names.
+        let datasets: Vec<_> = self
+            .storage
+            .list_datasets_in(&shared.workspace)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .filter(|d| shown.contains(&d.dataset.id))
+            .collect();
+        let mut frames = Vec::new();
+        for d in &datasets {
+            let frame = match self.bus.latest(&d.dataset.id).await {
+                Some(p) => p.frame.clone(),
+                None => Frame::empty(d.dataset.id.clone()),
+            };
+            frames.extend(view.frame(&frame));
+        }
+        let intervals = datasets
+            .iter()
+            .filter(|d| d.source.config.is_polled())
+            .map(|d| (d.dataset.id.clone(), u64::from(d.dataset.refresh)))
+            .collect();
+        Ok(ScreenData {
+            dashboard,
+            frames,
+            stream_url: format!("/api/v1/live/share/{token}"),
+            intervals,
+            embed_origins: self.embed_origins(),
+            rendered_at_ms: crate::now_ms(),
+        })
     }
 }
 
@@ -345,6 +492,92 @@ fn from_form(form: DatasetForm) -> Result<(DataSource, Dataset), AppError> {
 }
 
 impl Core {
+    /// Writes one line of the audit log for an action done in `scope`.
+    async fn audit(&self, scope: &Scope, action: &str, target: &str, detail: serde_json::Value) {
+        crate::auth::audit(
+            self,
+            Some(scope.workspace()),
+            scope.actor(),
+            action,
+            target,
+            detail,
+        )
+        .await;
+    }
+
+    /// Whether dataset `id` exists in `scope`'s workspace.
+    async fn in_scope(&self, scope: &Scope, id: &DatasetId) -> Result<bool, AppError> {
+        Ok(self
+            .datasets
+            .get(&self.storage, id)
+            .await
+            .map_err(storage_error)?
+            .is_some_and(|entry| &entry.workspace == scope.workspace()))
+    }
+
+    /// Dataset `id` of `scope`'s workspace; another workspace's is "not found", so ids
+    /// tell nothing about other workspaces.
+    async fn dataset_in(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+    ) -> Result<std::sync::Arc<SourcedDataset>, AppError> {
+        self.datasets
+            .get(&self.storage, id)
+            .await
+            .map_err(storage_error)?
+            .filter(|entry| &entry.workspace == scope.workspace())
+            .ok_or_else(|| AppError::not_found("dataset"))
+    }
+
+    /// Refuses a dashboard that binds a dataset outside `scope`'s workspace.
+    async fn check_datasets(&self, scope: &Scope, ids: &[DatasetId]) -> Result<(), AppError> {
+        for id in ids {
+            if !self.in_scope(scope, id).await? {
+                return Err(AppError::Invalid {
+                    field: "widgets".into(),
+                    message: format!("dataset {id} does not exist in this workspace"),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses a source or pipeline that reads another workspace's upload or dataset.
+    async fn check_references(
+        &self,
+        scope: &Scope,
+        source: &DataSource,
+        dataset: &Dataset,
+    ) -> Result<(), AppError> {
+        if let Some(upload) = source.config.upload() {
+            let found = self
+                .storage
+                .upload_workspace(upload)
+                .await
+                .map_err(storage_error)?;
+            if found.as_ref() != Some(scope.workspace()) {
+                return Err(AppError::Invalid {
+                    field: "source.upload".into(),
+                    message: format!("upload {upload} does not exist in this workspace"),
+                });
+            }
+        }
+        for joined in dataset.pipeline.joined_datasets() {
+            let id = DatasetId::parse(joined.clone()).map_err(|_| AppError::Invalid {
+                field: "pipeline".into(),
+                message: format!("'{joined}' is not a dataset id"),
+            })?;
+            if !self.in_scope(scope, &id).await? {
+                return Err(AppError::Invalid {
+                    field: "pipeline".into(),
+                    message: format!("dataset {id} does not exist in this workspace"),
+                });
+            }
+        }
+        Ok(())
+    }
+
     /// Reads `source` once for `dataset` and runs the pipeline on what it gives.
     async fn preview(&self, source: &DataSource, dataset: &Dataset) -> Result<Preview, AppError> {
         let started = std::time::Instant::now();
@@ -369,18 +602,32 @@ impl Core {
     /// Stores a new source and dataset and starts polling it if it is polled.
     pub(crate) async fn add_dataset(
         &self,
+        scope: &Scope,
         source: DataSource,
         dataset: Dataset,
     ) -> Result<DatasetSummary, AppError> {
         dataset.validate()?;
         source.config.validate()?;
         self.storage
-            .insert_source_and_dataset(&source, &dataset)
+            .insert_source_and_dataset(scope.workspace(), &source, &dataset)
             .await
             .map_err(storage_error)?;
         let summary = DatasetSummary::of(&dataset, &source.config);
-        self.scheduler
-            .schedule(self.poll.clone(), SourcedDataset { dataset, source });
+        self.audit(
+            scope,
+            "dataset_created",
+            &format!("dataset:{}", dataset.id),
+            json!({"name": dataset.name, "source": source.config.kind()}),
+        )
+        .await;
+        self.scheduler.schedule(
+            self.poll.clone(),
+            SourcedDataset {
+                workspace: scope.workspace().clone(),
+                dataset,
+                source,
+            },
+        );
         Ok(summary)
     }
 }

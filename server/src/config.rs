@@ -95,6 +95,9 @@ pub struct Config {
     /// `WALLBOARD_HTTP_PROXY`: an `http://` or `https://` proxy for every source
     /// request (default: none; `HTTP_PROXY`, `HTTPS_PROXY` and `ALL_PROXY` are ignored).
     pub http_proxy: Option<Secret>,
+    /// `WALLBOARD_METRICS_TOKEN`: the bearer token `/metrics` asks for; unset, `/metrics`
+    /// answers 404 (metrics are off).
+    pub metrics_token: Option<Secret>,
     /// `WALLBOARD_PUBLIC_URL` (`https://wall.example.com`) and `WALLBOARD_ALLOWED_HOSTS`
     /// (comma-separated `host[:port]`): the names the server answers for besides the
     /// loopback names of its port; requests naming another `Host` are refused.
@@ -119,6 +122,11 @@ pub struct Config {
 }
 
 impl Config {
+    /// The site's address for links the server prints (`WALLBOARD_PUBLIC_URL`).
+    pub fn public_url(&self) -> Option<String> {
+        self.names.public_base()
+    }
+
     pub fn from_env() -> Result<Self, String> {
         Self::from_lookup(|key| std::env::var(key).ok())
     }
@@ -283,6 +291,7 @@ impl Config {
             pipeline_time_limit: Duration::from_secs(pipeline_time_limit),
             worker_exe: std::env::current_exe().unwrap_or_else(|_| "wallboard".into()),
             http_proxy,
+            metrics_token: secret("WALLBOARD_METRICS_TOKEN"),
             names,
             header_timeout: Duration::from_secs(header_timeout.min(86_400)),
             write_timeout: Duration::from_secs(write_timeout.min(86_400)),

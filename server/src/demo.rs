@@ -152,6 +152,7 @@ pub async fn push_points(core: std::sync::Arc<Core>) {
 /// A dataset reading `path` of the demo endpoint, keeping the rows' own columns.
 async fn http_dataset(
     core: &Core,
+    scope: &app::auth::Scope,
     url: &str,
     name: &str,
     path: &str,
@@ -180,7 +181,7 @@ async fn http_dataset(
         pipeline: Default::default(),
         columns: Columns::Discovered,
     };
-    Ok(core.add_dataset(source, dataset).await?.id)
+    Ok(core.add_dataset(scope, source, dataset).await?.id)
 }
 
 /// What a demo widget reads: its dataset, each slot's fields, and the row it picks.
@@ -220,8 +221,12 @@ fn color(name: &str) -> Color {
 
 async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     use FieldKind::{Number, Text};
+    // The demo goes into the first workspace, which the first administrator owns.
+    let workspace = app::model::WorkspaceId::parse(crate::auth::FIRST_WORKSPACE)?;
+    let scope = &app::auth::Caller::system(workspace).may(app::auth::Action::EditData)?;
     let now = http_dataset(
         core,
+        scope,
         url,
         "Demo: site now",
         "$.now",
@@ -236,6 +241,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     .await?;
     let regions = http_dataset(
         core,
+        scope,
         url,
         "Demo: orders by region",
         "$.regions",
@@ -245,6 +251,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     .await?;
     let sources = http_dataset(
         core,
+        scope,
         url,
         "Demo: traffic sources",
         "$.sources",
@@ -254,6 +261,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     .await?;
     let services = http_dataset(
         core,
+        scope,
         url,
         "Demo: services",
         "$.services",
@@ -268,6 +276,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     .await?;
     let agents = http_dataset(
         core,
+        scope,
         url,
         "Demo: support agents",
         "$.agents",
@@ -276,27 +285,30 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     )
     .await?;
     let pushed = core
-        .create_push_dataset(NewPushDataset {
-            name: "Demo: response times (pushed)".into(),
-            fields: vec![
-                Field {
-                    name: "time".into(),
-                    kind: Text,
+        .create_push_dataset(
+            scope,
+            NewPushDataset {
+                name: "Demo: response times (pushed)".into(),
+                fields: vec![
+                    Field {
+                        name: "time".into(),
+                        kind: Text,
+                    },
+                    Field {
+                        name: "p50_ms".into(),
+                        kind: Number,
+                    },
+                    Field {
+                        name: "p95_ms".into(),
+                        kind: Number,
+                    },
+                ],
+                mode: PushMode::Append {
+                    max_rows: 300,
+                    max_age_secs: None,
                 },
-                Field {
-                    name: "p50_ms".into(),
-                    kind: Number,
-                },
-                Field {
-                    name: "p95_ms".into(),
-                    kind: Number,
-                },
-            ],
-            mode: PushMode::Append {
-                max_rows: 300,
-                max_age_secs: None,
             },
-        })
+        )
         .await?
         .id;
     core.storage
@@ -375,6 +387,6 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
     let mut dashboard = Dashboard::new("Operations (demo)")?;
     dashboard.widgets = widgets;
     dashboard.validate()?;
-    core.create_dashboard(dashboard).await?;
+    core.create_dashboard(scope, dashboard).await?;
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The Wallboard server: configuration, storage, source polling, the live hub and the
 //! HTTP layer (Leptos pages, server functions, streams, health, assets).
 
+pub mod auth;
 pub mod backend;
 pub mod config;
 pub mod demo;
@@ -8,6 +9,7 @@ pub mod http;
 pub mod live;
 pub mod metrics;
 pub mod push;
+pub mod rate;
 pub mod sandbox;
 pub mod sources;
 pub mod startup;

@@ -141,9 +141,35 @@ impl Metrics {
 }
 
 /// `GET /metrics`.
+/// `GET /metrics`, for a scraper holding `WALLBOARD_METRICS_TOKEN` as its bearer
+/// token; 404 when no token is configured.
 pub async fn handler(
     axum::extract::State(core): axum::extract::State<Arc<crate::startup::Core>>,
-) -> impl axum::response::IntoResponse {
+    headers: axum::http::HeaderMap,
+) -> axum::response::Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse;
+    let Some(expected) = &core.config.metrics_token else {
+        return (
+            StatusCode::NOT_FOUND,
+            "metrics are off: set WALLBOARD_METRICS_TOKEN and scrape with it as a bearer token",
+        )
+            .into_response();
+    };
+    let given = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compared as hashes, so the time taken says nothing about the token.
+    if crate::push::hash_secret(given) != crate::push::hash_secret(expected.expose()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(axum::http::header::WWW_AUTHENTICATE, "Bearer")],
+            "send WALLBOARD_METRICS_TOKEN as 'Authorization: Bearer <token>'",
+        )
+            .into_response();
+    }
     (
         [(
             axum::http::header::CONTENT_TYPE,
@@ -151,4 +177,5 @@ pub async fn handler(
         )],
         core.metrics.render(),
     )
+        .into_response()
 }

@@ -5,9 +5,9 @@ use crate::config::Config;
 use crate::http;
 use crate::live::bus::Bus;
 use crate::live::LiveHub;
-use crate::push::rate::RateLimiter;
 use crate::push::writer::PushWriter;
 use crate::push::TokenCache;
+use crate::rate::RateLimiter;
 use crate::sources::lease::Leases;
 use crate::sources::poller::{PollContext, Scheduler};
 use crate::sources::reader::Readers;
@@ -16,8 +16,9 @@ use crate::storage::{Storage, StorageError};
 use app::api::ssr::Services;
 use axum::extract::ConnectInfo;
 use axum::extract::FromRef;
+use axum::http::Method;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto::Builder;
@@ -85,7 +86,8 @@ pub struct Core {
     pub scheduler: Arc<Scheduler>,
     pub poll: Arc<PollContext>,
     pub pushes: PushWriter,
-    pub push_rate: RateLimiter,
+    /// Rate limits: pushes per token, sign-in attempts per account and address.
+    pub rate: RateLimiter,
     pub push_tokens: TokenCache,
     /// Datasets read once per instance (streams and pushes look them up).
     pub datasets: crate::storage::DatasetCache,
@@ -200,11 +202,11 @@ impl Application {
 
         let metrics = crate::metrics::Metrics::new();
         let hub = LiveHub::new();
-        let (bus, leases, push_rate) = match &config.redis_url {
+        let (bus, leases, rate) = match &config.redis_url {
             None => (
                 Bus::local(hub.clone(), storage.clone(), metrics.clone()),
                 Leases::Local,
-                RateLimiter::local(config.push_rate),
+                RateLimiter::local(),
             ),
             Some(url) => {
                 let client = redis::Client::open(url.expose())?;
@@ -224,10 +226,7 @@ impl Application {
                         conn: conn.clone(),
                         holder: crate::new_id(),
                     },
-                    RateLimiter::Redis {
-                        per_sec: config.push_rate,
-                        conn,
-                    },
+                    RateLimiter::redis(conn),
                 )
             }
         };
@@ -282,7 +281,7 @@ impl Application {
             bus,
             scheduler: Arc::new(Scheduler::default()),
             poll,
-            push_rate,
+            rate,
             push_tokens: TokenCache::default(),
             datasets: Default::default(),
             metrics,
@@ -453,6 +452,127 @@ async fn wait_for_signal() {
     }
 }
 
+/// How a route's request body is bounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyLimit {
+    /// `http::guard::MAX_BODY_BYTES`, like the pages and server functions.
+    Default,
+    /// Its handler reads the body under a limit of its own (pushes, uploads).
+    Own,
+}
+
+/// One of the server's own routes (beside the Leptos pages and server functions).
+struct OwnRoute {
+    method: Method,
+    path: &'static str,
+    limit: BodyLimit,
+    handler: MethodRouter<AppState>,
+}
+
+/// The server's own routes: the router is built from this table, and the
+/// route-coverage test walks it (see [`route_table`]). Routes sharing a path merge.
+fn own_routes() -> Vec<OwnRoute> {
+    use crate::auth::pages;
+    use BodyLimit::{Default, Own};
+    let route = |method: Method, path, limit, handler| OwnRoute {
+        method,
+        path,
+        limit,
+        handler,
+    };
+    vec![
+        route(Method::GET, "/healthz", Default, get(http::health::healthz)),
+        route(Method::GET, "/readyz", Default, get(http::health::readyz)),
+        route(
+            Method::GET,
+            "/metrics",
+            Default,
+            get(crate::metrics::handler),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/live",
+            Default,
+            get(http::stream::datasets),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/live/share/{token}",
+            Default,
+            get(http::stream::share),
+        ),
+        route(
+            Method::GET,
+            "/demo/metrics",
+            Default,
+            get(crate::demo::metrics),
+        ),
+        route(Method::GET, "/setup", Default, get(pages::setup_page)),
+        route(Method::POST, "/setup", Default, post(pages::setup)),
+        route(Method::GET, "/signin", Default, get(pages::signin_page)),
+        route(Method::POST, "/signin", Default, post(pages::signin)),
+        route(Method::POST, "/signout", Default, post(pages::signout)),
+        route(
+            Method::GET,
+            "/reset/{token}",
+            Default,
+            get(pages::reset_page),
+        ),
+        route(Method::POST, "/reset/{token}", Default, post(pages::reset)),
+        route(
+            Method::POST,
+            "/api/v1/datasets/{id}/rows",
+            Own,
+            post(crate::push::push_rows),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/uploads",
+            Own,
+            post(http::uploads::upload),
+        ),
+        route(
+            Method::POST,
+            "/api/v1/images",
+            Own,
+            post(http::images::upload),
+        ),
+        route(
+            Method::GET,
+            "/api/v1/images/{id}",
+            Own,
+            get(http::images::serve),
+        ),
+    ]
+}
+
+/// Every method and path the router answers, from the tables it is built from: the
+/// server's own routes, the Leptos pages and every registered server function (and
+/// `/pkg/…`, the assets). Paths keep their `{parameter}` segments.
+pub fn route_table() -> Vec<(Method, String)> {
+    let mut all: Vec<(Method, String)> = own_routes()
+        .into_iter()
+        .map(|r| (r.method, r.path.to_string()))
+        .collect();
+    for page in generate_route_list(app::App) {
+        for method in page.methods() {
+            let method = match method {
+                leptos_router::Method::Post => Method::POST,
+                leptos_router::Method::Put => Method::PUT,
+                leptos_router::Method::Delete => Method::DELETE,
+                leptos_router::Method::Patch => Method::PATCH,
+                leptos_router::Method::Get => Method::GET,
+            };
+            all.push((method, page.path().to_string()));
+        }
+    }
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        all.push((method, path.to_string()));
+    }
+    all.push((Method::GET, "/pkg/wallboard.css".to_string()));
+    all
+}
+
 fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
     let leptos_options = LeptosOptions::builder()
         .output_name("wallboard")
@@ -472,13 +592,15 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         http::headers::provide_nonce();
     };
     let site = core.site.clone();
-    Router::new()
-        .route("/healthz", get(http::health::healthz))
-        .route("/readyz", get(http::health::readyz))
-        .route("/metrics", get(crate::metrics::handler))
-        .route("/api/v1/live", get(http::stream::datasets))
-        .route("/api/v1/live/share/{token}", get(http::stream::share))
-        .route("/demo/metrics", get(crate::demo::metrics))
+    let (bounded, own_limits): (Vec<_>, Vec<_>) = own_routes()
+        .into_iter()
+        .partition(|r| r.limit == BodyLimit::Default);
+    let add = |router: Router<AppState>, routes: Vec<OwnRoute>| {
+        routes
+            .into_iter()
+            .fold(router, |router, r| router.route(r.path, r.handler))
+    };
+    let pages = add(Router::new(), bounded)
         .leptos_routes_with_context(&state, routes, context.clone(), {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
@@ -491,12 +613,12 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         .layer(axum::middleware::from_fn(
             http::fn_status::status_from_error,
         ))
-        .layer(RequestBodyLimitLayer::new(http::guard::MAX_BODY_BYTES))
-        // The push API and uploads read their bodies under their own (larger) limits.
-        .route("/api/v1/datasets/{id}/rows", post(crate::push::push_rows))
-        .route("/api/v1/uploads", post(http::uploads::upload))
-        .route("/api/v1/images", post(http::images::upload))
-        .route("/api/v1/images/{id}", get(http::images::serve))
+        .layer(RequestBodyLimitLayer::new(http::guard::MAX_BODY_BYTES));
+    // The push API and uploads read their bodies under their own (larger) limits.
+    add(pages, own_limits)
+        // Every route and the fallback: the caller is resolved once, here, and a request
+        // without one reaches only the public routes (`auth::is_public`).
+        .layer(from_fn_with_state(core.clone(), crate::auth::gate))
         .layer(CompressionLayer::new())
         // On every route (layers added last run first): the host check, then the origin
         // check, with the security headers on every answer, refusals included.

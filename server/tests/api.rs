@@ -465,13 +465,12 @@ async fn metrics_count_viewers_polls_and_deliveries() {
     let source = FakeSource::start(json!({ "v": 1 })).await;
     let dataset = create_dataset(&app, &source.url, "$.v", 1000).await;
     let metric = common::metric;
-    let (_, before) = app.get("/metrics").await;
+    let before = app.metrics().await;
     assert_eq!(metric(&before, "wallboard_viewers "), 0.0);
     let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={dataset}")).await;
     live.frame_where(SOON, |f| f["rows"][0]["value"].as_f64() == Some(1.0))
         .await;
-    let (status, text) = app.get("/metrics").await;
-    assert_eq!(status, 200);
+    let text = app.metrics().await;
     assert_eq!(metric(&text, "wallboard_viewers "), 1.0);
     assert!(metric(&text, "wallboard_polls_total ") >= 1.0);
     assert!(metric(&text, "wallboard_updates_published_total ") >= 1.0);
@@ -479,7 +478,7 @@ async fn metrics_count_viewers_polls_and_deliveries() {
     assert!(text.contains("wallboard_poll_duration_seconds_bucket"));
     drop(live);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, after) = app.get("/metrics").await;
+    let after = app.metrics().await;
     assert_eq!(
         metric(&after, "wallboard_viewers "),
         0.0,

@@ -6,7 +6,8 @@
 mod common;
 
 use common::{
-    call_at, create_pushed_dataset, metric, push_at, Backend, FakeSource, SseReader, TestDb,
+    call_at, create_pushed_dataset, metric, push_at, setup_admin, signed_client,
+    signed_stream_client, Backend, FakeSource, SseReader, TestDb, METRICS_TOKEN,
 };
 use serde_json::json;
 use std::process::Stdio;
@@ -56,6 +57,7 @@ impl Instance {
             .env("WALLBOARD_DEMO", "false")
             .env("WALLBOARD_ALLOW_TARGETS", "loopback")
             .env("WALLBOARD_SHUTDOWN_GRACE_SECS", "3")
+            .env("WALLBOARD_METRICS_TOKEN", METRICS_TOKEN)
             .env("RUST_LOG", "info")
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -109,7 +111,10 @@ impl Instance {
     }
 
     async fn metric(&self, name: &str) -> f64 {
-        let text = reqwest::get(format!("{}/metrics", self.base))
+        let text = reqwest::Client::new()
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
             .await
             .unwrap()
             .text()
@@ -121,7 +126,11 @@ impl Instance {
 
 struct Cluster {
     nodes: Vec<Instance>,
+    /// Signed in as the administrator (sessions live in the shared database, so on
+    /// every instance).
     http: reqwest::Client,
+    /// The same session, for live streams.
+    streams: reqwest::Client,
     _db: TestDb,
     _logs: tempfile::TempDir,
 }
@@ -141,12 +150,11 @@ impl Cluster {
         for i in 0..n {
             nodes.push(Instance::start(&db.url, logs.path(), &format!("node{i}")).await);
         }
+        let cookie = setup_admin(&nodes[0].base).await;
         Self {
             nodes,
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
+            http: signed_client(&cookie),
+            streams: signed_stream_client(&cookie),
             _db: db,
             _logs: logs,
         }
@@ -168,8 +176,8 @@ async fn a_push_into_one_instance_reaches_viewers_on_the_others() {
         json!({"kind": "append", "max_rows": 1000}),
     )
     .await;
-    let mut on_c = SseReader::open_at(&z.base, &live_path(&id)).await;
-    let mut on_b = SseReader::open_at(&b.base, &live_path(&id)).await;
+    let mut on_c = SseReader::open_with(&c.streams, &z.base, &live_path(&id)).await;
+    let mut on_b = SseReader::open_with(&c.streams, &b.base, &live_path(&id)).await;
     on_c.next(SOON).await.unwrap();
     on_b.next(SOON).await.unwrap();
     for n in 1..=20 {
@@ -204,7 +212,7 @@ async fn a_polled_source_is_read_once_per_interval_and_survives_its_poller() {
     let id = summary["id"].as_str().unwrap().to_string();
     let mut viewers = Vec::new();
     for node in &c.nodes {
-        let mut v = SseReader::open_at(&node.base, &live_path(&id)).await;
+        let mut v = SseReader::open_with(&c.streams, &node.base, &live_path(&id)).await;
         v.next(SOON).await.unwrap();
         viewers.push(v);
     }
@@ -260,7 +268,7 @@ async fn viewers_keep_receiving_after_redis_restarts() {
     let c = Cluster::start(2).await;
     let (id, secret) =
         create_pushed_dataset(&c.http, &c.nodes[0].base, json!({"kind": "replace"})).await;
-    let mut viewer = SseReader::open_at(&c.nodes[1].base, &live_path(&id)).await;
+    let mut viewer = SseReader::open_with(&c.streams, &c.nodes[1].base, &live_path(&id)).await;
     viewer.next(SOON).await.unwrap();
     push_at(&c.http, &c.nodes[0].base, &id, &secret, &json!({"n": 1})).await;
     viewer.frame_where(SOON, |f| f["rows"][0]["n"] == 1.0).await;
@@ -334,7 +342,7 @@ async fn a_stopped_instance_loses_no_acknowledged_row_and_its_viewers_move_on() 
         json!({"kind": "append", "max_rows": 100000}),
     )
     .await;
-    let mut viewer = SseReader::open_at(&c.nodes[1].base, &live_path(&id)).await;
+    let mut viewer = SseReader::open_with(&c.streams, &c.nodes[1].base, &live_path(&id)).await;
     viewer.next(SOON).await.unwrap();
 
     // Push to all three instances, round robin, while instance 1 stops.
@@ -399,7 +407,7 @@ async fn a_stopped_instance_loses_no_acknowledged_row_and_its_viewers_move_on() 
         lost.is_empty(),
         "acknowledged rows missing at the viewer: {lost:?}"
     );
-    let mut fresh = SseReader::open_at(&c.nodes[0].base, &live_path(&id)).await;
+    let mut fresh = SseReader::open_with(&c.streams, &c.nodes[0].base, &live_path(&id)).await;
     fresh.next(SOON).await.unwrap();
     // Its frame comes from the database, loaded once for this instance's first viewer.
     fresh.frame_where(SOON, holds(last)).await;

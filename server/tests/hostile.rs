@@ -55,7 +55,7 @@ impl Server {
             command.env(k, v);
         }
         let child = command.spawn().expect("the server binary starts");
-        let server = Self {
+        let mut server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
             http: reqwest::Client::builder()
@@ -70,6 +70,8 @@ impl Server {
             assert!(Instant::now() < deadline, "the server did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        let cookie = common::setup_admin(&server.base).await;
+        server.http = common::signed_client_for(&cookie, Duration::from_secs(30));
         server
     }
 

@@ -23,11 +23,23 @@ fn port(app: &TestApp) -> u16 {
     addr(app).rsplit_once(':').unwrap().1.parse().unwrap()
 }
 
-/// Sends `request` as written on a fresh connection and reads the answer to its end;
-/// returns the status and the whole answer (head and body).
+/// `request` (one or several pipelined requests) with the app's session cookie on
+/// each, as a signed-in browser sends them.
+fn signed(app: &TestApp, request: &str) -> String {
+    request.replace(
+        " HTTP/1.1\r\n",
+        &format!(" HTTP/1.1\r\nCookie: {}\r\n", app.cookie),
+    )
+}
+
+/// Sends `request` as written (signed in) on a fresh connection and reads the answer
+/// to its end; returns the status and the whole answer (head and body).
 async fn raw(app: &TestApp, request: &str) -> (u16, String) {
     let mut socket = TcpStream::connect(addr(app)).await.unwrap();
-    socket.write_all(request.as_bytes()).await.unwrap();
+    socket
+        .write_all(signed(app, request).as_bytes())
+        .await
+        .unwrap();
     let mut answer = Vec::new();
     tokio::time::timeout(BOUND, socket.read_to_end(&mut answer))
         .await
@@ -70,7 +82,10 @@ fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
 /// stream does not end); returns the status, the text read and the open connection.
 async fn stream_head(app: &TestApp, request: &str) -> (u16, String, TcpStream) {
     let mut socket = TcpStream::connect(addr(app)).await.unwrap();
-    socket.write_all(request.as_bytes()).await.unwrap();
+    socket
+        .write_all(signed(app, request).as_bytes())
+        .await
+        .unwrap();
     let mut answer = Vec::new();
     let mut chunk = [0u8; 1024];
     while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
@@ -399,7 +414,7 @@ async fn silent_socket(app: &TestApp) -> TcpStream {
 }
 
 async fn viewers(app: &TestApp) -> f64 {
-    let (_, metrics) = app.get("/metrics").await;
+    let metrics = app.metrics().await;
     common::metric(&metrics, "wallboard_viewers ")
 }
 
@@ -421,10 +436,15 @@ async fn open_silent_streams(app: &TestApp, dataset: &str) -> Vec<TcpStream> {
     let host = format!("127.0.0.1:{}", port(app));
     let stream = format!("GET /api/v1/live?datasets={dataset} HTTP/1.1\r\nHost: {host}\r\n\r\n");
     let mut lean = silent_socket(app).await;
-    lean.write_all(stream.as_bytes()).await.unwrap();
+    lean.write_all(signed(app, &stream).as_bytes())
+        .await
+        .unwrap();
     let mut routed = silent_socket(app).await;
     let two = format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n{stream}");
-    routed.write_all(two.as_bytes()).await.unwrap();
+    routed
+        .write_all(signed(app, &two).as_bytes())
+        .await
+        .unwrap();
     assert!(viewers_become(app, 2.0).await, "both streams open");
     vec![lean, routed]
 }
@@ -503,7 +523,7 @@ async fn one_stream_past_the_per_client_cap_is_refused_with_429() {
     let _second = common::SseReader::open(&app, &path).await;
 
     // On the lean path (a fresh connection)…
-    let res = reqwest::Client::new()
+    let res = common::signed_stream_client(&app.cookie)
         .get(format!("{}{path}", app.base))
         .send()
         .await
@@ -513,8 +533,11 @@ async fn one_stream_past_the_per_client_cap_is_refused_with_429() {
     let body = res.text().await.unwrap();
     assert!(body.contains("WALLBOARD_MAX_STREAMS_PER_CLIENT"), "{body}");
     // …and through hyper (a connection that served something else first).
+    let mut cookie = reqwest::header::HeaderMap::new();
+    cookie.insert(reqwest::header::COOKIE, app.cookie.parse().unwrap());
     let reused = reqwest::Client::builder()
         .pool_max_idle_per_host(1)
+        .default_headers(cookie)
         .build()
         .unwrap();
     reused
@@ -533,7 +556,7 @@ async fn one_stream_past_the_per_client_cap_is_refused_with_429() {
     drop(first);
     let deadline = tokio::time::Instant::now() + BOUND;
     loop {
-        let res = reqwest::Client::new()
+        let res = common::signed_stream_client(&app.cookie)
             .get(format!("{}{path}", app.base))
             .send()
             .await

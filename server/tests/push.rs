@@ -301,7 +301,7 @@ async fn a_fast_dataset_is_coalesced_to_the_latest_at_the_rate_cap() {
         events += 1;
     }
     assert_eq!(events, 0, "nothing after the latest");
-    let (_, metrics) = app.get("/metrics").await;
+    let metrics = app.metrics().await;
     let coalesced = common::metric(&metrics, "wallboard_updates_coalesced_total ");
     assert!(
         coalesced >= 10.0,
@@ -316,7 +316,7 @@ async fn a_stream_is_served_alike_on_a_new_and_on_a_reused_connection() {
     push(&app, &id, &secret, json!({"n": 7})).await;
     let path = format!("/api/v1/live?datasets={id}");
     // A connection that opens with the stream: served straight on the socket.
-    let fresh = reqwest::Client::new();
+    let fresh = common::signed_stream_client(&app.cookie);
     let lean = fresh
         .get(format!("{}{path}", app.base))
         .send()
@@ -326,8 +326,11 @@ async fn a_stream_is_served_alike_on_a_new_and_on_a_reused_connection() {
     assert_eq!(lean.headers()["content-type"], "text/event-stream");
     assert_eq!(lean.headers()["connection"], "close");
     // A connection that served another request first: through hyper and axum.
+    let mut cookie = reqwest::header::HeaderMap::new();
+    cookie.insert(reqwest::header::COOKIE, app.cookie.parse().unwrap());
     let reused = reqwest::Client::builder()
         .pool_max_idle_per_host(1)
+        .default_headers(cookie)
         .build()
         .unwrap();
     let health = reused

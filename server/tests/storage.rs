@@ -7,11 +7,16 @@ mod common;
 use app::model::{
     Append, Dashboard, DashboardId, DataSource, Dataset, DatasetId, Field, FieldKind, Frame,
     HttpSource, JsonPathExpr, PushMode, PushSource, PushTokenId, RefreshInterval, Row, ShareToken,
-    SourceConfig, SourceId,
+    SourceConfig, SourceId, WorkspaceId,
 };
 use common::{Backend, TestDb};
 use serde_json::json;
 use wallboard_server::storage::{Committed, PushWrite, SaveOutcome, SourcedDataset, Storage};
+
+/// The first workspace (what existed before accounts is in it).
+fn ws() -> WorkspaceId {
+    WorkspaceId::parse("main").unwrap()
+}
 
 fn id() -> DashboardId {
     DashboardId::parse(wallboard_server::new_id()).unwrap()
@@ -22,14 +27,14 @@ async fn a_dashboard_round_trips(backend: Backend) {
     let s = db.storage().await;
     let id = id();
     let d = Dashboard::new("Sales").unwrap();
-    s.insert_dashboard(&id, &d).await.unwrap();
-    let stored = s.get_dashboard(&id).await.unwrap().unwrap();
+    s.insert_dashboard(&ws(), &id, &d).await.unwrap();
+    let stored = s.get_dashboard(&ws(), &id).await.unwrap().unwrap();
     assert_eq!(stored.dashboard, d);
     assert_eq!(stored.revision, 1);
-    let list = s.list_dashboards().await.unwrap();
+    let list = s.list_dashboards(&ws()).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].name, "Sales");
-    assert!(s.get_dashboard(&self::id()).await.unwrap().is_none());
+    assert!(s.get_dashboard(&ws(), &self::id()).await.unwrap().is_none());
 }
 
 async fn a_save_on_the_current_revision_increments_it(backend: Backend) {
@@ -37,13 +42,13 @@ async fn a_save_on_the_current_revision_increments_it(backend: Backend) {
     let s = db.storage().await;
     let id = id();
     let mut d = Dashboard::new("A").unwrap();
-    s.insert_dashboard(&id, &d).await.unwrap();
+    s.insert_dashboard(&ws(), &id, &d).await.unwrap();
     d.name = "B".into();
     assert_eq!(
-        s.update_dashboard(&id, &d, 1).await.unwrap(),
+        s.update_dashboard(&ws(), &id, &d, 1).await.unwrap(),
         SaveOutcome::Saved { revision: 2 }
     );
-    let stored = s.get_dashboard(&id).await.unwrap().unwrap();
+    let stored = s.get_dashboard(&ws(), &id).await.unwrap().unwrap();
     assert_eq!((stored.revision, stored.dashboard.name.as_str()), (2, "B"));
 }
 
@@ -52,20 +57,25 @@ async fn a_stale_save_is_refused_and_overwrites_nothing(backend: Backend) {
     let s = db.storage().await;
     let id = id();
     let mut d = Dashboard::new("first").unwrap();
-    s.insert_dashboard(&id, &d).await.unwrap();
+    s.insert_dashboard(&ws(), &id, &d).await.unwrap();
     d.name = "second".into();
-    s.update_dashboard(&id, &d, 1).await.unwrap();
+    s.update_dashboard(&ws(), &id, &d, 1).await.unwrap();
     d.name = "stale".into();
     assert_eq!(
-        s.update_dashboard(&id, &d, 1).await.unwrap(),
+        s.update_dashboard(&ws(), &id, &d, 1).await.unwrap(),
         SaveOutcome::Conflict { current: 2 }
     );
     assert_eq!(
-        s.get_dashboard(&id).await.unwrap().unwrap().dashboard.name,
+        s.get_dashboard(&ws(), &id)
+            .await
+            .unwrap()
+            .unwrap()
+            .dashboard
+            .name,
         "second"
     );
     assert_eq!(
-        s.update_dashboard(&self::id(), &d, 1).await.unwrap(),
+        s.update_dashboard(&ws(), &self::id(), &d, 1).await.unwrap(),
         SaveOutcome::NotFound
     );
 }
@@ -75,12 +85,12 @@ async fn of_two_concurrent_saves_of_one_revision_exactly_one_wins(backend: Backe
     let s = db.storage().await;
     let id = id();
     let d = Dashboard::new("x").unwrap();
-    s.insert_dashboard(&id, &d).await.unwrap();
+    s.insert_dashboard(&ws(), &id, &d).await.unwrap();
     let saves = (0..8).map(|i| {
         let (s, id) = (s.clone(), id.clone());
         let mut d = d.clone();
         d.name = format!("writer {i}");
-        tokio::spawn(async move { s.update_dashboard(&id, &d, 1).await.unwrap() })
+        tokio::spawn(async move { s.update_dashboard(&ws(), &id, &d, 1).await.unwrap() })
     });
     let outcomes = futures::future::join_all(saves).await;
     let won = outcomes
@@ -88,34 +98,58 @@ async fn of_two_concurrent_saves_of_one_revision_exactly_one_wins(backend: Backe
         .filter(|o| matches!(o.as_ref().unwrap(), SaveOutcome::Saved { .. }))
         .count();
     assert_eq!(won, 1, "{outcomes:?}");
-    assert_eq!(s.get_dashboard(&id).await.unwrap().unwrap().revision, 2);
+    assert_eq!(
+        s.get_dashboard(&ws(), &id).await.unwrap().unwrap().revision,
+        2
+    );
+}
+
+async fn another_workspace_cannot_see_or_change_a_dashboard(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let other = s.insert_workspace("Other").await.unwrap();
+    let id = id();
+    let d = Dashboard::new("Secret").unwrap();
+    s.insert_dashboard(&ws(), &id, &d).await.unwrap();
+    assert!(s.get_dashboard(&other, &id).await.unwrap().is_none());
+    assert!(s.list_dashboards(&other).await.unwrap().is_empty());
+    assert_eq!(
+        s.update_dashboard(&other, &id, &Dashboard::new("Mine").unwrap(), 1)
+            .await
+            .unwrap(),
+        SaveOutcome::NotFound
+    );
+    assert!(!s.delete_dashboard(&other, &id).await.unwrap());
+    let kept = s.get_dashboard(&ws(), &id).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.revision, kept.dashboard.name),
+        (1, "Secret".to_string())
+    );
 }
 
 async fn share_links_resolve_until_revoked_and_die_with_their_dashboard(backend: Backend) {
     let db = TestDb::new(backend).await;
     let s = db.storage().await;
     let id = id();
-    s.insert_dashboard(&id, &Dashboard::new("x").unwrap())
+    s.insert_dashboard(&ws(), &id, &Dashboard::new("x").unwrap())
         .await
         .unwrap();
     let token = ShareToken::parse("t0k3n_abcdefghijklmnopqrstuvwxyz0123456789AB").unwrap();
     s.insert_share_link(&id, &token).await.unwrap();
-    assert_eq!(
-        s.resolve_share_link(&token).await.unwrap(),
-        Some(id.clone())
-    );
+    let shared = s.shared_revision(&token).await.unwrap().unwrap();
+    assert_eq!((shared.dashboard, shared.workspace), (id.clone(), ws()));
     assert_eq!(s.list_share_links(&id).await.unwrap().len(), 1);
     // Revoking needs the right dashboard.
     assert!(!s.revoke_share_link(&self::id(), &token).await.unwrap());
     assert!(s.revoke_share_link(&id, &token).await.unwrap());
-    assert_eq!(s.resolve_share_link(&token).await.unwrap(), None);
+    assert_eq!(s.shared_revision(&token).await.unwrap(), None);
     assert!(s.list_share_links(&id).await.unwrap().is_empty());
 
     let other = ShareToken::parse("another_token_abcdefghijklmnopqrstuvwxyz012").unwrap();
     s.insert_share_link(&id, &other).await.unwrap();
-    assert!(s.delete_dashboard(&id).await.unwrap());
-    assert_eq!(s.resolve_share_link(&other).await.unwrap(), None);
-    assert!(!s.delete_dashboard(&id).await.unwrap());
+    assert!(s.delete_dashboard(&ws(), &id).await.unwrap());
+    assert_eq!(s.shared_revision(&other).await.unwrap(), None);
+    assert!(!s.delete_dashboard(&ws(), &id).await.unwrap());
 }
 
 async fn sources_datasets_and_frames_are_kept(backend: Backend) {
@@ -140,7 +174,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         pipeline: Default::default(),
         columns: Default::default(),
     };
-    s.insert_source_and_dataset(&source, &dataset)
+    s.insert_source_and_dataset(&ws(), &source, &dataset)
         .await
         .unwrap();
     assert_eq!(
@@ -148,6 +182,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         Some(source.clone())
     );
     let sourced = SourcedDataset {
+        workspace: ws(),
         dataset: dataset.clone(),
         source: source.clone(),
     };
@@ -168,7 +203,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         ..source
     };
     assert!(s
-        .insert_source_and_dataset(&source2, &dataset)
+        .insert_source_and_dataset(&ws(), &source2, &dataset)
         .await
         .is_err());
     assert_eq!(s.get_source(&source2.id).await.unwrap(), None);
@@ -195,7 +230,7 @@ async fn pushed_dataset(s: &Storage, mode: PushMode) -> DatasetId {
         pipeline: Default::default(),
         columns: Default::default(),
     };
-    s.insert_source_and_dataset(&source, &dataset)
+    s.insert_source_and_dataset(&ws(), &source, &dataset)
         .await
         .unwrap();
     dataset.id
@@ -328,6 +363,7 @@ on_both_backends!(
     a_save_on_the_current_revision_increments_it,
     a_stale_save_is_refused_and_overwrites_nothing,
     of_two_concurrent_saves_of_one_revision_exactly_one_wins,
+    another_workspace_cannot_see_or_change_a_dashboard,
     share_links_resolve_until_revoked_and_die_with_their_dashboard,
     sources_datasets_and_frames_are_kept,
     appended_rows_are_kept_up_to_the_limit_in_order,
@@ -342,7 +378,7 @@ on_both_backends!(
 async fn an_unreadable_row_is_skipped_not_fatal() {
     let db = TestDb::new(Backend::Sqlite).await;
     let s = db.storage().await;
-    s.insert_dashboard(&id(), &Dashboard::new("good").unwrap())
+    s.insert_dashboard(&ws(), &id(), &Dashboard::new("good").unwrap())
         .await
         .unwrap();
     let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
@@ -350,7 +386,7 @@ async fn an_unreadable_row_is_skipped_not_fatal() {
         .execute(&pool)
         .await
         .unwrap();
-    let list = s.list_dashboards().await.unwrap();
+    let list = s.list_dashboards(&ws()).await.unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].name, "good");
 }

@@ -2,6 +2,7 @@
 //! save with a revision check, delete.
 
 use super::{DashboardSummary, EditorData, ScreenData};
+use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{Dashboard, DashboardId, Document};
 use leptos::prelude::*;
@@ -10,7 +11,13 @@ use leptos::server_fn::codec::Json;
 #[server(prefix = "/api/fn", endpoint = "list_dashboards", input = Json)]
 pub async fn list_dashboards() -> Result<Vec<DashboardSummary>, AppError> {
     use super::ssr::*;
-    respond(backend()?.list_dashboards().await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::View)?;
+            backend.list_dashboards(&scope).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_dashboard", input = Json)]
@@ -18,8 +25,9 @@ pub async fn create_dashboard(name: String) -> Result<DashboardId, AppError> {
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditDashboards)?;
             let dashboard = Dashboard::new(&name)?;
-            backend()?.create_dashboard(dashboard).await
+            backend.create_dashboard(&scope, dashboard).await
         }
         .await,
     )
@@ -30,11 +38,12 @@ pub async fn load_editor(id: DashboardId) -> Result<EditorData, AppError> {
     use super::ssr::*;
     respond(
         async {
-            let backend = backend()?;
-            let stored = backend.load_dashboard(&id).await?;
-            let datasets = backend.list_datasets().await?;
+            // The editor is for those who may change the dashboard; viewers get 403.
+            let (backend, scope) = authorized(Action::EditDashboards)?;
+            let stored = backend.load_dashboard(&scope, &id).await?;
+            let datasets = backend.list_datasets(&scope).await?;
             let ids: Vec<_> = datasets.iter().map(|d| d.id.clone()).collect();
-            let frames = backend.frames(&ids).await;
+            let frames = backend.frames(&scope, &ids).await;
             Ok(EditorData {
                 stored,
                 datasets,
@@ -52,16 +61,16 @@ pub async fn load_screen(id: DashboardId) -> Result<ScreenData, AppError> {
     use super::ssr::*;
     respond(
         async {
-            let backend = backend()?;
-            let dashboard = backend.load_dashboard(&id).await?.dashboard;
+            let (backend, scope) = authorized(Action::View)?;
+            let dashboard = backend.load_dashboard(&scope, &id).await?.dashboard;
             let datasets = dashboard.datasets();
-            let frames = backend.frames(&datasets).await;
+            let frames = backend.frames(&scope, &datasets).await;
             let stream_url = super::dataset_stream_url(&datasets);
             Ok(ScreenData {
                 dashboard,
                 frames,
                 stream_url,
-                intervals: intervals(backend.as_ref(), &datasets).await?,
+                intervals: intervals(backend.as_ref(), &scope, &datasets).await?,
                 embed_origins: backend.embed_origins(),
                 rendered_at_ms: crate::widgets::now_ms(),
             })
@@ -81,8 +90,11 @@ pub async fn save_dashboard(
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditDashboards)?;
             let dashboard = dashboard.into_inner()?;
-            backend()?.save_dashboard(&id, dashboard, revision).await
+            backend
+                .save_dashboard(&scope, &id, dashboard, revision)
+                .await
         }
         .await,
     )
@@ -91,5 +103,11 @@ pub async fn save_dashboard(
 #[server(prefix = "/api/fn", endpoint = "delete_dashboard", input = Json)]
 pub async fn delete_dashboard(id: DashboardId) -> Result<(), AppError> {
     use super::ssr::*;
-    respond(backend()?.delete_dashboard(&id).await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditDashboards)?;
+            backend.delete_dashboard(&scope, &id).await
+        }
+        .await,
+    )
 }

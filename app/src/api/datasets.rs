@@ -2,6 +2,7 @@
 //! with its pipeline ("Test" in the editor), and create a dataset over any polled
 //! source type.
 
+use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{DatasetForm, DatasetSummary, NewHttpDataset, Preview};
 use leptos::prelude::*;
@@ -10,7 +11,13 @@ use leptos::server_fn::codec::Json;
 #[server(prefix = "/api/fn", endpoint = "list_datasets", input = Json)]
 pub async fn list_datasets() -> Result<Vec<DatasetSummary>, AppError> {
     use super::ssr::*;
-    respond(backend()?.list_datasets().await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::View)?;
+            backend.list_datasets(&scope).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "create_http_dataset", input = Json)]
@@ -18,8 +25,9 @@ pub async fn create_http_dataset(form: NewHttpDataset) -> Result<DatasetSummary,
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditData)?;
             form.parse()?;
-            backend()?.create_http_dataset(form).await
+            backend.create_http_dataset(&scope, form).await
         }
         .await,
     )
@@ -32,8 +40,9 @@ pub async fn preview_dataset(form: DatasetForm) -> Result<Preview, AppError> {
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditData)?;
             form.parse()?;
-            backend()?.preview_dataset(form).await
+            backend.preview_dataset(&scope, form).await
         }
         .await,
     )
@@ -45,8 +54,9 @@ pub async fn create_dataset(form: DatasetForm) -> Result<DatasetSummary, AppErro
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditData)?;
             form.parse()?;
-            backend()?.create_dataset(form).await
+            backend.create_dataset(&scope, form).await
         }
         .await,
     )

@@ -2,6 +2,7 @@
 //! Each is thin: parse into model types, call the `Backend`, return. Their bodies run
 //! only on the server; in the browser each is a `fetch` to its endpoint.
 
+mod account;
 mod dashboards;
 mod datasets;
 mod push;
@@ -9,6 +10,7 @@ mod shares;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 
+pub use account::*;
 pub use dashboards::*;
 pub use datasets::*;
 pub use push::*;

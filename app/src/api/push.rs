@@ -3,6 +3,7 @@
 //! `create_push_token`; the server keeps only its hash.
 
 use super::{NewPushToken, PushToken};
+use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{DatasetId, DatasetSummary, NewPushDataset, PushTokenId};
 use leptos::prelude::*;
@@ -13,8 +14,9 @@ pub async fn create_push_dataset(form: NewPushDataset) -> Result<DatasetSummary,
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditData)?;
             form.validate()?;
-            backend()?.create_push_dataset(form).await
+            backend.create_push_dataset(&scope, form).await
         }
         .await,
     )
@@ -28,6 +30,7 @@ pub async fn create_push_token(
     use super::ssr::*;
     respond(
         async {
+            let (backend, scope) = authorized(Action::EditData)?;
             let label = label.trim().to_string();
             if label.chars().count() > 80 {
                 return Err(AppError::Invalid {
@@ -35,7 +38,7 @@ pub async fn create_push_token(
                     message: "a label is at most 80 characters".into(),
                 });
             }
-            backend()?.create_push_token(&dataset, label).await
+            backend.create_push_token(&scope, &dataset, label).await
         }
         .await,
     )
@@ -44,11 +47,23 @@ pub async fn create_push_token(
 #[server(prefix = "/api/fn", endpoint = "list_push_tokens", input = Json)]
 pub async fn list_push_tokens(dataset: DatasetId) -> Result<Vec<PushToken>, AppError> {
     use super::ssr::*;
-    respond(backend()?.list_push_tokens(&dataset).await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.list_push_tokens(&scope, &dataset).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "revoke_push_token", input = Json)]
 pub async fn revoke_push_token(dataset: DatasetId, id: PushTokenId) -> Result<(), AppError> {
     use super::ssr::*;
-    respond(backend()?.revoke_push_token(&dataset, &id).await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.revoke_push_token(&scope, &dataset, &id).await
+        }
+        .await,
+    )
 }

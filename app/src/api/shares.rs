@@ -4,6 +4,7 @@
 //! any source configuration, an unbound field or a source's error message.
 
 use super::{ScreenData, ShareLink};
+use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{DashboardId, ShareToken};
 use leptos::prelude::*;
@@ -12,13 +13,25 @@ use leptos::server_fn::codec::Json;
 #[server(prefix = "/api/fn", endpoint = "create_share_link", input = Json)]
 pub async fn create_share_link(id: DashboardId) -> Result<ShareLink, AppError> {
     use super::ssr::*;
-    respond(backend()?.create_share_link(&id).await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.create_share_link(&scope, &id).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/api/fn", endpoint = "list_share_links", input = Json)]
 pub async fn list_share_links(id: DashboardId) -> Result<Vec<ShareLink>, AppError> {
     use super::ssr::*;
-    respond(backend()?.list_share_links(&id).await)
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.list_share_links(&scope, &id).await
+        }
+        .await,
+    )
 }
 
 /// Revokes a link of dashboard `id`. Needs the dashboard's id, which a share page
@@ -26,34 +39,18 @@ pub async fn list_share_links(id: DashboardId) -> Result<Vec<ShareLink>, AppErro
 #[server(prefix = "/api/fn", endpoint = "revoke_share_link", input = Json)]
 pub async fn revoke_share_link(id: DashboardId, token: ShareToken) -> Result<(), AppError> {
     use super::ssr::*;
-    respond(backend()?.revoke_share_link(&id, &token).await)
-}
-
-#[server(prefix = "/api/fn", endpoint = "load_shared", input = Json)]
-pub async fn load_shared(token: ShareToken) -> Result<ScreenData, AppError> {
-    use super::ssr::*;
-    use crate::model::SharedView;
     respond(
         async {
-            let backend = backend()?;
-            let dashboard = backend.resolve_share(&token).await?.dashboard;
-            let view = SharedView::of(&dashboard);
-            let frames = backend
-                .frames(&view.datasets())
-                .await
-                .iter()
-                .filter_map(|frame| view.frame(frame))
-                .collect();
-            let stream_url = format!("/api/v1/live/share/{token}");
-            Ok(ScreenData {
-                intervals: intervals(backend.as_ref(), &view.datasets()).await?,
-                embed_origins: backend.embed_origins(),
-                rendered_at_ms: crate::widgets::now_ms(),
-                dashboard,
-                frames,
-                stream_url,
-            })
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.revoke_share_link(&scope, &id, &token).await
         }
         .await,
     )
+}
+
+/// The one server function a share token alone reaches; it only reads.
+#[server(prefix = "/api/fn", endpoint = "load_shared", input = Json)]
+pub async fn load_shared(token: ShareToken) -> Result<ScreenData, AppError> {
+    use super::ssr::*;
+    respond(async { backend()?.shared_screen(&token).await }.await)
 }

@@ -1,8 +1,13 @@
 //! The server side of the server functions: the `Backend` they call, provided through
-//! Leptos context by the server crate, and the helper that turns an `AppError` into the
-//! response's HTTP status.
+//! Leptos context by the server crate; the request's `Caller` (resolved by the server's
+//! auth module before any handler runs); and the helper that turns an `AppError` into
+//! the response's HTTP status.
+//!
+//! Every backend method that touches a workspace's data takes the [`Scope`] that
+//! [`Caller::may`] grants, so a server function cannot reach data without asking.
 
-use super::{DashboardSummary, NewPushToken, PushToken, ShareLink, StoredDashboard};
+use super::{DashboardSummary, NewPushToken, PushToken, ScreenData, ShareLink, StoredDashboard};
+use crate::auth::{Action, Caller, Me, Scope};
 use crate::error::AppError;
 use crate::model::{
     Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, NewHttpDataset,
@@ -14,42 +19,84 @@ use std::sync::Arc;
 /// crate over storage and the live engine; tested there without HTTP.
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
-    async fn list_dashboards(&self) -> Result<Vec<DashboardSummary>, AppError>;
-    async fn create_dashboard(&self, dashboard: Dashboard) -> Result<DashboardId, AppError>;
-    async fn load_dashboard(&self, id: &DashboardId) -> Result<StoredDashboard, AppError>;
+    async fn list_dashboards(&self, scope: &Scope) -> Result<Vec<DashboardSummary>, AppError>;
+    async fn create_dashboard(
+        &self,
+        scope: &Scope,
+        dashboard: Dashboard,
+    ) -> Result<DashboardId, AppError>;
+    async fn load_dashboard(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<StoredDashboard, AppError>;
     /// Stores `dashboard` if the stored revision is still `revision`; returns the new one.
     async fn save_dashboard(
         &self,
+        scope: &Scope,
         id: &DashboardId,
         dashboard: Dashboard,
         revision: i64,
     ) -> Result<i64, AppError>;
-    async fn delete_dashboard(&self, id: &DashboardId) -> Result<(), AppError>;
+    async fn delete_dashboard(&self, scope: &Scope, id: &DashboardId) -> Result<(), AppError>;
     /// The latest frame of each dataset (an empty frame where there is none yet).
-    async fn frames(&self, datasets: &[DatasetId]) -> Vec<Frame>;
-    async fn list_datasets(&self) -> Result<Vec<DatasetSummary>, AppError>;
-    async fn create_http_dataset(&self, form: NewHttpDataset) -> Result<DatasetSummary, AppError>;
+    async fn frames(&self, scope: &Scope, datasets: &[DatasetId]) -> Vec<Frame>;
+    async fn list_datasets(&self, scope: &Scope) -> Result<Vec<DatasetSummary>, AppError>;
+    async fn create_http_dataset(
+        &self,
+        scope: &Scope,
+        form: NewHttpDataset,
+    ) -> Result<DatasetSummary, AppError>;
     /// Reads the form's source once and runs its pipeline; stores nothing.
-    async fn preview_dataset(&self, form: DatasetForm) -> Result<Preview, AppError>;
-    async fn create_dataset(&self, form: DatasetForm) -> Result<DatasetSummary, AppError>;
-    async fn create_push_dataset(&self, form: NewPushDataset) -> Result<DatasetSummary, AppError>;
+    async fn preview_dataset(&self, scope: &Scope, form: DatasetForm) -> Result<Preview, AppError>;
+    async fn create_dataset(
+        &self,
+        scope: &Scope,
+        form: DatasetForm,
+    ) -> Result<DatasetSummary, AppError>;
+    async fn create_push_dataset(
+        &self,
+        scope: &Scope,
+        form: NewPushDataset,
+    ) -> Result<DatasetSummary, AppError>;
     async fn create_push_token(
         &self,
+        scope: &Scope,
         dataset: &DatasetId,
         label: String,
     ) -> Result<NewPushToken, AppError>;
-    async fn list_push_tokens(&self, dataset: &DatasetId) -> Result<Vec<PushToken>, AppError>;
+    async fn list_push_tokens(
+        &self,
+        scope: &Scope,
+        dataset: &DatasetId,
+    ) -> Result<Vec<PushToken>, AppError>;
     async fn revoke_push_token(
         &self,
+        scope: &Scope,
         dataset: &DatasetId,
         id: &PushTokenId,
     ) -> Result<(), AppError>;
-    async fn create_share_link(&self, id: &DashboardId) -> Result<ShareLink, AppError>;
-    async fn list_share_links(&self, id: &DashboardId) -> Result<Vec<ShareLink>, AppError>;
-    async fn revoke_share_link(&self, id: &DashboardId, token: &ShareToken)
-        -> Result<(), AppError>;
-    /// The dashboard a live share token opens; `NotFound` for unknown or revoked tokens.
-    async fn resolve_share(&self, token: &ShareToken) -> Result<StoredDashboard, AppError>;
+    async fn create_share_link(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<ShareLink, AppError>;
+    async fn list_share_links(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<Vec<ShareLink>, AppError>;
+    async fn revoke_share_link(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+        token: &ShareToken,
+    ) -> Result<(), AppError>;
+    /// The signed-in user, their role and workspaces.
+    async fn me(&self, caller: &Caller) -> Result<Me, AppError>;
+    /// What a share page shows: the dashboard a live share token opens and its frames
+    /// cut down to the bound fields; `NotFound` for unknown or revoked tokens.
+    async fn shared_screen(&self, token: &ShareToken) -> Result<ScreenData, AppError>;
     /// Origins the operator lets embed widgets show (`WALLBOARD_EMBED_ORIGINS`).
     fn embed_origins(&self) -> Vec<String>;
 }
@@ -57,10 +104,11 @@ pub trait Backend: Send + Sync + 'static {
 /// The refresh interval of each polled dataset among `datasets`.
 pub async fn intervals(
     backend: &dyn Backend,
+    scope: &Scope,
     datasets: &[DatasetId],
 ) -> Result<Vec<(DatasetId, u64)>, AppError> {
     Ok(backend
-        .list_datasets()
+        .list_datasets(scope)
         .await?
         .into_iter()
         .filter(|d| d.push.is_none() && datasets.contains(&d.id))
@@ -77,6 +125,21 @@ pub fn backend() -> Result<Arc<dyn Backend>, AppError> {
     leptos::prelude::use_context::<Services>()
         .map(|s| s.0)
         .ok_or(AppError::Internal)
+}
+
+/// The request's caller, as the server's auth module resolved it; `Unauthorized`
+/// (401) when nobody is signed in.
+pub fn caller() -> Result<Caller, AppError> {
+    leptos::prelude::use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Caller>().cloned())
+        .ok_or_else(AppError::unauthorized)
+}
+
+/// The backend and the scope in which the caller may do `action`: what a server
+/// function asks for first.
+pub fn authorized(action: Action) -> Result<(Arc<dyn Backend>, Scope), AppError> {
+    let scope = caller()?.may(action)?;
+    Ok((backend()?, scope))
 }
 
 /// Passes `result` through, setting the response status from the error if there is one.

@@ -11,6 +11,7 @@ pub fn ErrorPanel(error: AppError) -> impl IntoView {
         AppError::NotFound { .. } => "Not found",
         AppError::Invalid { .. } => "Invalid request",
         AppError::Conflict { .. } => "Conflict",
+        AppError::Unauthorized { .. } => "Sign in",
         AppError::Forbidden { .. } => "Not allowed",
         AppError::Unavailable { .. } => "Unavailable",
         AppError::Internal => "Something went wrong",

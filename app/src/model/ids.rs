@@ -84,6 +84,19 @@ string_id!(
     UploadId, "an upload id", 64
 );
 string_id!(
+    /// A workspace's id: server-generated, random (`main` for the one existing data
+    /// moved into when accounts came).
+    WorkspaceId, "a workspace id", 64
+);
+string_id!(
+    /// A user's id: server-generated, random.
+    UserId, "a user id", 64
+);
+string_id!(
+    /// An API token's id (not the token): what lists show and revocation names.
+    ApiTokenId, "an API token id", 64
+);
+string_id!(
     /// A share-link token: 256 random bits, base64url without padding (43 characters).
     ShareToken, "a share token", 64
 );

@@ -64,6 +64,17 @@ impl SourceConfig {
         }
     }
 
+    /// The uploaded file this source reads, if it reads one.
+    pub fn upload(&self) -> Option<&super::UploadId> {
+        match self {
+            SourceConfig::Sheet(SheetSource {
+                file: super::SheetFile::Upload { upload, .. },
+                ..
+            }) => Some(upload),
+            _ => None,
+        }
+    }
+
     /// Every credential in the configuration, to seal before storing or to open
     /// before reading.
     pub fn credentials_mut(&mut self) -> Vec<&mut Credential> {

@@ -1,12 +1,37 @@
-//! `/`: the list of dashboards and a form to create one.
+//! `/`: the signed-in user, the list of dashboards and a form to create one (editors
+//! and owners only: a viewer sees the list with view and kiosk links).
 
-use crate::api::{create_dashboard, delete_dashboard, list_dashboards};
+use crate::api::{create_dashboard, delete_dashboard, list_dashboards, who_am_i};
+use crate::auth::{Me, Role};
 use crate::components::ErrorPanel;
 use leptos::prelude::*;
+
+/// Who is signed in, where, and the sign-out forms (plain posts: they work before the
+/// page hydrates).
+#[component]
+fn AccountBar(me: Me) -> impl IntoView {
+    view! {
+        <div class="account" data-testid="account">
+            <span class="who">
+                {me.name} " · " {me.workspace.name} " · " {me.role.as_str()}
+            </span>
+            <form method="post" action="/signout">
+                <button type="submit" class="small">"Sign out"</button>
+            </form>
+            <form method="post" action="/signout">
+                <input type="hidden" name="everywhere" value="1" />
+                <button type="submit" class="small" title="End every session of this account">
+                    "Sign out everywhere"
+                </button>
+            </form>
+        </div>
+    }
+}
 
 #[component]
 pub fn HomePage() -> impl IntoView {
     let list = Resource::new(|| (), |_| list_dashboards());
+    let me = Resource::new(|| (), |_| who_am_i());
     // The name is read from the field when the form is sent, so what was typed before
     // the page hydrated counts too.
     let name = NodeRef::<leptos::html::Input>::new();
@@ -42,8 +67,15 @@ pub fn HomePage() -> impl IntoView {
         <main class="home">
             <header class="home-bar">
                 <h1>"Wallboard"</h1>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        me.await.ok().map(|me| view! { <AccountBar me /> })
+                    })}
+                </Suspense>
             </header>
-            <section class="create">
+            <section class="create" class:hidden=move || {
+                me.get().and_then(|m| m.ok()).is_some_and(|m| m.role == Role::Viewer)
+            }>
                 <form on:submit=move |ev| {
                     ev.prevent_default();
                     create();
@@ -58,6 +90,7 @@ pub fn HomePage() -> impl IntoView {
             </section>
             <Suspense>
                 {move || Suspend::new(async move {
+                    let editor = me.await.is_ok_and(|m| m.role >= Role::Editor);
                     match list.await {
                         Ok(items) if items.is_empty() => {
                             view! { <p class="empty">"No dashboards yet: create one above."</p> }
@@ -72,16 +105,33 @@ pub fn HomePage() -> impl IntoView {
                                             let (del_id, del_name) = (d.id.clone(), d.name.clone());
                                             view! {
                                                 <li>
-                                                    <a class="name" href=format!("/edit/{}", d.id)>{d.name}</a>
+                                                    <a
+                                                        class="name"
+                                                        href=format!(
+                                                            "/{}/{}",
+                                                            if editor { "edit" } else { "view" },
+                                                            d.id,
+                                                        )
+                                                    >
+                                                        {d.name}
+                                                    </a>
                                                     <span class="meta">{format!("{} widgets", d.widgets)}</span>
                                                     <a href=format!("/view/{}", d.id)>"View"</a>
                                                     <a href=format!("/kiosk/{}", d.id)>"Kiosk"</a>
-                                                    <button
-                                                        class="danger small"
-                                                        on:click=move |_| remove(del_id.clone(), del_name.clone())
-                                                    >
-                                                        "Delete"
-                                                    </button>
+                                                    {editor
+                                                        .then(|| {
+                                                            view! {
+                                                                <button
+                                                                    class="danger small"
+                                                                    on:click=move |_| remove(
+                                                                        del_id.clone(),
+                                                                        del_name.clone(),
+                                                                    )
+                                                                >
+                                                                    "Delete"
+                                                                </button>
+                                                            }
+                                                        })}
                                                 </li>
                                             }
                                         })

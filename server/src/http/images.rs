@@ -42,10 +42,15 @@ pub struct ImageQuery {
 
 pub async fn upload(
     State(core): State<Arc<Core>>,
+    caller: Option<axum::Extension<app::auth::Caller>>,
     Query(query): Query<ImageQuery>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let scope = match crate::auth::scope(caller, app::auth::Action::EditDashboards) {
+        Ok(scope) => scope,
+        Err(err) => return crate::auth::error_response(&err),
+    };
     let (name, bytes) = match receive(
         &query.name,
         &headers,
@@ -66,7 +71,11 @@ pub async fn upload(
         );
     };
     let id = UploadId::parse(crate::new_id()).expect("hex is a valid id");
-    if let Err(err) = core.storage.insert_upload(&id, &name, &bytes).await {
+    if let Err(err) = core
+        .storage
+        .insert_upload(scope.workspace(), &id, &name, &bytes)
+        .await
+    {
         crate::backend::storage_error(err);
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,

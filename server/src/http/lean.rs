@@ -61,7 +61,7 @@ pub async fn serve(core: Arc<Core>, mut socket: Socket, peer: SocketAddr, deadli
         .config
         .trusted_proxies
         .client(peer.ip(), head.forwarded_for.as_deref());
-    let opened = head.request.open(&core, client).await;
+    let opened = head.request.open(&core, client, &head.credentials).await;
     let mut viewer = match opened {
         Ok(viewer) => viewer,
         Err(refusal) => {
@@ -148,6 +148,8 @@ struct Head {
     request: Request,
     host: Option<String>,
     forwarded_for: Option<String>,
+    /// The `Cookie` and `Authorization` headers, for `auth::resolve`.
+    credentials: axum::http::HeaderMap,
 }
 
 /// A parsed stream request.
@@ -165,15 +167,25 @@ enum Request {
 }
 
 impl Request {
-    async fn open(self, core: &Arc<Core>, client: std::net::IpAddr) -> Result<Viewer, Refusal> {
+    async fn open(
+        self,
+        core: &Arc<Core>,
+        client: std::net::IpAddr,
+        credentials: &axum::http::HeaderMap,
+    ) -> Result<Viewer, Refusal> {
         match self {
             Request::Datasets {
                 query,
                 last_event_id,
             } => {
+                // The same resolution as every other route (`auth::gate`).
+                let scope = crate::auth::resolve(core, credentials)
+                    .await?
+                    .ok_or_else(app::error::AppError::unauthorized)?
+                    .may(app::auth::Action::View)?;
                 let q: LiveQuery = read_query(&query)?;
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
-                open_datasets(core, &q.datasets, resume, Some(client)).await
+                open_datasets(core, &scope, &q.datasets, resume, Some(client)).await
             }
             Request::Share {
                 token,
@@ -199,10 +211,18 @@ fn parse(head: &[u8]) -> Option<Head> {
         return None;
     }
     let (mut host, mut last_event_id, mut forwarded_for) = (None, None, None);
+    let mut credentials = axum::http::HeaderMap::new();
     for line in lines {
         let (name, value) = line.split_once(':')?;
+        let lower = name.trim().to_ascii_lowercase();
+        if lower == "cookie" || lower == "authorization" {
+            let name = axum::http::HeaderName::from_bytes(lower.as_bytes()).ok()?;
+            let header = axum::http::HeaderValue::from_str(value.trim()).ok()?;
+            credentials.append(name, header);
+            continue;
+        }
         let value = Some(value.trim().to_string());
-        match name.trim().to_ascii_lowercase().as_str() {
+        match lower.as_str() {
             // Two `Host` headers make the request invalid (RFC 9112).
             "host" if host.is_some() => return None,
             "host" => host = value,
@@ -233,6 +253,7 @@ fn parse(head: &[u8]) -> Option<Head> {
         request,
         host,
         forwarded_for,
+        credentials,
     })
 }
 
@@ -314,6 +335,7 @@ mod tests {
                 },
                 host: Some("x:3000".into()),
                 forwarded_for: Some("203.0.113.9".into()),
+                credentials: Default::default(),
             })
         );
         assert_eq!(
@@ -333,6 +355,20 @@ mod tests {
             Some(None),
             "a missing Host is left to the host check"
         );
+    }
+
+    #[test]
+    fn credentials_are_kept_for_the_caller() {
+        let head = parse(
+            b"GET /api/v1/live HTTP/1.1\r\nHost: x\r\nCookie: wb_session=abc\r\n\
+                          Authorization: Bearer wba_x",
+        )
+        .unwrap();
+        assert_eq!(
+            crate::auth::cookie(&head.credentials, crate::auth::SESSION_COOKIE),
+            Some("abc")
+        );
+        assert_eq!(head.credentials.len(), 2);
     }
 
     #[test]

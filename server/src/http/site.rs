@@ -69,6 +69,20 @@ impl Names {
     pub fn is_empty(&self) -> bool {
         self.public_url.is_none() && self.allowed_hosts.is_empty()
     }
+
+    /// `WALLBOARD_PUBLIC_URL` as a base for links (`https://wall.example.com`).
+    pub fn public_base(&self) -> Option<String> {
+        let name = self.public_url.as_ref()?;
+        let scheme = name.scheme?;
+        let (text, default) = match scheme {
+            Scheme::Http => ("http", 80),
+            Scheme::Https => ("https", 443),
+        };
+        Some(match name.port {
+            Some(port) if port != default => format!("{text}://{}:{port}", name.host),
+            _ => format!("{text}://{}", name.host),
+        })
+    }
 }
 
 fn parse_public_url(raw: &str) -> Result<Name, String> {

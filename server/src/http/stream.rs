@@ -190,9 +190,10 @@ fn client_of(core: &Core, req: &Parts) -> Option<IpAddr> {
 pub async fn datasets(State(core): State<Arc<Core>>, req: Parts) -> Response {
     let client = client_of(&core, &req);
     let opened = async {
+        let scope = crate::auth::caller_of(&req.extensions)?.may(app::auth::Action::View)?;
         let query: LiveQuery = read_query(req.uri.query().unwrap_or_default())?;
         let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
-        open_datasets(&core, &query.datasets, resume, client).await
+        open_datasets(&core, &scope, &query.datasets, resume, client).await
     };
     match opened.await {
         Ok(viewer) => viewer.into_response(),
@@ -219,9 +220,11 @@ pub async fn share(
     }
 }
 
-/// Opens the stream of the datasets named in `list` (comma-separated ids) for `client`.
+/// Opens the stream of the datasets named in `list` (comma-separated ids) for `client`;
+/// a dataset outside `scope`'s workspace is "not found".
 pub async fn open_datasets(
     core: &Arc<Core>,
+    scope: &app::auth::Scope,
     list: &str,
     resume: Option<String>,
     client: Option<IpAddr>,
@@ -247,7 +250,7 @@ pub async fn open_datasets(
             .get(&core.storage, id)
             .await
             .map_err(crate::backend::storage_error)?
-            .is_none()
+            .is_none_or(|entry| &entry.workspace != scope.workspace())
         {
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
@@ -272,15 +275,15 @@ pub async fn open_share(
     client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
-    let id = core
+    let shared = core
         .storage
-        .resolve_share_link(&token)
+        .shared_revision(&token)
         .await
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
     let stored = core
         .storage
-        .get_dashboard(&id)
+        .get_dashboard(&shared.workspace, &shared.dashboard)
         .await
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
@@ -318,7 +321,11 @@ async fn share_ended(
         if now.revision == revision {
             continue;
         }
-        match core.storage.get_dashboard(&now.dashboard).await {
+        match core
+            .storage
+            .get_dashboard(&now.workspace, &now.dashboard)
+            .await
+        {
             Ok(Some(stored)) if SharedView::of(&stored.dashboard) == view => {
                 revision = stored.revision;
             }

@@ -65,10 +65,15 @@ pub(super) async fn receive(
 #[tracing::instrument(skip_all, fields(name = %query.name))]
 pub async fn upload(
     State(core): State<Arc<Core>>,
+    caller: Option<axum::Extension<app::auth::Caller>>,
     Query(query): Query<UploadQuery>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Response {
+    let scope = match crate::auth::scope(caller, app::auth::Action::EditData) {
+        Ok(scope) => scope,
+        Err(err) => return crate::auth::error_response(&err),
+    };
     let limit = core.config.max_upload_bytes;
     let (name, bytes) =
         match receive(&query.name, &headers, body, limit, "file", "sales.xlsx").await {
@@ -100,7 +105,11 @@ pub async fn upload(
         }
     };
     let id = UploadId::parse(crate::new_id()).expect("hex is a valid id");
-    if let Err(err) = core.storage.insert_upload(&id, &name, &bytes).await {
+    if let Err(err) = core
+        .storage
+        .insert_upload(scope.workspace(), &id, &name, &bytes)
+        .await
+    {
         crate::backend::storage_error(err);
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,

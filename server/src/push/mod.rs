@@ -9,7 +9,6 @@
 //! acknowledged (200) push is committed to the database and published.
 
 pub mod parse;
-pub mod rate;
 pub mod writer;
 
 pub use parse::{parse_rows, MAX_ROWS_PER_REQUEST, MAX_ROW_BYTES};
@@ -169,16 +168,40 @@ impl IntoResponse for PushError {
 pub async fn push_rows(
     State(core): State<Arc<Core>>,
     Path(id): Path<String>,
+    caller: Option<axum::Extension<app::auth::Caller>>,
     headers: HeaderMap,
     body: axum::body::Body,
 ) -> Result<Response, PushError> {
     core.metrics.push_requests.inc();
     let id = DatasetId::parse(id).map_err(|_| PushError::NotFound)?;
-    let token = authorize(&core, &headers, &id).await?;
-    core.push_rate.check(&token.id).await.map_err(|wait| {
-        core.metrics.push_rate_limited.inc();
-        PushError::RateLimited(wait)
-    })?;
+    // A session does not push: integrators send a push token or an API token.
+    let caller = caller.filter(|c| c.role().is_none());
+    let pusher = match caller {
+        // An API token with the `push` scope, resolved by `auth::gate`, for a dataset
+        // of its workspace.
+        Some(axum::Extension(caller)) => {
+            let scope = caller
+                .may(app::auth::Action::Push)
+                .map_err(|_| PushError::Unauthorized("this API token may not push data"))?;
+            let entry = core
+                .datasets
+                .get(&core.storage, &id)
+                .await
+                .map_err(|_| PushError::Unavailable("the database does not answer".into()))?;
+            if entry.is_none_or(|e| &e.workspace != scope.workspace()) {
+                return Err(PushError::NotFound);
+            }
+            format!("workspace:{}:{id}", scope.workspace())
+        }
+        None => format!("token:{}", authorize(&core, &headers, &id).await?.id),
+    };
+    core.rate
+        .hit(&format!("push:{pusher}"), core.config.push_rate, 1)
+        .await
+        .map_err(|wait| {
+            core.metrics.push_rate_limited.inc();
+            PushError::RateLimited(wait)
+        })?;
     let limit = core.config.push_max_bytes;
     let bytes: Bytes = axum::body::to_bytes(body, limit)
         .await

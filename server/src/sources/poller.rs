@@ -130,7 +130,9 @@ fn backoff(interval: Duration, failures: u32) -> Duration {
 }
 
 async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<Notify>) {
-    let SourcedDataset { dataset, source } = entry;
+    let SourcedDataset {
+        dataset, source, ..
+    } = entry;
     let interval = Duration::from_millis(dataset.refresh.millis());
     // A lease outlives two intervals: the holder renews it every interval, and when it
     // dies another instance takes over within one lease period and one interval.

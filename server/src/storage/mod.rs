@@ -7,6 +7,7 @@
 use app::api::{DashboardSummary, ShareLink, StoredDashboard};
 use app::model::{
     Dashboard, DashboardId, DataSource, Dataset, DatasetId, Frame, ShareToken, SourceId,
+    WorkspaceId,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
@@ -76,14 +77,17 @@ macro_rules! with_pool {
     };
 }
 
+mod accounts;
 mod push;
 mod uploads;
+pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
 pub use uploads::Upload;
 
 /// Which dashboard a share link opens, at which revision.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedRevision {
+    pub workspace: WorkspaceId,
     pub dashboard: DashboardId,
     pub revision: i64,
 }
@@ -91,6 +95,8 @@ pub struct SharedRevision {
 /// A dataset with the source it reads.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourcedDataset {
+    /// The workspace it belongs to.
+    pub workspace: WorkspaceId,
     pub dataset: Dataset,
     pub source: DataSource,
 }
@@ -203,11 +209,13 @@ impl Storage {
 
     // --- dashboards ---
 
-    pub async fn list_dashboards(&self) -> Result<Vec<DashboardSummary>> {
+    pub async fn list_dashboards(&self, ws: &WorkspaceId) -> Result<Vec<DashboardSummary>> {
         let rows = with_pool!(self, |p| {
             sqlx::query_as::<_, (String, String, String, i64)>(
-                "SELECT id, name, document, updated_at FROM dashboards ORDER BY updated_at DESC",
+                "SELECT id, name, document, updated_at FROM dashboards
+                 WHERE workspace_id = $1 ORDER BY updated_at DESC",
             )
+            .bind(ws.as_str())
             .fetch_all(p)
             .await
         })?;
@@ -224,18 +232,24 @@ impl Storage {
         )))
     }
 
-    pub async fn insert_dashboard(&self, id: &DashboardId, dashboard: &Dashboard) -> Result<()> {
+    pub async fn insert_dashboard(
+        &self,
+        ws: &WorkspaceId,
+        id: &DashboardId,
+        dashboard: &Dashboard,
+    ) -> Result<()> {
         let document = serde_json::to_string(dashboard).expect("a dashboard serializes");
         let now = crate::now_ms();
         with_pool!(self, |p| {
             sqlx::query(
-                "INSERT INTO dashboards (id, name, document, revision, created_at, updated_at)
-                 VALUES ($1, $2, $3, 1, $4, $4)",
+                "INSERT INTO dashboards (id, name, document, revision, created_at, updated_at, workspace_id)
+                 VALUES ($1, $2, $3, 1, $4, $4, $5)",
             )
             .bind(id.as_str())
             .bind(&dashboard.name)
             .bind(&document)
             .bind(now)
+            .bind(ws.as_str())
             .execute(p)
             .await
             .map(|_| ())
@@ -243,12 +257,18 @@ impl Storage {
         Ok(())
     }
 
-    pub async fn get_dashboard(&self, id: &DashboardId) -> Result<Option<StoredDashboard>> {
+    /// Dashboard `id` if it belongs to `ws` (another workspace's is `None`).
+    pub async fn get_dashboard(
+        &self,
+        ws: &WorkspaceId,
+        id: &DashboardId,
+    ) -> Result<Option<StoredDashboard>> {
         let row = with_pool!(self, |p| {
             sqlx::query_as::<_, (String, i64)>(
-                "SELECT document, revision FROM dashboards WHERE id = $1",
+                "SELECT document, revision FROM dashboards WHERE id = $1 AND workspace_id = $2",
             )
             .bind(id.as_str())
+            .bind(ws.as_str())
             .fetch_optional(p)
             .await
         })?;
@@ -266,6 +286,7 @@ impl Storage {
     /// so two concurrent saves of the same revision cannot both succeed.
     pub async fn update_dashboard(
         &self,
+        ws: &WorkspaceId,
         id: &DashboardId,
         dashboard: &Dashboard,
         expected: i64,
@@ -275,13 +296,14 @@ impl Storage {
         let updated = with_pool!(self, |p| {
             sqlx::query(
                 "UPDATE dashboards SET document = $1, name = $2, revision = revision + 1, updated_at = $3
-                 WHERE id = $4 AND revision = $5",
+                 WHERE id = $4 AND revision = $5 AND workspace_id = $6",
             )
             .bind(&document)
             .bind(&dashboard.name)
             .bind(now)
             .bind(id.as_str())
             .bind(expected)
+            .bind(ws.as_str())
             .execute(p)
             .await
             .map(|r| r.rows_affected())
@@ -292,10 +314,13 @@ impl Storage {
             });
         }
         let current = with_pool!(self, |p| {
-            sqlx::query_scalar::<_, i64>("SELECT revision FROM dashboards WHERE id = $1")
-                .bind(id.as_str())
-                .fetch_optional(p)
-                .await
+            sqlx::query_scalar::<_, i64>(
+                "SELECT revision FROM dashboards WHERE id = $1 AND workspace_id = $2",
+            )
+            .bind(id.as_str())
+            .bind(ws.as_str())
+            .fetch_optional(p)
+            .await
         })?;
         Ok(match current {
             Some(current) => SaveOutcome::Conflict { current },
@@ -304,10 +329,11 @@ impl Storage {
     }
 
     /// Deletes a dashboard and its share links; `false` if there was none.
-    pub async fn delete_dashboard(&self, id: &DashboardId) -> Result<bool> {
+    pub async fn delete_dashboard(&self, ws: &WorkspaceId, id: &DashboardId) -> Result<bool> {
         let n = with_pool!(self, |p| {
-            sqlx::query("DELETE FROM dashboards WHERE id = $1")
+            sqlx::query("DELETE FROM dashboards WHERE id = $1 AND workspace_id = $2")
                 .bind(id.as_str())
+                .bind(ws.as_str())
                 .execute(p)
                 .await
                 .map(|r| r.rows_affected())
@@ -320,6 +346,7 @@ impl Storage {
     /// Stores a source and a dataset reading it, together or not at all.
     pub async fn insert_source_and_dataset(
         &self,
+        ws: &WorkspaceId,
         source: &DataSource,
         dataset: &Dataset,
     ) -> Result<()> {
@@ -331,23 +358,26 @@ impl Storage {
         with_pool!(self, |p| {
             let mut tx = p.begin().await?;
             sqlx::query(
-                "INSERT INTO data_sources (id, name, config, created_at, updated_at) VALUES ($1, $2, $3, $4, $4)",
+                "INSERT INTO data_sources (id, name, config, created_at, updated_at, workspace_id)
+                 VALUES ($1, $2, $3, $4, $4, $5)",
             )
             .bind(source.id.as_str())
             .bind(&source.name)
             .bind(&source_config)
             .bind(now)
+            .bind(ws.as_str())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "INSERT INTO datasets (id, name, source_id, config, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, $5)",
+                "INSERT INTO datasets (id, name, source_id, config, created_at, updated_at, workspace_id)
+                 VALUES ($1, $2, $3, $4, $5, $5, $6)",
             )
             .bind(dataset.id.as_str())
             .bind(&dataset.name)
             .bind(source.id.as_str())
             .bind(&dataset_config)
             .bind(now)
+            .bind(ws.as_str())
             .execute(&mut *tx)
             .await?;
             tx.commit().await
@@ -410,45 +440,43 @@ impl Storage {
         .transpose()
     }
 
-    /// Every dataset with its source, oldest first.
+    /// Every dataset of every workspace with its source, oldest first (for polling).
     pub async fn list_datasets(&self) -> Result<Vec<SourcedDataset>> {
+        self.datasets_where(None).await
+    }
+
+    /// The datasets of workspace `ws` with their sources, oldest first.
+    pub async fn list_datasets_in(&self, ws: &WorkspaceId) -> Result<Vec<SourcedDataset>> {
+        self.datasets_where(Some(ws)).await
+    }
+
+    async fn datasets_where(&self, ws: Option<&WorkspaceId>) -> Result<Vec<SourcedDataset>> {
         let rows = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, String, String, String, String, String)>(
-                "SELECT d.id, d.name, d.config, s.id, s.name, s.config
+            sqlx::query_as::<_, SourcedRow>(
+                "SELECT d.id, d.name, d.config, s.id, s.name, s.config, d.workspace_id
                  FROM datasets d JOIN data_sources s ON s.id = d.source_id
+                 WHERE $1 IS NULL OR d.workspace_id = $1
                  ORDER BY d.created_at, d.id",
             )
+            .bind(ws.map(|w| w.as_str()))
             .fetch_all(p)
             .await
         })?;
-        Ok(skip_corrupt(rows.into_iter().map(
-            |(id, name, config, source_id, source_name, source_config)| {
-                decode_sourced(id, name, &config, source_id, source_name, &source_config)
-            },
-        )))
+        Ok(skip_corrupt(rows.into_iter().map(decode_sourced)))
     }
 
+    /// Dataset `id` of any workspace (callers compare its `workspace`).
     pub async fn get_dataset(&self, id: &DatasetId) -> Result<Option<SourcedDataset>> {
         let row = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, String, String, String, String)>(
-                "SELECT d.name, d.config, s.id, s.name, s.config
+            sqlx::query_as::<_, SourcedRow>(
+                "SELECT d.id, d.name, d.config, s.id, s.name, s.config, d.workspace_id
                  FROM datasets d JOIN data_sources s ON s.id = d.source_id WHERE d.id = $1",
             )
             .bind(id.as_str())
             .fetch_optional(p)
             .await
         })?;
-        row.map(|(name, config, source_id, source_name, source_config)| {
-            decode_sourced(
-                id.to_string(),
-                name,
-                &config,
-                source_id,
-                source_name,
-                &source_config,
-            )
-        })
-        .transpose()
+        row.map(decode_sourced).transpose()
     }
 
     /// Keeps the latest frame of a polled dataset, so a restarted server (or another
@@ -540,34 +568,22 @@ impl Storage {
         Ok(n > 0)
     }
 
-    /// The dashboard a live (not revoked) token opens.
-    pub async fn resolve_share_link(&self, token: &ShareToken) -> Result<Option<DashboardId>> {
-        let id = with_pool!(self, |p| {
-            sqlx::query_scalar::<_, String>(
-                "SELECT dashboard_id FROM share_links WHERE token = $1 AND revoked_at IS NULL",
-            )
-            .bind(token.as_str())
-            .fetch_optional(p)
-            .await
-        })?;
-        id.map(|id| parse_id(&id, "dashboard", DashboardId::parse))
-            .transpose()
-    }
-
     /// The dashboard a live share link opens and that dashboard's revision, in one
     /// query; `None` if the link is unknown or revoked, or its dashboard is gone.
     pub async fn shared_revision(&self, token: &ShareToken) -> Result<Option<SharedRevision>> {
         let row = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, i64)>(
-                "SELECT d.id, d.revision FROM share_links s JOIN dashboards d ON d.id = s.dashboard_id \
+            sqlx::query_as::<_, (String, i64, String)>(
+                "SELECT d.id, d.revision, d.workspace_id \
+                 FROM share_links s JOIN dashboards d ON d.id = s.dashboard_id \
                  WHERE s.token = $1 AND s.revoked_at IS NULL",
             )
             .bind(token.as_str())
             .fetch_optional(p)
             .await
         })?;
-        row.map(|(id, revision)| {
+        row.map(|(id, revision, workspace)| {
             Ok(SharedRevision {
+                workspace: parse_id(&workspace, "workspace", WorkspaceId::parse)?,
                 dashboard: parse_id(&id, "dashboard", DashboardId::parse)?,
                 revision,
             })
@@ -663,22 +679,21 @@ fn decode_dataset(id: String, name: String, source: String, config: &str) -> Res
     })
 }
 
-fn decode_sourced(
-    id: String,
-    name: String,
-    config: &str,
-    source_id: String,
-    source_name: String,
-    source_config: &str,
-) -> Result<SourcedDataset> {
+/// A dataset row joined with its source: dataset id, name and config; source id, name
+/// and config; workspace.
+type SourcedRow = (String, String, String, String, String, String, String);
+
+fn decode_sourced(row: SourcedRow) -> Result<SourcedDataset> {
+    let (id, name, config, source_id, source_name, source_config, workspace) = row;
     let source = DataSource {
         id: parse_id(&source_id, "source", SourceId::parse)?,
         name: source_name,
-        config: serde_json::from_str(source_config)
+        config: serde_json::from_str(&source_config)
             .map_err(|e| corrupt("source", &source_id, e))?,
     };
     Ok(SourcedDataset {
-        dataset: decode_dataset(id, name, source_id, config)?,
+        workspace: parse_id(&workspace, "workspace", WorkspaceId::parse)?,
+        dataset: decode_dataset(id, name, source_id, &config)?,
         source,
     })
 }

@@ -115,7 +115,10 @@ impl Drop for TestDb {
 
 pub struct TestApp {
     pub base: String,
+    /// A client signed in as the first administrator (owner of the first workspace).
     pub http: reqwest::Client,
+    /// Its session cookie (`wb_session=…`), for requests made another way.
+    pub cookie: String,
     pub shutdown: ShutdownHandle,
     pub task: tokio::task::JoinHandle<std::io::Result<()>>,
     pub db: TestDb,
@@ -133,8 +136,17 @@ pub async fn spawn_app_with(backend: Backend, demo: bool) -> TestApp {
     .await
 }
 
-/// A server on a fresh database of `backend`, configured by `env` over the test defaults.
+/// A server on a fresh database of `backend`, configured by `env` over the test defaults,
+/// with its first administrator made (`app.http` is signed in as them).
 pub async fn spawn_app_env(backend: Backend, env: &[(&str, &str)]) -> TestApp {
+    let mut app = spawn_bare(backend, env).await;
+    app.cookie = setup_admin(&app.base).await;
+    app.http = signed_client(&app.cookie);
+    app
+}
+
+/// A server on a fresh database with no accounts yet (`app.http` is not signed in).
+pub async fn spawn_bare(backend: Backend, env: &[(&str, &str)]) -> TestApp {
     let db = TestDb::new(backend).await;
     let url = db.url.clone();
     let env: std::collections::HashMap<String, String> = env
@@ -152,6 +164,7 @@ pub async fn spawn_app_env(backend: Backend, env: &[(&str, &str)]) -> TestApp {
             "WALLBOARD_SHUTDOWN_GRACE_SECS" => Some("3".into()),
             // The test sources run on loopback, which sources may not reach by default.
             "WALLBOARD_ALLOW_TARGETS" => Some("loopback".into()),
+            "WALLBOARD_METRICS_TOKEN" => Some(METRICS_TOKEN.into()),
             _ => None,
         }
     })
@@ -165,17 +178,91 @@ pub async fn spawn_app_env(backend: Backend, env: &[(&str, &str)]) -> TestApp {
     let base = format!("http://{}", app.local_addr());
     let shutdown = app.shutdown_handle();
     let task = tokio::spawn(app.run_until_stopped());
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
     TestApp {
         base,
-        http,
+        http: plain_client(),
+        cookie: String::new(),
         shutdown,
         task,
         db,
     }
+}
+
+/// The bearer token `/metrics` asks for in tests.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+/// The first administrator every test server gets.
+pub const ADMIN_EMAIL: &str = "admin@test.example";
+pub const ADMIN_PASSWORD: &str = "correct horse battery staple";
+
+/// A client that follows no redirects (to see them) and keeps no cookies.
+pub fn plain_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+/// A client sending `cookie` (`wb_session=…`) with every request, each bounded by 10 s.
+pub fn signed_client(cookie: &str) -> reqwest::Client {
+    signed_builder(cookie)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap()
+}
+
+/// A client sending `cookie`, each request bounded by `timeout`.
+pub fn signed_client_for(cookie: &str, timeout: Duration) -> reqwest::Client {
+    signed_builder(cookie).timeout(timeout).build().unwrap()
+}
+
+/// A client sending `cookie` with no overall time bound (for live streams).
+pub fn signed_stream_client(cookie: &str) -> reqwest::Client {
+    signed_builder(cookie).build().unwrap()
+}
+
+fn signed_builder(cookie: &str) -> reqwest::ClientBuilder {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::COOKIE, cookie.parse().unwrap());
+    reqwest::Client::builder().default_headers(headers)
+}
+
+/// The `wb_session=…` pair a response sets, if it sets one.
+pub fn session_of(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wb_session=") && !v.starts_with("wb_session=;"))
+        .map(|v| v.split(';').next().unwrap().to_string())
+}
+
+/// Makes the first administrator through the setup page at `base`; returns the
+/// session cookie it starts.
+pub async fn setup_admin(base: &str) -> String {
+    let res = plain_client()
+        .post(format!("{base}/setup"))
+        .form(&[
+            ("email", ADMIN_EMAIL),
+            ("name", "Admin"),
+            ("password", ADMIN_PASSWORD),
+            ("confirm", ADMIN_PASSWORD),
+        ])
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(res.status(), 303, "setup redirects once done");
+    session_of(&res).expect("setup starts a session")
+}
+
+/// Signs in at `base`; returns the response (303 with a session cookie on success).
+pub async fn sign_in(base: &str, email: &str, password: &str) -> reqwest::Response {
+    plain_client()
+        .post(format!("{base}/signin"))
+        .form(&[("email", email), ("password", password), ("next", "/")])
+        .send()
+        .await
+        .expect("the server answers")
 }
 
 /// Calls server function `name` at `base` with a JSON body; returns the status and
@@ -291,6 +378,19 @@ impl TestApp {
         (status, res.text().await.unwrap().replace("<!>", ""))
     }
 
+    /// The text of `/metrics`, read with the metrics token.
+    pub async fn metrics(&self) -> String {
+        let res = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(METRICS_TOKEN)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(res.status(), 200, "metrics");
+        res.text().await.unwrap()
+    }
+
     pub async fn create_dashboard(&self, name: &str) -> String {
         self.ok("create_dashboard", serde_json::json!({ "name": name }))
             .await
@@ -352,6 +452,8 @@ impl FakeSource {
 /// before them (a gap is a test failure).
 pub struct SseReader {
     response: reqwest::Response,
+    /// The client that opened it (signed in, or not for share streams).
+    client: reqwest::Client,
     buffer: String,
     path: String,
     /// The id of the last event read.
@@ -361,12 +463,18 @@ pub struct SseReader {
 }
 
 impl SseReader {
+    /// Opens `path` at the app, signed in as its administrator.
     pub async fn open(app: &TestApp, path: &str) -> Self {
-        Self::open_at(&app.base, path).await
+        Self::open_with(&signed_stream_client(&app.cookie), &app.base, path).await
     }
 
+    /// Opens `path` at `base` without signing in (share streams).
     pub async fn open_at(base: &str, path: &str) -> Self {
-        let response = reqwest::Client::new()
+        Self::open_with(&reqwest::Client::new(), base, path).await
+    }
+
+    pub async fn open_with(client: &reqwest::Client, base: &str, path: &str) -> Self {
+        let response = client
             .get(format!("{base}{path}"))
             .send()
             .await
@@ -374,6 +482,7 @@ impl SseReader {
         assert_eq!(response.status(), 200, "stream {path}");
         Self {
             response,
+            client: client.clone(),
             buffer: String::new(),
             path: path.to_string(),
             last_id: None,
@@ -383,7 +492,7 @@ impl SseReader {
 
     /// Opens the same stream at `base`, resuming after the last event read.
     pub async fn resume_at(&mut self, base: &str) {
-        let mut request = reqwest::Client::new().get(format!("{base}{}", self.path));
+        let mut request = self.client.get(format!("{base}{}", self.path));
         if let Some(id) = &self.last_id {
             request = request.header("Last-Event-ID", id);
         }
