@@ -6,7 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const port = Number(process.env.E2E_PORT ?? 3917);
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'wallboard-e2e-'));
+// One data folder for the run: the config is read again by each worker, which inherits
+// this variable from the runner.
+const dataDir = (process.env.E2E_DATA_DIR ??= fs.mkdtempSync(path.join(os.tmpdir(), 'wallboard-e2e-')));
 const bin = process.env.WALLBOARD_BIN ?? path.resolve(__dirname, '../target/release/wallboard');
 
 export default defineConfig({

@@ -243,6 +243,95 @@ pub struct WorkspaceSummary {
     pub role: Role,
 }
 
+/// One member of a workspace, as the members list shows them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemberSummary {
+    pub user: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub joined_at_ms: i64,
+}
+
+/// A one-time invitation just made: the only time its link is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewInvite {
+    /// `/invite/<secret>`: whoever opens it first joins with `role`.
+    pub path: String,
+    pub role: Role,
+    pub expires_at_ms: i64,
+}
+
+/// What an API token may do and for how long, as the form sends it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenForm {
+    pub label: String,
+    pub scope: TokenScope,
+    /// Days until it stops working; `None`: until revoked.
+    #[serde(default)]
+    pub expires_in_days: Option<u32>,
+    /// A workspace token (owners only) outlives its maker's membership; a personal
+    /// token works only while its maker is a member.
+    #[serde(default)]
+    pub workspace_wide: bool,
+}
+
+/// Longest an API token's label may be, and its longest life.
+pub const MAX_TOKEN_LABEL_CHARS: usize = 80;
+pub const MAX_TOKEN_DAYS: u32 = 3650;
+
+impl ApiTokenForm {
+    pub fn validate(&self) -> Result<(), crate::model::Invalid> {
+        let label = self.label.trim();
+        if label.is_empty() || label.chars().count() > MAX_TOKEN_LABEL_CHARS {
+            return Err(crate::model::Invalid::new(
+                "label",
+                format!("a label is 1 to {MAX_TOKEN_LABEL_CHARS} characters"),
+            ));
+        }
+        if let Some(days) = self.expires_in_days {
+            if days == 0 || days > MAX_TOKEN_DAYS {
+                return Err(crate::model::Invalid::new(
+                    "expires_in_days",
+                    format!("a token lasts 1 to {MAX_TOKEN_DAYS} days (or leave it empty)"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// An API token as lists show it: never the secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiTokenSummary {
+    pub id: crate::model::ApiTokenId,
+    pub label: String,
+    pub scope: TokenScope,
+    /// `None`: a workspace token.
+    pub owner: Option<String>,
+    pub created_at_ms: i64,
+    pub expires_at_ms: Option<i64>,
+    pub last_used_ms: Option<i64>,
+}
+
+/// An API token just made: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewApiToken {
+    pub token: ApiTokenSummary,
+    /// `Authorization: Bearer <secret>`.
+    pub secret: String,
+}
+
+/// One line of the audit log as owners read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditLine {
+    pub at_ms: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

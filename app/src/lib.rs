@@ -90,6 +90,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=|| pages::NotFound.into_view()>
                 <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async />
+                <Route path=path!("/settings") view=pages::SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/edit/:id") view=pages::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/view/:id") view=pages::ViewPage ssr=SsrMode::Async />
                 <Route path=path!("/kiosk/:id") view=pages::KioskPage ssr=SsrMode::Async />

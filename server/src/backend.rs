@@ -2,18 +2,26 @@
 //! polling schedule. Storage errors are logged here with their cause and reach clients
 //! as `Unavailable` or an opaque `Internal`.
 
+use crate::auth::members;
 use crate::startup::Core;
 use crate::storage::SourcedDataset;
 use crate::storage::{SaveOutcome, StorageError};
 use app::api::ssr::Backend;
-use app::api::{DashboardSummary, NewPushToken, PushToken, ScreenData, ShareLink, StoredDashboard};
-use app::auth::{Caller, Me, Scope};
+use app::api::{
+    DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
+    StoredDashboard,
+};
+use app::auth::{
+    ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken, NewInvite,
+    Role, Scope,
+};
 use app::error::AppError;
 use app::model::{
     infer_fields, Columns, Dashboard, DashboardId, DataSource, Dataset, DatasetForm, DatasetId,
     DatasetSummary, Extracted, Frame, JsonPathExpr, NewHttpDataset, NewPushDataset, Preview,
     PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
 };
+use app::model::{ApiTokenId, ShareLinkId, UserId};
 use base64::Engine;
 use rand::RngCore;
 use serde_json::json;
@@ -332,21 +340,36 @@ impl Backend for Core {
         &self,
         scope: &Scope,
         id: &DashboardId,
-    ) -> Result<ShareLink, AppError> {
+        options: ShareOptions,
+    ) -> Result<NewShareLink, AppError> {
+        options.validate()?;
         self.load_dashboard(scope, id).await?;
+        let token = new_share_token();
+        let expires_at_ms = options
+            .expires_in_hours
+            .map(|h| crate::now_ms() + i64::from(h) * 3_600_000);
+        let password_hash = match options.password.filter(|p| !p.is_empty()) {
+            Some(password) => Some(crate::auth::password::hash(password).await),
+            None => None,
+        };
         let link = self
             .storage
-            .insert_share_link(id, &new_share_token())
+            .insert_share_link(
+                id,
+                &crate::auth::shares::token_hash(&token),
+                expires_at_ms,
+                password_hash.as_deref(),
+            )
             .await
             .map_err(storage_error)?;
         self.audit(
             scope,
             "share_link_created",
-            &format!("dashboard:{id}"),
-            json!({}),
+            &format!("share_link:{}", link.id),
+            json!({"dashboard": id, "expires_at_ms": expires_at_ms, "password": link.has_password}),
         )
         .await;
-        Ok(link)
+        Ok(NewShareLink { link, token })
     }
 
     async fn list_share_links(
@@ -365,26 +388,28 @@ impl Backend for Core {
         &self,
         scope: &Scope,
         id: &DashboardId,
-        token: &ShareToken,
+        link: &ShareLinkId,
     ) -> Result<(), AppError> {
         self.load_dashboard(scope, id).await?;
         if self
             .storage
-            .revoke_share_link(id, token)
+            .revoke_share_link(id, link)
             .await
             .map_err(storage_error)?
+            .is_none()
         {
-            self.audit(
-                scope,
-                "share_link_revoked",
-                &format!("dashboard:{id}"),
-                json!({}),
-            )
-            .await;
-            Ok(())
-        } else {
-            Err(AppError::not_found("share link"))
+            return Err(AppError::not_found("share link"));
         }
+        // Open streams of the link end on every instance.
+        self.bus.revoke(&format!("share:{link}")).await;
+        self.audit(
+            scope,
+            "share_link_revoked",
+            &format!("share_link:{link}"),
+            json!({"dashboard": id}),
+        )
+        .await;
+        Ok(())
     }
 
     fn embed_origins(&self) -> Vec<String> {
@@ -395,15 +420,58 @@ impl Backend for Core {
         crate::auth::me(self, caller).await
     }
 
-    async fn shared_screen(&self, token: &ShareToken) -> Result<ScreenData, AppError> {
+    async fn members(&self, scope: &Scope) -> Result<Vec<MemberSummary>, AppError> {
+        members::members(self, scope).await
+    }
+
+    async fn invite(&self, scope: &Scope, role: Role, days: u32) -> Result<NewInvite, AppError> {
+        members::invite(self, scope, role, days).await
+    }
+
+    async fn change_member(
+        &self,
+        scope: &Scope,
+        user: &UserId,
+        role: Option<Role>,
+    ) -> Result<(), AppError> {
+        members::change_member(self, scope, user, role).await
+    }
+
+    async fn api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenSummary>, AppError> {
+        members::api_tokens(self, caller).await
+    }
+
+    async fn create_api_token(
+        &self,
+        caller: &Caller,
+        form: ApiTokenForm,
+    ) -> Result<NewApiToken, AppError> {
+        members::create_api_token(self, caller, form).await
+    }
+
+    async fn revoke_api_token(&self, caller: &Caller, id: &ApiTokenId) -> Result<(), AppError> {
+        members::revoke_api_token(self, caller, id).await
+    }
+
+    async fn audit_log(
+        &self,
+        scope: &Scope,
+        action: Option<String>,
+    ) -> Result<Vec<AuditLine>, AppError> {
+        members::audit_log(self, scope, action).await
+    }
+
+    async fn shared_screen(
+        &self,
+        token: &ShareToken,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<ScreenData, AppError> {
         use app::model::SharedView;
         let gone = || AppError::not_found("share link");
-        let shared = self
-            .storage
-            .shared_revision(token)
-            .await
-            .map_err(storage_error)?
-            .ok_or_else(gone)?;
+        let (shared, _) = crate::auth::shares::open(self, token, headers).await?;
+        if let Err(err) = self.storage.count_share_view(&shared.link).await {
+            tracing::warn!(error = %err, "could not count a share view");
+        }
         let dashboard = self
             .storage
             .get_dashboard(&shared.workspace, &shared.dashboard)

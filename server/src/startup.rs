@@ -199,6 +199,10 @@ impl Application {
             })?;
         let storage = Storage::connect(config.database_url.expose()).await?;
         tracing::info!(backend = storage.backend_name(), "storage ready");
+        let hashed = storage.hash_legacy_share_tokens().await?;
+        if hashed > 0 {
+            tracing::info!(links = hashed, "share tokens are now stored hashed");
+        }
 
         let metrics = crate::metrics::Metrics::new();
         let hub = LiveHub::new();
@@ -520,6 +524,31 @@ fn own_routes() -> Vec<OwnRoute> {
         ),
         route(Method::POST, "/reset/{token}", Default, post(pages::reset)),
         route(
+            Method::GET,
+            "/invite/{token}",
+            Default,
+            get(pages::invite_landing),
+        ),
+        route(Method::POST, "/invite/{token}", Default, post(pages::join)),
+        route(
+            Method::POST,
+            "/workspace",
+            Default,
+            post(pages::switch_workspace),
+        ),
+        route(
+            Method::POST,
+            "/s/{token}",
+            Default,
+            post(crate::auth::shares::unlock),
+        ),
+        route(
+            Method::POST,
+            "/s/{token}/kiosk",
+            Default,
+            post(crate::auth::shares::unlock),
+        ),
+        route(
             Method::POST,
             "/api/v1/datasets/{id}/rows",
             Own,
@@ -618,6 +647,10 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
     add(pages, own_limits)
         // Every route and the fallback: the caller is resolved once, here, and a request
         // without one reaches only the public routes (`auth::is_public`).
+        .layer(from_fn_with_state(
+            core.clone(),
+            crate::auth::shares::password_gate,
+        ))
         .layer(from_fn_with_state(core.clone(), crate::auth::gate))
         .layer(CompressionLayer::new())
         // On every route (layers added last run first): the host check, then the origin

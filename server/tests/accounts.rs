@@ -9,8 +9,8 @@ mod common;
 use app::auth::Role;
 use app::model::WorkspaceId;
 use common::{
-    plain_client, session_of, sign_in, signed_client, signed_stream_client, spawn_app, spawn_bare,
-    Backend, TestApp, ADMIN_EMAIL, ADMIN_PASSWORD,
+    plain_client, session_of, sign_in, signed_client, spawn_app, spawn_bare, Backend, TestApp,
+    ADMIN_EMAIL, ADMIN_PASSWORD,
 };
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -128,6 +128,7 @@ async fn without_a_session_every_route_but_the_public_ones_refuses() {
         "GET /api/v1/live/share/{token}",
         "GET /demo/metrics",
         "GET /healthz",
+        "GET /invite/{token}",
         "GET /metrics",
         "GET /pkg/wallboard.css",
         "GET /readyz",
@@ -138,7 +139,10 @@ async fn without_a_session_every_route_but_the_public_ones_refuses() {
         "GET /signin",
         "POST /api/fn/load_shared",
         "POST /api/v1/datasets/{id}/rows",
+        "POST /invite/{token}",
         "POST /reset/{token}",
+        "POST /s/{token}",
+        "POST /s/{token}/kiosk",
         "POST /setup",
         "POST /signin",
         "POST /signout",
@@ -518,14 +522,47 @@ async fn hostile_sign_in_requests_get_a_clear_4xx_and_store_nothing() {
     assert_eq!(health.status(), 200);
 }
 
-/// Every caller of the matrix, by name.
-struct Callers {
-    owner: reqwest::Client,
-    editor: reqwest::Client,
-    viewer: reqwest::Client,
-    outsider: reqwest::Client,
-    anonymous: reqwest::Client,
-    cookies: Vec<(&'static str, String)>,
+/// One caller of the matrix: a client for calls and one (without a time bound) for
+/// live streams, sending the same credentials.
+struct Who {
+    name: &'static str,
+    http: reqwest::Client,
+    stream: reqwest::Client,
+}
+
+/// A caller sending `header: value` with every request (none for `anonymous`).
+fn who(name: &'static str, credential: Option<(&str, String)>) -> Who {
+    let mut headers = reqwest::header::HeaderMap::new();
+    if let Some((header, value)) = credential {
+        headers.insert(
+            reqwest::header::HeaderName::from_bytes(header.as_bytes()).unwrap(),
+            value.parse().unwrap(),
+        );
+    }
+    let build = |timeout: Option<Duration>| {
+        let mut builder = reqwest::Client::builder().default_headers(headers.clone());
+        if let Some(t) = timeout {
+            builder = builder.timeout(t);
+        }
+        builder.build().unwrap()
+    };
+    Who {
+        name,
+        http: build(Some(Duration::from_secs(10))),
+        stream: build(None),
+    }
+}
+
+/// Makes an API token with `scope` as the app's administrator; returns its secret.
+async fn api_token(app: &TestApp, scope: &str) -> String {
+    app.ok(
+        "create_api_token",
+        json!({"form": {"label": scope, "scope": scope, "expires_in_days": 1}}),
+    )
+    .await["secret"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 async fn the_authorization_matrix_holds(backend: Backend) {
@@ -535,20 +572,20 @@ async fn the_authorization_matrix_holds(backend: Backend) {
     let editor = member(&app, &storage, &main_ws(), "editor@x.org", Role::Editor).await;
     let viewer = member(&app, &storage, &main_ws(), "viewer@x.org", Role::Viewer).await;
     let outsider = member(&app, &storage, &other_ws, "outsider@x.org", Role::Owner).await;
-    let callers = Callers {
-        owner: app.http.clone(),
-        editor: signed_client(&editor),
-        viewer: signed_client(&viewer),
-        outsider: signed_client(&outsider),
-        anonymous: plain_client(),
-        cookies: vec![
-            ("owner", app.cookie.clone()),
-            ("editor", editor),
-            ("viewer", viewer),
-            ("outsider", outsider),
-            ("anonymous", String::new()),
-        ],
-    };
+    let bearer = |secret: String| Some(("authorization", format!("Bearer {secret}")));
+    let callers = [
+        who("owner", Some(("cookie", app.cookie.clone()))),
+        who("editor", Some(("cookie", editor))),
+        who("viewer", Some(("cookie", viewer))),
+        who("outsider", Some(("cookie", outsider))),
+        who("anonymous", None),
+        who("read token", bearer(api_token(&app, "read").await)),
+        who(
+            "dashboards token",
+            bearer(api_token(&app, "dashboards").await),
+        ),
+        who("push token", bearer(api_token(&app, "push").await)),
+    ];
     // What the actions act on, in the first workspace.
     let dashboard = app.create_dashboard("Sales").await;
     let (dataset, _) =
@@ -562,7 +599,7 @@ async fn the_authorization_matrix_holds(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    let share = app.ok("create_share_link", json!({"id": dashboard})).await["token"]
+    let share = app.ok("create_share_link", json!({"id": dashboard})).await["link"]["id"]
         .as_str()
         .unwrap()
         .to_string();
@@ -582,45 +619,39 @@ async fn the_authorization_matrix_holds(backend: Backend) {
         doc,
     };
 
-    // Owner, editor, viewer, outsider (owner of another workspace), anonymous.
+    // Owner, editor, viewer, outsider (owner of another workspace), anonymous, and API
+    // tokens of the first workspace with the scopes read, dashboards and push.
     #[rustfmt::skip]
-    let matrix: [(&str, [u16; 5]); 16] = [
-        ("list",              [200, 200, 200, 200, 401]),
-        ("view",              [200, 200, 200, 404, 401]),
+    let matrix: [(&str, [u16; 8]); 16] = [
+        ("list",              [200, 200, 200, 200, 401, 200, 200, 403]),
+        ("view",              [200, 200, 200, 404, 401, 200, 200, 403]),
         // The editor: only for those who may change the dashboard.
-        ("load",              [200, 200, 403, 404, 401]),
-        ("save",              [200, 200, 403, 404, 401]),
-        ("create dataset",    [200, 200, 403, 200, 401]),
+        ("load",              [200, 200, 403, 404, 401, 403, 200, 403]),
+        ("save",              [200, 200, 403, 404, 401, 403, 200, 403]),
+        ("create dataset",    [200, 200, 403, 200, 401, 403, 403, 403]),
         // An unreachable source: past authorization, the read fails.
-        ("preview",           [422, 422, 403, 422, 401]),
-        ("upload",            [201, 201, 403, 201, 401]),
-        ("create push token", [200, 200, 403, 404, 401]),
-        ("list push tokens",  [200, 200, 403, 404, 401]),
-        ("create share",      [200, 200, 403, 404, 401]),
-        ("list shares",       [200, 200, 403, 404, 401]),
-        ("stream",            [200, 200, 200, 404, 401]),
-        ("me",                [200, 200, 200, 200, 401]),
-        // The owner acts first; the editor then finds the thing gone.
-        ("revoke share",      [200, 404, 403, 404, 401]),
-        ("revoke push token", [200, 404, 403, 404, 401]),
-        ("delete",            [200, 404, 403, 404, 401]),
+        ("preview",           [422, 422, 403, 422, 401, 403, 403, 403]),
+        ("upload",            [201, 201, 403, 201, 401, 403, 403, 403]),
+        ("create push token", [200, 200, 403, 404, 401, 403, 403, 403]),
+        ("list push tokens",  [200, 200, 403, 404, 401, 403, 403, 403]),
+        ("create share",      [200, 200, 403, 404, 401, 403, 403, 403]),
+        ("list shares",       [200, 200, 403, 404, 401, 403, 403, 403]),
+        ("stream",            [200, 200, 200, 404, 401, 200, 200, 403]),
+        // An API token is not a user.
+        ("me",                [200, 200, 200, 200, 401, 403, 403, 403]),
+        // The owner acts first; those after find the thing gone.
+        ("revoke share",      [200, 404, 403, 404, 401, 403, 403, 403]),
+        ("revoke push token", [200, 404, 403, 404, 401, 403, 403, 403]),
+        ("delete",            [200, 404, 403, 404, 401, 403, 404, 403]),
     ];
-    let clients = [
-        &callers.owner,
-        &callers.editor,
-        &callers.viewer,
-        &callers.outsider,
-        &callers.anonymous,
-    ];
-    let names = ["owner", "editor", "viewer", "outsider", "anonymous"];
     for (action, statuses) in &matrix {
-        for (i, client) in clients.iter().enumerate() {
-            let status = act(&app, client, &callers.cookies[i].1, action, &target).await;
-            assert_eq!(status, statuses[i], "{action} by {}", names[i]);
+        for (caller, wanted) in callers.iter().zip(statuses) {
+            let status = act(&app, caller, action, &target).await;
+            assert_eq!(status, *wanted, "{action} by {}", caller.name);
         }
     }
     // The outsider's listing shows nothing of the first workspace.
-    let theirs = common::call_at(&callers.outsider, &app.base, "list_dashboards", json!({}))
+    let theirs = common::call_at(&callers[3].http, &app.base, "list_dashboards", json!({}))
         .await
         .1;
     assert!(
@@ -631,7 +662,7 @@ async fn the_authorization_matrix_holds(backend: Backend) {
             .all(|d| d["id"] != dashboard.as_str()),
         "{theirs}"
     );
-    let datasets = common::call_at(&callers.outsider, &app.base, "list_datasets", json!({}))
+    let datasets = common::call_at(&callers[3].http, &app.base, "list_datasets", json!({}))
         .await
         .1;
     assert!(
@@ -655,14 +686,9 @@ struct Target {
     preview_form: Value,
 }
 
-/// Does `action` as `client` (whose session is `cookie`); returns the status.
-async fn act(
-    app: &TestApp,
-    client: &reqwest::Client,
-    cookie: &str,
-    action: &str,
-    t: &Target,
-) -> u16 {
+/// Does `action` as `caller`; returns the status.
+async fn act(app: &TestApp, caller: &Who, action: &str, t: &Target) -> u16 {
+    let client = &caller.http;
     let Target {
         dashboard,
         dataset,
@@ -718,13 +744,7 @@ async fn act(
         "create share" => call("create_share_link", json!({"id": dashboard})).await,
         "list shares" => call("list_share_links", json!({"id": dashboard})).await,
         "me" => call("me", json!({})).await,
-        "revoke share" => {
-            call(
-                "revoke_share_link",
-                json!({"id": dashboard, "token": share}),
-            )
-            .await
-        }
+        "revoke share" => call("revoke_share_link", json!({"id": dashboard, "link": share})).await,
         "revoke push token" => {
             call(
                 "revoke_push_token",
@@ -734,12 +754,8 @@ async fn act(
         }
         "delete" => call("delete_dashboard", json!({"id": dashboard})).await,
         "stream" => {
-            let client = if cookie.is_empty() {
-                reqwest::Client::new()
-            } else {
-                signed_stream_client(cookie)
-            };
-            let res = client
+            let res = caller
+                .stream
                 .get(format!("{}/api/v1/live?datasets={dataset}", app.base))
                 .timeout(Duration::from_secs(5))
                 .send()
@@ -751,4 +767,318 @@ async fn act(
     }
 }
 
-on_both_backends!(the_authorization_matrix_holds);
+/// Calls server function `name` as the holder of `cookie`.
+async fn call_as(app: &TestApp, cookie: &str, name: &str, body: Value) -> (u16, Value) {
+    common::call_at(&signed_client(cookie), &app.base, name, body).await
+}
+
+/// Opens invitation `path` as a new person and makes their account; returns the
+/// session cookie it starts.
+async fn accept(app: &TestApp, path: &str, email: &str) -> String {
+    let landing = plain_client()
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(landing.status(), 200);
+    assert!(landing.text().await.unwrap().contains("Join Main"));
+    let res = plain_client()
+        .post(format!("{}{path}", app.base))
+        .form(&[
+            ("email", email),
+            ("name", "New"),
+            ("password", "plum tangerine kiwi"),
+            ("confirm", "plum tangerine kiwi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 303, "{path}");
+    session_of(&res).expect("joining signs in")
+}
+
+async fn an_invitation_makes_one_member_whose_role_owners_change(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dashboard = app.create_dashboard("Ops").await;
+    let invite = app
+        .ok("create_invite", json!({"role": "viewer", "days": 7}))
+        .await;
+    let path = invite["path"].as_str().unwrap().to_string();
+    let viewer = accept(&app, &path, "vera@x.org").await;
+    let me = call_as(&app, &viewer, "me", json!({})).await.1;
+    assert_eq!(
+        (me["email"].as_str(), me["role"].as_str()),
+        (Some("vera@x.org"), Some("viewer"))
+    );
+    // Used up.
+    let again = plain_client()
+        .post(format!("{}{path}", app.base))
+        .form(&[
+            ("email", "eve@x.org"),
+            ("password", "plum tangerine kiwi"),
+            ("confirm", "plum tangerine kiwi"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404);
+    let storage = app.db.storage().await;
+    assert!(storage.user_by_email("eve@x.org").await.unwrap().is_none());
+
+    // A viewer cannot open the editor; made an editor, they can.
+    assert_eq!(
+        call_as(&app, &viewer, "load_editor", json!({"id": dashboard}))
+            .await
+            .0,
+        403
+    );
+    let members = app.ok("list_members", json!({})).await;
+    let vera = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == "vera@x.org")
+        .unwrap()["user"]
+        .clone();
+    app.ok("change_member", json!({"user": vera, "role": "editor"}))
+        .await;
+    assert_eq!(
+        call_as(&app, &viewer, "load_editor", json!({"id": dashboard}))
+            .await
+            .0,
+        200
+    );
+    // Members and the audit log are the owners'.
+    assert_eq!(
+        call_as(&app, &viewer, "list_members", json!({})).await.0,
+        403
+    );
+    assert_eq!(call_as(&app, &viewer, "audit_log", json!({})).await.0, 403);
+
+    // The last owner stays an owner.
+    let admin = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["email"] == ADMIN_EMAIL)
+        .unwrap()["user"]
+        .clone();
+    let (status, answer) = app
+        .call("change_member", json!({"user": admin, "role": "viewer"}))
+        .await;
+    assert_eq!(status, 409, "{answer}");
+    // Removed, their session opens nothing any more.
+    app.ok("change_member", json!({"user": vera, "role": null}))
+        .await;
+    assert_eq!(
+        call_as(&app, &viewer, "list_dashboards", json!({})).await.0,
+        401
+    );
+
+    let log = app.ok("audit_log", json!({})).await;
+    let actions: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["action"].as_str().unwrap())
+        .collect();
+    for wanted in [
+        "invite_created",
+        "member_joined",
+        "role_changed",
+        "member_removed",
+        "dashboard_created",
+    ] {
+        assert!(actions.contains(&wanted), "{wanted} in {actions:?}");
+    }
+    let only = app.ok("audit_log", json!({"action": "role_changed"})).await;
+    assert_eq!(only.as_array().unwrap().len(), 1, "{only}");
+}
+
+async fn api_tokens_work_within_their_scope_until_revoked_or_expired(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (dataset, _) =
+        common::create_pushed_dataset(&app.http, &app.base, json!({"kind": "replace"})).await;
+    let push_secret = api_token(&app, "push").await;
+    let read_secret = api_token(&app, "read").await;
+    assert!(push_secret.starts_with("wba_"));
+    let bearer = |secret: &str| who("token", Some(("authorization", format!("Bearer {secret}"))));
+    let pushed = common::push_at(
+        &plain_client(),
+        &app.base,
+        &dataset,
+        &push_secret,
+        &json!({"n": 4}),
+    )
+    .await;
+    assert_eq!(pushed.0, 200, "{}", pushed.1);
+    let read = bearer(&read_secret);
+    let listed = common::call_at(&read.http, &app.base, "list_datasets", json!({})).await;
+    assert_eq!(listed.0, 200);
+    // A read token does not push.
+    let refused = common::push_at(
+        &plain_client(),
+        &app.base,
+        &dataset,
+        &read_secret,
+        &json!({"n": 5}),
+    )
+    .await;
+    assert_eq!(refused.0, 401, "{}", refused.1);
+
+    // Lists show no secret, and the last use.
+    let tokens = app.ok("list_api_tokens", json!({})).await;
+    let text = tokens.to_string();
+    assert!(!text.contains(&push_secret) && !text.contains(&read_secret));
+    let read_row = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["scope"] == "read")
+        .unwrap();
+    assert!(read_row["last_used_ms"].as_i64().is_some(), "{read_row}");
+
+    // Revoked: refused at once.
+    app.ok("revoke_api_token", json!({"id": read_row["id"]}))
+        .await;
+    assert_eq!(
+        common::call_at(&read.http, &app.base, "list_datasets", json!({}))
+            .await
+            .0,
+        401
+    );
+
+    // Expired: refused.
+    let storage = app.db.storage().await;
+    let secret = "wba_expired-token-secret";
+    storage
+        .insert_api_token(
+            &wallboard_server::auth::hash_secret(secret),
+            &wallboard_server::storage::ApiTokenRow {
+                id: app::model::ApiTokenId::parse("old").unwrap(),
+                workspace: main_ws(),
+                user: None,
+                label: "old".into(),
+                scope: app::auth::TokenScope::Read,
+                created_at_ms: 0,
+                expires_at_ms: Some(wallboard_server::now_ms() - 1),
+                last_used_ms: None,
+            },
+        )
+        .await
+        .unwrap();
+    let old = bearer(secret);
+    assert_eq!(
+        common::call_at(&old.http, &app.base, "list_datasets", json!({}))
+            .await
+            .0,
+        401
+    );
+
+    // Bad forms are refused with the field.
+    let (status, answer) = app
+        .call(
+            "create_api_token",
+            json!({"form": {"label": "", "scope": "read"}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+    assert_eq!(answer["field"], "label");
+    let (status, _) = app
+        .call(
+            "create_api_token",
+            json!({"form": {"label": "x", "scope": "admin"}}),
+        )
+        .await;
+    assert_eq!(status, 422);
+
+    // A personal token stops working when its maker leaves the workspace.
+    let storage = app.db.storage().await;
+    let editor = member(&app, &storage, &main_ws(), "ed@x.org", Role::Editor).await;
+    let (status, made) = call_as(
+        &app,
+        &editor,
+        "create_api_token",
+        json!({"form": {"label": "mine", "scope": "read"}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{made}");
+    let (status, _) = call_as(
+        &app,
+        &editor,
+        "create_api_token",
+        json!({"form": {"label": "wide", "scope": "read", "workspace_wide": true}}),
+    )
+    .await;
+    assert_eq!(status, 403, "only owners make workspace tokens");
+    let personal = bearer(made["secret"].as_str().unwrap());
+    assert_eq!(
+        common::call_at(&personal.http, &app.base, "list_datasets", json!({}))
+            .await
+            .0,
+        200
+    );
+    let ed = storage.user_by_email("ed@x.org").await.unwrap().unwrap();
+    app.ok("change_member", json!({"user": ed.id, "role": null}))
+        .await;
+    assert_eq!(
+        common::call_at(&personal.http, &app.base, "list_datasets", json!({}))
+            .await
+            .0,
+        401
+    );
+}
+
+async fn a_member_of_two_workspaces_switches_between_them(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.create_dashboard("In main").await;
+    let storage = app.db.storage().await;
+    let other = storage.insert_workspace("Second").await.unwrap();
+    let admin = storage.user_by_email(ADMIN_EMAIL).await.unwrap().unwrap();
+    storage
+        .set_member(&other, &admin.id, Role::Viewer)
+        .await
+        .unwrap();
+    let me = app.ok("me", json!({})).await;
+    assert_eq!(me["workspaces"].as_array().unwrap().len(), 2, "{me}");
+    let res = app
+        .http
+        .post(format!("{}/workspace", app.base))
+        .form(&[("workspace", other.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        res.status().is_success() || res.status().is_redirection(),
+        "{}",
+        res.status()
+    );
+    let me = app.ok("me", json!({})).await;
+    assert_eq!(
+        (me["workspace"]["name"].as_str(), me["role"].as_str()),
+        (Some("Second"), Some("viewer"))
+    );
+    assert!(app
+        .ok("list_dashboards", json!({}))
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // Not a member: refused, the session stays where it was.
+    let res = app
+        .http
+        .post(format!("{}/workspace", app.base))
+        .form(&[("workspace", "nowhere")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 404);
+    assert_eq!(app.ok("me", json!({})).await["workspace"]["name"], "Second");
+}
+
+on_both_backends!(
+    the_authorization_matrix_holds,
+    an_invitation_makes_one_member_whose_role_owners_change,
+    api_tokens_work_within_their_scope_until_revoked_or_expired,
+    a_member_of_two_workspaces_switches_between_them,
+);

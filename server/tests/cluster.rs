@@ -436,3 +436,97 @@ fn missing(acked: &[i64], held: &[i64]) -> Vec<i64> {
         .copied()
         .collect()
 }
+
+#[tokio::test]
+async fn sessions_and_share_revocations_hold_on_every_instance() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let c = Cluster::start(3).await;
+    let (a, b, z) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
+    // A second session, made on B, works on A and C (sessions live in the database).
+    let signed = common::sign_in(&b.base, common::ADMIN_EMAIL, common::ADMIN_PASSWORD).await;
+    assert_eq!(signed.status(), 303);
+    let cookie = common::session_of(&signed).unwrap();
+    let other = common::signed_client(&cookie);
+    for node in [a, z] {
+        let (status, _) = call_at(&other, &node.base, "list_dashboards", json!({})).await;
+        assert_eq!(status, 200);
+    }
+    let (id, _) = create_pushed_dataset(&c.http, &a.base, json!({"kind": "replace"})).await;
+    let mut stream = SseReader::open_with(
+        &common::signed_stream_client(&cookie),
+        &z.base,
+        &live_path(&id),
+    )
+    .await;
+    stream.next(SOON).await.expect("a snapshot");
+    // Signing out on A ends the session on B and its stream on C.
+    let out = other
+        .post(format!("{}/signout", a.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(out.status().is_success() || out.status().is_redirection());
+    let (status, _) = call_at(&other, &b.base, "list_dashboards", json!({})).await;
+    assert_eq!(status, 401);
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while stream.next(Duration::from_secs(2)).await.is_some() {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the signed-out session's stream on C outlived it by 2 s"
+    );
+
+    // Revoking a share link on A ends its stream on C within 2 s.
+    let dashboard = call_at(
+        &c.http,
+        &a.base,
+        "create_dashboard",
+        json!({"name": "wall"}),
+    )
+    .await
+    .1
+    .as_str()
+    .unwrap()
+    .to_string();
+    let doc = common::dashboard_doc("wall", Some(&id));
+    let (status, saved) = call_at(
+        &c.http,
+        &a.base,
+        "save_dashboard",
+        json!({"id": dashboard, "dashboard": doc, "revision": 1}),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    let (_, made) = call_at(
+        &c.http,
+        &a.base,
+        "create_share_link",
+        json!({"id": dashboard}),
+    )
+    .await;
+    let token = made["token"].as_str().unwrap().to_string();
+    let mut shared = SseReader::open_at(&z.base, &format!("/api/v1/live/share/{token}")).await;
+    shared.next(SOON).await.expect("a snapshot");
+    let started = Instant::now();
+    let (status, _) = call_at(
+        &c.http,
+        &a.base,
+        "revoke_share_link",
+        json!({"id": dashboard, "link": made["link"]["id"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let ended = tokio::time::timeout(Duration::from_secs(2), async {
+        while shared.next(Duration::from_secs(2)).await.is_some() {}
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the share stream on C outlived its revocation on A by 2 s"
+    );
+    eprintln!(
+        "share stream on C ended {:?} after the revocation on A",
+        started.elapsed()
+    );
+}

@@ -6,7 +6,7 @@ mod common;
 
 use app::model::{
     Append, Dashboard, DashboardId, DataSource, Dataset, DatasetId, Field, FieldKind, Frame,
-    HttpSource, JsonPathExpr, PushMode, PushSource, PushTokenId, RefreshInterval, Row, ShareToken,
+    HttpSource, JsonPathExpr, PushMode, PushSource, PushTokenId, RefreshInterval, Row,
     SourceConfig, SourceId, WorkspaceId,
 };
 use common::{Backend, TestDb};
@@ -127,28 +127,54 @@ async fn another_workspace_cannot_see_or_change_a_dashboard(backend: Backend) {
     );
 }
 
-async fn share_links_resolve_until_revoked_and_die_with_their_dashboard(backend: Backend) {
+async fn share_links_resolve_until_revoked_or_expired_and_die_with_their_dashboard(
+    backend: Backend,
+) {
     let db = TestDb::new(backend).await;
     let s = db.storage().await;
     let id = id();
     s.insert_dashboard(&ws(), &id, &Dashboard::new("x").unwrap())
         .await
         .unwrap();
-    let token = ShareToken::parse("t0k3n_abcdefghijklmnopqrstuvwxyz0123456789AB").unwrap();
-    s.insert_share_link(&id, &token).await.unwrap();
-    let shared = s.shared_revision(&token).await.unwrap().unwrap();
+    let link = s
+        .insert_share_link(&id, "hash-1", None, None)
+        .await
+        .unwrap();
+    let shared = s.shared_revision("hash-1").await.unwrap().unwrap();
     assert_eq!((shared.dashboard, shared.workspace), (id.clone(), ws()));
-    assert_eq!(s.list_share_links(&id).await.unwrap().len(), 1);
+    assert_eq!(shared.link, link.id);
+    assert_eq!(s.list_share_links(&id).await.unwrap(), vec![link.clone()]);
+    s.count_share_view(&link.id).await.unwrap();
+    let listed = s.list_share_links(&id).await.unwrap();
+    assert_eq!(listed[0].views, 1);
+    assert!(listed[0].last_view_ms.is_some());
     // Revoking needs the right dashboard.
-    assert!(!s.revoke_share_link(&self::id(), &token).await.unwrap());
-    assert!(s.revoke_share_link(&id, &token).await.unwrap());
-    assert_eq!(s.shared_revision(&token).await.unwrap(), None);
+    assert_eq!(
+        s.revoke_share_link(&self::id(), &link.id).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        s.revoke_share_link(&id, &link.id).await.unwrap().as_deref(),
+        Some("hash-1")
+    );
+    assert_eq!(s.shared_revision("hash-1").await.unwrap(), None);
     assert!(s.list_share_links(&id).await.unwrap().is_empty());
 
-    let other = ShareToken::parse("another_token_abcdefghijklmnopqrstuvwxyz012").unwrap();
-    s.insert_share_link(&id, &other).await.unwrap();
+    // Expired: no longer resolves.
+    let past = wallboard_server::now_ms() - 1;
+    s.insert_share_link(&id, "hash-2", Some(past), Some("$argon2id$x"))
+        .await
+        .unwrap();
+    assert_eq!(s.shared_revision("hash-2").await.unwrap(), None);
+    let future = wallboard_server::now_ms() + 60_000;
+    s.insert_share_link(&id, "hash-3", Some(future), Some("$argon2id$x"))
+        .await
+        .unwrap();
+    let shared = s.shared_revision("hash-3").await.unwrap().unwrap();
+    assert_eq!(shared.password_hash.as_deref(), Some("$argon2id$x"));
+
     assert!(s.delete_dashboard(&ws(), &id).await.unwrap());
-    assert_eq!(s.shared_revision(&other).await.unwrap(), None);
+    assert_eq!(s.shared_revision("hash-3").await.unwrap(), None);
     assert!(!s.delete_dashboard(&ws(), &id).await.unwrap());
 }
 
@@ -364,7 +390,7 @@ on_both_backends!(
     a_stale_save_is_refused_and_overwrites_nothing,
     of_two_concurrent_saves_of_one_revision_exactly_one_wins,
     another_workspace_cannot_see_or_change_a_dashboard,
-    share_links_resolve_until_revoked_and_die_with_their_dashboard,
+    share_links_resolve_until_revoked_or_expired_and_die_with_their_dashboard,
     sources_datasets_and_frames_are_kept,
     appended_rows_are_kept_up_to_the_limit_in_order,
     a_replace_push_replaces_every_row,

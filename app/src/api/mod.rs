@@ -71,20 +71,83 @@ pub struct ScreenData {
     pub rendered_at_ms: i64,
 }
 
-/// A read-only link to a dashboard.
+/// A read-only link to a dashboard, as lists show it: never its token, which is
+/// shown once, when it is made (`NewShareLink`), and stored hashed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ShareLink {
-    pub token: ShareToken,
+    pub id: crate::model::ShareLinkId,
     pub created_at_ms: i64,
+    /// When it stops working; `None`: until revoked.
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
+    /// Whether viewers must give a password first.
+    #[serde(default)]
+    pub has_password: bool,
+    /// How many times its page was opened, and when last.
+    #[serde(default)]
+    pub views: i64,
+    #[serde(default)]
+    pub last_view_ms: Option<i64>,
 }
 
-impl ShareLink {
+/// A share link just made: the only time its token (and so its address) is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewShareLink {
+    pub link: ShareLink,
+    pub token: ShareToken,
+}
+
+impl NewShareLink {
     pub fn view_path(&self) -> String {
         format!("/s/{}", self.token)
     }
 
     pub fn kiosk_path(&self) -> String {
         format!("/s/{}/kiosk", self.token)
+    }
+}
+
+/// Longest life of a share link with an expiry, in hours (a year), and the bounds of
+/// a share password.
+pub const MAX_SHARE_HOURS: u32 = 24 * 366;
+pub const MIN_SHARE_PASSWORD_CHARS: usize = 8;
+pub const MAX_SHARE_PASSWORD_BYTES: usize = 256;
+
+/// How a new share link is limited.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ShareOptions {
+    /// Hours until it stops working; `None`: until revoked.
+    #[serde(default)]
+    pub expires_in_hours: Option<u32>,
+    /// A password viewers must give first; `None` or empty: none.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl ShareOptions {
+    pub fn validate(&self) -> Result<(), crate::model::Invalid> {
+        if let Some(hours) = self.expires_in_hours {
+            if hours == 0 || hours > MAX_SHARE_HOURS {
+                return Err(crate::model::Invalid::new(
+                    "expires_in_hours",
+                    format!("a link lasts 1 to {MAX_SHARE_HOURS} hours (or leave it empty)"),
+                ));
+            }
+        }
+        if let Some(password) = self.password.as_deref().filter(|p| !p.is_empty()) {
+            if password.len() > MAX_SHARE_PASSWORD_BYTES
+                || password.chars().count() < MIN_SHARE_PASSWORD_CHARS
+            {
+                return Err(crate::model::Invalid::new(
+                    "password",
+                    format!(
+                        "a share password has {MIN_SHARE_PASSWORD_CHARS} characters to \
+                         {MAX_SHARE_PASSWORD_BYTES} bytes"
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -6,9 +6,16 @@
 //! Every backend method that touches a workspace's data takes the [`Scope`] that
 //! [`Caller::may`] grants, so a server function cannot reach data without asking.
 
-use super::{DashboardSummary, NewPushToken, PushToken, ScreenData, ShareLink, StoredDashboard};
-use crate::auth::{Action, Caller, Me, Scope};
+use super::{
+    DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
+    StoredDashboard,
+};
+use crate::auth::{
+    Action, ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken,
+    NewInvite, Role, Scope,
+};
 use crate::error::AppError;
+use crate::model::{ApiTokenId, ShareLinkId, UserId};
 use crate::model::{
     Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, NewHttpDataset,
     NewPushDataset, Preview, PushTokenId, ShareToken,
@@ -76,27 +83,60 @@ pub trait Backend: Send + Sync + 'static {
         dataset: &DatasetId,
         id: &PushTokenId,
     ) -> Result<(), AppError>;
+    /// A new share link of dashboard `id` (its token shown once, stored hashed).
     async fn create_share_link(
         &self,
         scope: &Scope,
         id: &DashboardId,
-    ) -> Result<ShareLink, AppError>;
+        options: ShareOptions,
+    ) -> Result<NewShareLink, AppError>;
     async fn list_share_links(
         &self,
         scope: &Scope,
         id: &DashboardId,
     ) -> Result<Vec<ShareLink>, AppError>;
+    /// Revokes link `link` of dashboard `id`; its open streams end on every instance.
     async fn revoke_share_link(
         &self,
         scope: &Scope,
         id: &DashboardId,
-        token: &ShareToken,
+        link: &ShareLinkId,
     ) -> Result<(), AppError>;
     /// The signed-in user, their role and workspaces.
     async fn me(&self, caller: &Caller) -> Result<Me, AppError>;
+    /// The members of the scope's workspace.
+    async fn members(&self, scope: &Scope) -> Result<Vec<MemberSummary>, AppError>;
+    /// A one-time link that lets whoever opens it join with `role`, for `days` days.
+    async fn invite(&self, scope: &Scope, role: Role, days: u32) -> Result<NewInvite, AppError>;
+    /// Gives member `user` another role, or (`None`) removes them; the last owner stays.
+    async fn change_member(
+        &self,
+        scope: &Scope,
+        user: &UserId,
+        role: Option<Role>,
+    ) -> Result<(), AppError>;
+    /// The workspace's API tokens (an owner sees all, anyone else their own).
+    async fn api_tokens(&self, caller: &Caller) -> Result<Vec<ApiTokenSummary>, AppError>;
+    async fn create_api_token(
+        &self,
+        caller: &Caller,
+        form: ApiTokenForm,
+    ) -> Result<NewApiToken, AppError>;
+    async fn revoke_api_token(&self, caller: &Caller, id: &ApiTokenId) -> Result<(), AppError>;
+    /// The newest lines of the workspace's audit log, of one action if given.
+    async fn audit_log(
+        &self,
+        scope: &Scope,
+        action: Option<String>,
+    ) -> Result<Vec<AuditLine>, AppError>;
     /// What a share page shows: the dashboard a live share token opens and its frames
-    /// cut down to the bound fields; `NotFound` for unknown or revoked tokens.
-    async fn shared_screen(&self, token: &ShareToken) -> Result<ScreenData, AppError>;
+    /// cut down to the bound fields; `NotFound` for unknown, revoked or expired links.
+    /// `headers` carry the pass of a password-protected link (a cookie).
+    async fn shared_screen(
+        &self,
+        token: &ShareToken,
+        headers: &http::HeaderMap,
+    ) -> Result<ScreenData, AppError>;
     /// Origins the operator lets embed widgets show (`WALLBOARD_EMBED_ORIGINS`).
     fn embed_origins(&self) -> Vec<String>;
 }

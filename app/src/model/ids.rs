@@ -97,6 +97,10 @@ string_id!(
     ApiTokenId, "an API token id", 64
 );
 string_id!(
+    /// A share link's id (not its token): what lists show and revocation names.
+    ShareLinkId, "a share link id", 64
+);
+string_id!(
     /// A share-link token: 256 random bits, base64url without padding (43 characters).
     ShareToken, "a share token", 64
 );

@@ -6,7 +6,7 @@
 use super::param;
 use crate::api::{
     create_http_dataset, create_share_link, dataset_stream_url, list_share_links, load_editor,
-    revoke_share_link, save_dashboard, EditorData, ShareLink,
+    revoke_share_link, save_dashboard, EditorData, NewShareLink, ShareLink, ShareOptions,
 };
 use crate::components::{
     stage_style, ConnectData, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset,
@@ -998,7 +998,11 @@ fn SlotFields(state: EditorState, id: WidgetId) -> impl IntoView {
 #[component]
 fn DashboardInspector(state: EditorState) -> impl IntoView {
     let links = RwSignal::new(Vec::<ShareLink>::new());
+    // Links made in this visit: the only time their addresses can be shown.
+    let fresh = RwSignal::new(Vec::<NewShareLink>::new());
     let problem = RwSignal::new(None::<String>);
+    let hours = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
     Effect::new(move |_| {
         let id = state.id.get_value();
         leptos::task::spawn_local(async move {
@@ -1010,9 +1014,18 @@ fn DashboardInspector(state: EditorState) -> impl IntoView {
     });
     let share = move |_| {
         let id = state.id.get_value();
+        let options = ShareOptions {
+            expires_in_hours: hours.get_untracked().parse().ok(),
+            password: Some(password.get_untracked()).filter(|p| !p.is_empty()),
+        };
         leptos::task::spawn_local(async move {
-            match create_share_link(id).await {
-                Ok(link) => links.update(|l| l.push(link)),
+            match create_share_link(id, options).await {
+                Ok(made) => {
+                    links.update(|l| l.push(made.link.clone()));
+                    fresh.update(|f| f.push(made));
+                    password.set(String::new());
+                    problem.set(None);
+                }
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
@@ -1020,8 +1033,11 @@ fn DashboardInspector(state: EditorState) -> impl IntoView {
     let revoke = move |link: ShareLink| {
         let id = state.id.get_value();
         leptos::task::spawn_local(async move {
-            match revoke_share_link(id, link.token.clone()).await {
-                Ok(()) => links.update(|l| l.retain(|k| k.token != link.token)),
+            match revoke_share_link(id, link.id.clone()).await {
+                Ok(()) => {
+                    links.update(|l| l.retain(|k| k.id != link.id));
+                    fresh.update(|f| f.retain(|k| k.link.id != link.id));
+                }
                 Err(e) => problem.set(Some(e.to_string())),
             }
         });
@@ -1081,18 +1097,62 @@ fn DashboardInspector(state: EditorState) -> impl IntoView {
                 </select>
             </label>
             <h3>"Share"</h3>
-            <p class="hint">"Anyone with a link can watch this dashboard, read-only."</p>
+            <p class="hint">
+                "Anyone with a link can watch this dashboard, read-only. Its address is shown once, when it is made."
+            </p>
+            <label>
+                "Expires"
+                <select data-testid="share-expiry" on:change=move |ev| hours.set(event_target_value(&ev))>
+                    <option value="">"never"</option>
+                    <option value="1">"in 1 hour"</option>
+                    <option value="24">"in 1 day"</option>
+                    <option value="168">"in 7 days"</option>
+                    <option value="720">"in 30 days"</option>
+                </select>
+            </label>
+            <label>
+                "Password (optional, at least 8 characters)"
+                <input
+                    type="password"
+                    autocomplete="new-password"
+                    data-testid="share-password"
+                    maxlength="256"
+                    prop:value=password
+                    on:input=move |ev| password.set(event_target_value(&ev))
+                />
+            </label>
             <button on:click=share data-testid="create-share">"Create share link"</button>
             <ul class="share-links">
-                <For each=move || links.get() key=|l| l.token.clone() let:link>
+                <For each=move || fresh.get() key=|l| l.link.id.clone() let:made>
                     {
-                        let view_path = link.view_path();
-                        let kiosk_path = link.kiosk_path();
-                        let to_revoke = link.clone();
+                        let view_path = made.view_path();
+                        let kiosk_path = made.kiosk_path();
                         view! {
-                            <li>
+                            <li class="fresh">
                                 <a href=view_path.clone() target="_blank" data-testid="share-link">{view_path.clone()}</a>
                                 <a href=kiosk_path target="_blank">"kiosk"</a>
+                            </li>
+                        }
+                    }
+                </For>
+            </ul>
+            <ul class="share-links" data-testid="share-list">
+                <For each=move || links.get() key=|l| (l.id.clone(), l.views) let:link>
+                    {
+                        let to_revoke = link.clone();
+                        let made = super::settings::utc_minute(link.created_at_ms);
+                        let expires = link
+                            .expires_at_ms
+                            .map(|e| format!(" · expires {}", super::settings::utc_minute(e)))
+                            .unwrap_or_default();
+                        let locked = if link.has_password { " · password" } else { "" };
+                        let seen = match link.last_view_ms {
+                            Some(at) => format!(" · {} views, last {}", link.views, super::settings::utc_minute(at)),
+                            None => " · not opened yet".to_string(),
+                        };
+                        view! {
+                            <li>
+                                <span class="hint">{format!("made {made}{expires}{locked}{seen}")}</span>
                                 <button class="danger small" on:click=move |_| revoke(to_revoke.clone())>"Revoke"</button>
                             </li>
                         }

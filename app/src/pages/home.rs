@@ -15,6 +15,31 @@ fn AccountBar(me: Me) -> impl IntoView {
             <span class="who">
                 {me.name} " · " {me.workspace.name} " · " {me.role.as_str()}
             </span>
+            {(me.workspaces.len() > 1)
+                .then(|| {
+                    view! {
+                        <form method="post" action="/workspace" class="switch">
+                            <select name="workspace" aria-label="Workspace">
+                                {me
+                                    .workspaces
+                                    .iter()
+                                    .map(|w| {
+                                        view! {
+                                            <option
+                                                value=w.id.to_string()
+                                                selected=w.id == me.workspace.id
+                                            >
+                                                {w.name.clone()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </select>
+                            <button type="submit" class="small">"Switch"</button>
+                        </form>
+                    }
+                })}
+            <a href="/settings">"Settings"</a>
             <form method="post" action="/signout">
                 <button type="submit" class="small">"Sign out"</button>
             </form>

@@ -4,11 +4,13 @@ mod editor;
 mod home;
 mod not_found;
 mod screen;
+mod settings;
 
 pub use editor::EditorPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
 pub use screen::{KioskPage, ShareKioskPage, SharePage, ViewPage};
+pub use settings::SettingsPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -6,8 +6,10 @@
 //! [`Caller::may`], for the scope of what they do. The raw-socket stream path
 //! (`http::lean`) calls [`resolve`] the same way.
 
+pub mod members;
 pub mod pages;
 pub mod password;
+pub mod shares;
 
 use crate::startup::Core;
 use app::auth::{Caller, Me, WorkspaceSummary};
@@ -61,7 +63,10 @@ pub fn is_public(method: &Method, path: &str) -> bool {
     match segments.as_slice() {
         ["healthz"] | ["readyz"] | ["metrics"] | ["demo", "metrics"] => read,
         ["pkg", ..] | ["favicon.ico"] => read,
-        ["s", token] | ["s", token, "kiosk"] => read && !token.is_empty(),
+        // Share pages, and their password form's answer.
+        ["s", token] | ["s", token, "kiosk"] => {
+            (read || *method == Method::POST) && !token.is_empty()
+        }
         ["api", "v1", "live", "share", token] => read && !token.is_empty(),
         ["api", "v1", "images", id] => read && !id.is_empty(),
         ["api", "fn", "load_shared"] => *method == Method::POST,
@@ -139,6 +144,19 @@ pub async fn resolve(core: &Core, headers: &HeaderMap) -> Result<Option<Caller>,
         let _ = core.storage.touch_session(&hash).await;
     }
     Ok(Some(Caller::member(session.user, session.workspace, role)))
+}
+
+/// What revoking ends a stream opened with these credentials: the session
+/// (`session:<hash>`) and the user (`user:<id>`).
+pub fn revocation_keys(caller: &Caller, headers: &HeaderMap) -> Vec<String> {
+    let mut keys = Vec::new();
+    if let Some(secret) = cookie(headers, SESSION_COOKIE) {
+        keys.push(format!("session:{}", hash_secret(secret)));
+    }
+    if let Some(user) = caller.user() {
+        keys.push(format!("user:{user}"));
+    }
+    keys
 }
 
 /// The caller [`gate`] resolved for this request.
@@ -356,9 +374,12 @@ pub fn shown(text: &str) -> String {
 
 /// The signed-in user as pages show them.
 pub async fn me(core: &Core, caller: &Caller) -> Result<Me, AppError> {
-    let user = caller.user().ok_or_else(|| AppError::Forbidden {
-        message: "an API token is not a user".into(),
-    })?;
+    let user = caller
+        .user()
+        .filter(|_| caller.role().is_some())
+        .ok_or_else(|| AppError::Forbidden {
+            message: "an API token is not a signed-in user".into(),
+        })?;
     let row = core
         .storage
         .user(user)
@@ -400,6 +421,7 @@ mod tests {
             (&get, "/pkg/wallboard.js"),
             (&get, "/s/abc"),
             (&get, "/s/abc/kiosk"),
+            (&post, "/s/abc"),
             (&get, "/api/v1/live/share/abc"),
             (&post, "/api/fn/load_shared"),
             (&post, "/api/v1/datasets/d1/rows"),
@@ -419,7 +441,7 @@ mod tests {
             (&post, "/api/fn/list_dashboards"),
             (&post, "/api/fn/load_shared/x"),
             (&post, "/api/v1/uploads"),
-            (&post, "/s/abc"),
+            (&Method::PUT, "/s/abc"),
             (&get, "/s/"),
             (&get, "/s/a/b"),
             (&get, "/reset/"),

@@ -5,6 +5,7 @@
 
 use super::{password, Caller};
 use crate::startup::Core;
+use app::auth::Role;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -394,6 +395,8 @@ pub async fn signout(State(core): State<Arc<Core>>, req: Request) -> Response {
         match (everywhere, caller.and_then(|c| c.user())) {
             (true, Some(user)) => {
                 let _ = core.storage.delete_sessions_of(user).await;
+                // Streams the user has open, on every instance, end.
+                core.bus.revoke(&format!("user:{user}")).await;
                 let actor = format!("user:{user}");
                 super::audit(
                     &core,
@@ -407,6 +410,7 @@ pub async fn signout(State(core): State<Arc<Core>>, req: Request) -> Response {
             }
             _ => {
                 let _ = core.storage.delete_session(&hash).await;
+                core.bus.revoke(&format!("session:{hash}")).await;
             }
         }
     }
@@ -416,6 +420,235 @@ pub async fn signout(State(core): State<Arc<Core>>, req: Request) -> Response {
         super::session_cookie(None, core.site.is_https()),
     );
     response
+}
+
+// --- invitations ---
+
+fn invite_page(
+    status: StatusCode,
+    error: Option<&str>,
+    token: &str,
+    workspace: &str,
+    role: Role,
+    signed_in_as: Option<&str>,
+) -> Response {
+    let title = format!("Join {workspace}");
+    let action = format!("/invite/{}", escape(token));
+    let body = match signed_in_as {
+        Some(email) => format!(
+            r#"<p>You are invited as <strong>{role}</strong>. Join as {email}?</p>
+<form method="post" action="{action}"><input type="hidden" name="join" value="1"><button class="primary" type="submit">Join</button></form>"#,
+            role = role.as_str(),
+            email = escape(email),
+        ),
+        None => format!(
+            r#"<p>You are invited as <strong>{role}</strong>. Make your account:</p>
+<form method="post" action="{action}">{}{}{}{}<button class="primary" type="submit">Create the account and join</button></form>
+<p class="hint">Have an account already? <a href="/signin?next={next}">Sign in</a>, then open this link again.</p>"#,
+            field("email", "Email", "email", "", "username"),
+            field("name", "Name", "text", "", "name"),
+            field(
+                "password",
+                &format!("Password (at least {} characters)", password::MIN_CHARS),
+                "password",
+                "",
+                "new-password"
+            ),
+            field("confirm", "Password again", "password", "", "new-password"),
+            role = role.as_str(),
+            next = encode_component(&format!("/invite/{token}")),
+        ),
+    };
+    page(status, &title, error.map(|e| ("problem", e)), &body)
+}
+
+pub async fn invite_landing(
+    State(core): State<Arc<Core>>,
+    Path(token): Path<String>,
+    caller: Option<axum::Extension<Caller>>,
+) -> Response {
+    if token.len() > 128 {
+        return dead_link();
+    }
+    let (_, name, role) = match core.storage.invite(&super::hash_secret(&token)).await {
+        Ok(Some(invite)) => invite,
+        Ok(None) => return dead_link(),
+        Err(err) => return super::error_response(&crate::backend::storage_error(err)),
+    };
+    let email = match caller.as_ref().and_then(|c| c.user().cloned()) {
+        Some(user) => match core.storage.user(&user).await {
+            Ok(row) => row.map(|r| r.email),
+            Err(err) => return super::error_response(&crate::backend::storage_error(err)),
+        },
+        None => None,
+    };
+    invite_page(StatusCode::OK, None, &token, &name, role, email.as_deref())
+}
+
+#[derive(Deserialize)]
+struct JoinForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// `POST /invite/{token}`: a signed-in user joins; anyone else makes an account and
+/// joins. The invitation is used up either way, once.
+pub async fn join(
+    State(core): State<Arc<Core>>,
+    Path(token): Path<String>,
+    caller: Option<axum::Extension<Caller>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if token.len() > 128 {
+        return dead_link();
+    }
+    let hash = super::hash_secret(&token);
+    let (_, ws_name, role) = match core.storage.invite(&hash).await {
+        Ok(Some(invite)) => invite,
+        Ok(None) => return dead_link(),
+        Err(err) => return super::error_response(&crate::backend::storage_error(err)),
+    };
+    let form: JoinForm = match read_form(&headers, &body) {
+        Ok(form) => form,
+        Err(why) => {
+            return invite_page(
+                StatusCode::BAD_REQUEST,
+                Some(&why),
+                &token,
+                &ws_name,
+                role,
+                None,
+            )
+        }
+    };
+    let existing = caller.as_ref().and_then(|c| c.user().cloned());
+    let (user, new_user) = match existing {
+        Some(user) => (user, None),
+        None => {
+            let again =
+                |status, why: &str| invite_page(status, Some(why), &token, &ws_name, role, None);
+            let Some(email) = super::normalize_email(&form.email) else {
+                return again(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "that is not an email address",
+                );
+            };
+            if form.password != form.confirm {
+                return again(StatusCode::UNPROCESSABLE_ENTITY, "the two passwords differ");
+            }
+            if let Some(why) = password::weakness(&form.password, &email) {
+                return again(StatusCode::UNPROCESSABLE_ENTITY, &why);
+            }
+            let name = form.name.trim();
+            if name.chars().count() > 100 {
+                return again(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "a name is at most 100 characters",
+                );
+            }
+            match core.storage.user_by_email(&email).await {
+                Ok(Some(_)) => {
+                    return again(
+                        StatusCode::CONFLICT,
+                        "an account with this email exists: sign in, then open this link again",
+                    )
+                }
+                Ok(None) => {}
+                Err(err) => return super::error_response(&crate::backend::storage_error(err)),
+            }
+            let new = crate::storage::NewUser {
+                name: if name.is_empty() {
+                    email.split('@').next().unwrap_or_default().to_string()
+                } else {
+                    name.to_string()
+                },
+                email,
+                password_hash: password::hash(form.password).await,
+                is_admin: false,
+            };
+            let id = app::model::UserId::parse(crate::new_id()).expect("hex is a valid id");
+            (id, Some(new))
+        }
+    };
+    let (workspace, role) = match core
+        .storage
+        .redeem_invite(&hash, &user, new_user.as_ref())
+        .await
+    {
+        Ok(Some(joined)) => joined,
+        Ok(None) => return dead_link(),
+        Err(err) => return super::error_response(&crate::backend::storage_error(err)),
+    };
+    let actor = format!("user:{user}");
+    super::audit(
+        &core,
+        Some(&workspace),
+        &actor,
+        "member_joined",
+        &actor,
+        serde_json::json!({"role": role}),
+    )
+    .await;
+    // A signed-in user's session moves to the workspace; a new account gets one.
+    if let Some(secret) =
+        super::cookie(&headers, super::SESSION_COOKIE).filter(|_| new_user.is_none())
+    {
+        let _ = core
+            .storage
+            .switch_session(&super::hash_secret(secret), &workspace)
+            .await;
+        return redirect("/");
+    }
+    match super::start_session(&core, &user, &workspace).await {
+        Ok(secret) => signed_in(&core, &secret, "/"),
+        Err(err) => super::error_response(&err),
+    }
+}
+
+// --- workspaces ---
+
+#[derive(Deserialize)]
+struct SwitchForm {
+    workspace: String,
+}
+
+/// `POST /workspace`: moves this session to another workspace of the user.
+pub async fn switch_workspace(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(secret) = super::cookie(&headers, super::SESSION_COOKIE) else {
+        return super::error_response(&app::error::AppError::unauthorized());
+    };
+    let form: SwitchForm = match read_form(&headers, &body) {
+        Ok(form) => form,
+        Err(why) => {
+            return super::error_response(&app::error::AppError::Invalid {
+                field: "form".into(),
+                message: why,
+            })
+        }
+    };
+    let Ok(workspace) = app::model::WorkspaceId::parse(form.workspace) else {
+        return super::error_response(&app::error::AppError::not_found("workspace"));
+    };
+    match core
+        .storage
+        .switch_session(&super::hash_secret(secret), &workspace)
+        .await
+    {
+        Ok(true) => redirect("/"),
+        Ok(false) => super::error_response(&app::error::AppError::not_found("workspace")),
+        Err(err) => super::error_response(&crate::backend::storage_error(err)),
+    }
 }
 
 // --- password reset ---

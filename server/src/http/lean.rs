@@ -179,13 +179,14 @@ impl Request {
                 last_event_id,
             } => {
                 // The same resolution as every other route (`auth::gate`).
-                let scope = crate::auth::resolve(core, credentials)
+                let caller = crate::auth::resolve(core, credentials)
                     .await?
-                    .ok_or_else(app::error::AppError::unauthorized)?
-                    .may(app::auth::Action::View)?;
+                    .ok_or_else(app::error::AppError::unauthorized)?;
+                let scope = caller.may(app::auth::Action::View)?;
                 let q: LiveQuery = read_query(&query)?;
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
-                open_datasets(core, &scope, &q.datasets, resume, Some(client)).await
+                let ends_on = crate::auth::revocation_keys(&caller, credentials);
+                open_datasets(core, &scope, &q.datasets, ends_on, resume, Some(client)).await
             }
             Request::Share {
                 token,
@@ -194,7 +195,7 @@ impl Request {
             } => {
                 let q: ResumeQuery = read_query(&query)?;
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
-                open_share(core, token, resume, Some(client)).await
+                open_share(core, token, credentials, resume, Some(client)).await
             }
         }
     }

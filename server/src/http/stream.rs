@@ -190,10 +190,12 @@ fn client_of(core: &Core, req: &Parts) -> Option<IpAddr> {
 pub async fn datasets(State(core): State<Arc<Core>>, req: Parts) -> Response {
     let client = client_of(&core, &req);
     let opened = async {
-        let scope = crate::auth::caller_of(&req.extensions)?.may(app::auth::Action::View)?;
+        let caller = crate::auth::caller_of(&req.extensions)?;
+        let scope = caller.may(app::auth::Action::View)?;
         let query: LiveQuery = read_query(req.uri.query().unwrap_or_default())?;
         let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
-        open_datasets(&core, &scope, &query.datasets, resume, client).await
+        let ends_on = crate::auth::revocation_keys(&caller, &req.headers);
+        open_datasets(&core, &scope, &query.datasets, ends_on, resume, client).await
     };
     match opened.await {
         Ok(viewer) => viewer.into_response(),
@@ -212,7 +214,7 @@ pub async fn share(
     let opened = async {
         let query: ResumeQuery = read_query(req.uri.query().unwrap_or_default())?;
         let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
-        open_share(&core, token, resume, client).await
+        open_share(&core, token, &req.headers, resume, client).await
     };
     match opened.await {
         Ok(viewer) => viewer.into_response(),
@@ -221,11 +223,13 @@ pub async fn share(
 }
 
 /// Opens the stream of the datasets named in `list` (comma-separated ids) for `client`;
-/// a dataset outside `scope`'s workspace is "not found".
+/// a dataset outside `scope`'s workspace is "not found". The stream ends when any of
+/// `ends_on` is revoked (the caller's session or user: signing out ends it).
 pub async fn open_datasets(
     core: &Arc<Core>,
     scope: &app::auth::Scope,
     list: &str,
+    ends_on: Vec<String>,
     resume: Option<String>,
     client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
@@ -255,32 +259,34 @@ pub async fn open_datasets(
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
     }
-    Viewer::open(
-        core,
-        ids,
-        None,
-        resume,
-        client,
-        Box::pin(std::future::pending()),
-    )
-    .await
+    let mut revocations = core.hub.revocations();
+    let ended = async move {
+        loop {
+            match revocations.recv().await {
+                Ok(key) if ends_on.contains(&key) => return Stop::Revoked,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    return std::future::pending().await
+                }
+                _ => {}
+            }
+        }
+    };
+    Viewer::open(core, ids, None, resume, client, Box::pin(ended)).await
 }
 
-/// Opens a share page's stream, carrying the dashboard's [`SharedView`]; a revoked
-/// link or a changed view ends it within one check.
+/// Opens a share page's stream, carrying the dashboard's [`SharedView`]; `headers`
+/// carry the pass of a password-protected link. Revoking the link ends it at once (on
+/// every instance, through the bus), its expiry ends it on time, and a changed view
+/// within one check.
 pub async fn open_share(
     core: &Arc<Core>,
     token: String,
+    headers: &HeaderMap,
     resume: Option<String>,
     client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
-    let shared = core
-        .storage
-        .shared_revision(&token)
-        .await
-        .map_err(crate::backend::storage_error)?
-        .ok_or_else(|| AppError::not_found("share link"))?;
+    let (shared, hash) = crate::auth::shares::open(core, &token, headers).await?;
     let stored = core
         .storage
         .get_dashboard(&shared.workspace, &shared.dashboard)
@@ -288,7 +294,7 @@ pub async fn open_share(
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
     let view = SharedView::of(&stored.dashboard);
-    let ended = share_ended(core.clone(), token, stored.revision, view.clone());
+    let ended = share_ended(core.clone(), hash, shared, stored.revision, view.clone());
     Viewer::open(
         core,
         view.datasets(),
@@ -300,20 +306,42 @@ pub async fn open_share(
     .await
 }
 
-/// Resolves when a share stream must stop: its link was revoked (or its dashboard
-/// deleted), or the dashboard was saved with another view than `view`. One query per
-/// check (the link and the dashboard's revision); the dashboard is read only when its
-/// revision moved. A database that does not answer ends nothing: the next check
-/// decides.
+/// Resolves when a share stream must stop: its link was revoked (announced on the
+/// bus, or found in a check), expired, or its dashboard deleted; or the dashboard was
+/// saved with another view than `view`. One query per check (the link and the
+/// dashboard's revision); the dashboard is read only when its revision moved. A
+/// database that does not answer ends nothing: the next check decides.
 async fn share_ended(
     core: Arc<Core>,
-    token: ShareToken,
+    token_hash: String,
+    shared: crate::storage::SharedRevision,
     mut revision: i64,
     view: SharedView,
 ) -> Stop {
+    let key = format!("share:{}", shared.link);
+    let mut revocations = core.hub.revocations();
+    let expiry = async {
+        match shared.expires_at_ms {
+            Some(at) => {
+                let left = (at - crate::now_ms()).max(0) as u64;
+                tokio::time::sleep(Duration::from_millis(left)).await
+            }
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(expiry);
     loop {
-        tokio::time::sleep(SHARE_RECHECK).await;
-        let now = match core.storage.shared_revision(&token).await {
+        tokio::select! {
+            () = tokio::time::sleep(SHARE_RECHECK) => {}
+            () = &mut expiry => return Stop::Revoked,
+            revoked = revocations.recv() => match revoked {
+                Ok(revoked) if revoked == key => return Stop::Revoked,
+                Ok(_) => continue,
+                // Missed announcements: check the database now.
+                Err(_) => {}
+            },
+        }
+        let now = match core.storage.shared_revision(&token_hash).await {
             Ok(None) => return Stop::Revoked,
             Ok(Some(now)) => now,
             Err(_) => continue,

@@ -69,6 +69,16 @@ impl Bus {
         Ok(bus)
     }
 
+    /// Announces that credential `key` was revoked, to every instance's streams (within
+    /// one Redis round trip; locally at once). If Redis fails, this instance still
+    /// hears it, and the others find out on their next periodic check.
+    pub async fn revoke(&self, key: &str) {
+        match &self.redis {
+            Some(redis) if redis.publish_revocation(key).await => {}
+            _ => self.hub.revoked(key),
+        }
+    }
+
     pub fn hub(&self) -> &Arc<LiveHub> {
         &self.hub
     }

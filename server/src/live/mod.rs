@@ -220,11 +220,33 @@ struct Entry {
 pub struct LiveHub {
     entries: Mutex<HashMap<DatasetId, Entry>>,
     listeners: Mutex<Vec<mpsc::UnboundedSender<Interest>>>,
+    revocations: Revocations,
+}
+
+/// Keys of credentials just revoked (`share:<link id>`, `session:<hash>`,
+/// `user:<id>`), as the bus announces them to every instance: the streams they opened
+/// end at once.
+struct Revocations(tokio::sync::broadcast::Sender<String>);
+
+impl Default for Revocations {
+    fn default() -> Self {
+        Self(tokio::sync::broadcast::channel(1024).0)
+    }
 }
 
 impl LiveHub {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// Tells this instance's streams that credential `key` was revoked.
+    pub fn revoked(&self, key: &str) {
+        let _ = self.revocations.0.send(key.to_string());
+    }
+
+    /// Every key revoked from now on.
+    pub fn revocations(&self) -> tokio::sync::broadcast::Receiver<String> {
+        self.revocations.0.subscribe()
     }
 
     /// Sends every later change of interest to `tx`.

@@ -20,6 +20,9 @@ fn channel(id: &DatasetId) -> String {
     format!("wb:live:{id}")
 }
 
+/// Where revoked credentials are announced (see `LiveHub::revoked`).
+const REVOKED: &str = "wb:revoked";
+
 fn cache_key(id: &DatasetId) -> String {
     format!("wb:frame:{id}")
 }
@@ -65,6 +68,23 @@ impl RedisBus {
         }
     }
 
+    /// Announces a revoked credential; `false` if Redis did not take it.
+    pub async fn publish_revocation(&self, key: &str) -> bool {
+        let mut conn = self.conn.clone();
+        match redis::cmd("PUBLISH")
+            .arg(REVOKED)
+            .arg(key)
+            .query_async::<()>(&mut conn)
+            .await
+        {
+            Ok(()) => true,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not publish a revocation to Redis");
+                false
+            }
+        }
+    }
+
     /// The cached frame of `id`, if Redis has one.
     pub async fn cached(&self, id: &DatasetId) -> Option<Frame> {
         let mut conn = self.conn.clone();
@@ -103,6 +123,10 @@ async fn subscribe_forever(
             Ok(pubsub) => {
                 backoff = Duration::from_millis(100);
                 let (mut sink, mut messages) = pubsub.split();
+                if let Err(err) = sink.subscribe(REVOKED).await {
+                    tracing::warn!(error = %err, "Redis SUBSCRIBE failed");
+                    continue;
+                }
                 let Some(live) = bus.upgrade() else { return };
                 let watched = live.hub().watched();
                 if !watched.is_empty() {
@@ -172,6 +196,10 @@ async fn receive(bus: &Bus, message: redis::Msg) {
         tracing::warn!("a live message is not UTF-8");
         return;
     };
+    if message.get_channel_name() == REVOKED {
+        bus.hub().revoked(event);
+        return;
+    }
     match bus.hub().receive(event.to_string()) {
         Ok(Applied::Gap) => {
             let id = message

@@ -3,8 +3,17 @@
 //! as the SHA-256 hash of its secret; the secret itself is never stored.
 
 use super::{parse_id, Pool, Result, Storage};
-use app::auth::{Role, TokenScope};
+use app::auth::{MemberSummary, Role, TokenScope};
 use app::model::{ApiTokenId, UserId, WorkspaceId};
+
+/// What became of a role change or removal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberChange {
+    Done,
+    NotMember,
+    /// Refused: the workspace would have no owner left.
+    LastOwner,
+}
 
 /// A user as stored (the password hash never leaves the server).
 #[derive(Debug, Clone, PartialEq)]
@@ -236,6 +245,92 @@ impl Storage {
             .collect()
     }
 
+    /// The members of `ws`, owners first, then by email.
+    pub async fn members(&self, ws: &WorkspaceId) -> Result<Vec<MemberSummary>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String, String, String, i64)>(
+                "SELECT u.id, u.email, u.name, m.role, m.created_at
+                 FROM members m JOIN users u ON u.id = m.user_id
+                 WHERE m.workspace_id = $1 ORDER BY u.email",
+            )
+            .bind(ws.as_str())
+            .fetch_all(p)
+            .await
+        })?;
+        let mut members = rows
+            .into_iter()
+            .map(|(id, email, name, role, joined_at_ms)| {
+                Ok(MemberSummary {
+                    user: parse_id(&id, "user", UserId::parse)?,
+                    email,
+                    name,
+                    role: role_of(&role)?,
+                    joined_at_ms,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        members.sort_by_key(|m| std::cmp::Reverse(m.role));
+        Ok(members)
+    }
+
+    /// Changes a member's role, or (`None`) removes them, unless that leaves `ws` with
+    /// no owner; in one transaction. `Ok(false)`: they are not a member.
+    pub async fn change_member(
+        &self,
+        ws: &WorkspaceId,
+        user: &UserId,
+        role: Option<Role>,
+    ) -> Result<MemberChange> {
+        Ok(with_pool!(self, |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let current = sqlx::query_scalar::<_, String>(
+                    "SELECT role FROM members WHERE workspace_id = $1 AND user_id = $2",
+                )
+                .bind(ws.as_str())
+                .bind(user.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some(current) = current else {
+                    return Ok::<_, sqlx::Error>(MemberChange::NotMember);
+                };
+                if current == Role::Owner.as_str() && role != Some(Role::Owner) {
+                    let owners = sqlx::query_scalar::<_, i64>(
+                        "SELECT COUNT(*) FROM members WHERE workspace_id = $1 AND role = 'owner'",
+                    )
+                    .bind(ws.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    if owners <= 1 {
+                        return Ok(MemberChange::LastOwner);
+                    }
+                }
+                match role {
+                    Some(role) => {
+                        sqlx::query(
+                            "UPDATE members SET role = $1 WHERE workspace_id = $2 AND user_id = $3",
+                        )
+                        .bind(role.as_str())
+                        .bind(ws.as_str())
+                        .bind(user.as_str())
+                        .execute(&mut *tx)
+                        .await?;
+                    }
+                    None => {
+                        sqlx::query("DELETE FROM members WHERE workspace_id = $1 AND user_id = $2")
+                            .bind(ws.as_str())
+                            .bind(user.as_str())
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+                tx.commit().await?;
+                Ok(MemberChange::Done)
+            }
+            .await
+        })?)
+    }
+
     // --- sessions ---
 
     pub async fn insert_session(
@@ -406,9 +501,241 @@ impl Storage {
             .transpose()
     }
 
+    pub async fn insert_invite(
+        &self,
+        token_hash: &str,
+        ws: &WorkspaceId,
+        role: Role,
+        created_by: &str,
+        expires_at_ms: i64,
+    ) -> Result<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO invites (token_hash, workspace_id, role, created_by, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(token_hash)
+            .bind(ws.as_str())
+            .bind(role.as_str())
+            .bind(created_by)
+            .bind(crate::now_ms())
+            .bind(expires_at_ms)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// A live invitation: its workspace, the workspace's name and the role it gives.
+    pub async fn invite(&self, token_hash: &str) -> Result<Option<(WorkspaceId, String, Role)>> {
+        let row = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String, String)>(
+                "SELECT i.workspace_id, w.name, i.role FROM invites i
+                 JOIN workspaces w ON w.id = i.workspace_id
+                 WHERE i.token_hash = $1 AND i.used_at IS NULL AND i.expires_at > $2",
+            )
+            .bind(token_hash)
+            .bind(crate::now_ms())
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(ws, name, role)| {
+            Ok((
+                parse_id(&ws, "workspace", WorkspaceId::parse)?,
+                name,
+                role_of(&role)?,
+            ))
+        })
+        .transpose()
+    }
+
+    /// Uses up a live invitation for `user` (made here when `new_user` is given), who
+    /// joins its workspace with its role (a member already keeps the higher role); in
+    /// one transaction. `None` if the invitation is unknown, used or expired, or the
+    /// new user's email is taken.
+    pub async fn redeem_invite(
+        &self,
+        token_hash: &str,
+        user: &UserId,
+        new_user: Option<&NewUser>,
+    ) -> Result<Option<(WorkspaceId, Role)>> {
+        let now = crate::now_ms();
+        let joined = with_pool!(self, |p| {
+            async {
+                let mut tx = p.begin().await?;
+                let invite = sqlx::query_as::<_, (String, String)>(
+                    "UPDATE invites SET used_at = $1
+                     WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1
+                     RETURNING workspace_id, role",
+                )
+                .bind(now)
+                .bind(token_hash)
+                .fetch_optional(&mut *tx)
+                .await?;
+                let Some((ws, role)) = invite else {
+                    return Ok::<_, sqlx::Error>(None);
+                };
+                if let Some(new) = new_user {
+                    let n = sqlx::query(
+                        "INSERT INTO users (id, email, name, password_hash, is_admin, created_at)
+                         VALUES ($1, $2, $3, $4, 0, $5) ON CONFLICT (email) DO NOTHING",
+                    )
+                    .bind(user.as_str())
+                    .bind(&new.email)
+                    .bind(&new.name)
+                    .bind(&new.password_hash)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        return Ok(None);
+                    }
+                }
+                let existing = sqlx::query_scalar::<_, String>(
+                    "SELECT role FROM members WHERE workspace_id = $1 AND user_id = $2",
+                )
+                .bind(&ws)
+                .bind(user.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                let given = Role::parse(&role).unwrap_or(Role::Viewer);
+                let kept = existing.as_deref().and_then(Role::parse);
+                let role = kept.map_or(given, |k| k.max(given));
+                sqlx::query(
+                    "INSERT INTO members (workspace_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)
+                     ON CONFLICT (workspace_id, user_id) DO UPDATE SET role = excluded.role",
+                )
+                .bind(&ws)
+                .bind(user.as_str())
+                .bind(role.as_str())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(Some((ws, role)))
+            }
+            .await
+        })?;
+        joined
+            .map(|(ws, role)| Ok((parse_id(&ws, "workspace", WorkspaceId::parse)?, role)))
+            .transpose()
+    }
+
+    /// Moves a session to workspace `ws` if its user is a member there; `false` if not.
+    pub async fn switch_session(&self, token_hash: &str, ws: &WorkspaceId) -> Result<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE sessions SET workspace_id = $1 WHERE token_hash = $2 AND EXISTS (
+                     SELECT 1 FROM members m WHERE m.workspace_id = $1 AND m.user_id = sessions.user_id)",
+            )
+            .bind(ws.as_str())
+            .bind(token_hash)
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
     // --- API tokens ---
 
-    /// The live (not revoked, not expired) API token whose secret hashes to `token_hash`.
+    pub async fn insert_api_token(&self, token_hash: &str, row: &ApiTokenRow) -> Result<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO api_tokens (id, token_hash, workspace_id, user_id, label, scope, created_at, expires_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            )
+            .bind(row.id.as_str())
+            .bind(token_hash)
+            .bind(row.workspace.as_str())
+            .bind(row.user.as_ref().map(|u| u.as_str()))
+            .bind(&row.label)
+            .bind(row.scope.as_str())
+            .bind(row.created_at_ms)
+            .bind(row.expires_at_ms)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// The live API tokens of `ws`, newest first, with their makers' emails.
+    pub async fn api_tokens(&self, ws: &WorkspaceId) -> Result<Vec<(ApiTokenRow, Option<String>)>> {
+        type Row = (
+            String,
+            Option<String>,
+            String,
+            String,
+            i64,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+        );
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, Row>(
+                "SELECT t.id, t.user_id, t.label, t.scope, t.created_at, t.expires_at, t.last_used_at, u.email
+                 FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
+                 WHERE t.workspace_id = $1 AND t.revoked_at IS NULL
+                 ORDER BY t.created_at DESC",
+            )
+            .bind(ws.as_str())
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(
+                |(id, user, label, scope, created_at_ms, expires_at_ms, last_used_ms, email)| {
+                    Ok((
+                        ApiTokenRow {
+                            scope: TokenScope::parse(&scope)
+                                .ok_or_else(|| super::corrupt("API token", &id, "unknown scope"))?,
+                            id: parse_id(&id, "API token", ApiTokenId::parse)?,
+                            workspace: ws.clone(),
+                            user: user
+                                .map(|u| parse_id(&u, "user", UserId::parse))
+                                .transpose()?,
+                            label,
+                            created_at_ms,
+                            expires_at_ms,
+                            last_used_ms,
+                        },
+                        email,
+                    ))
+                },
+            )
+            .collect()
+    }
+
+    /// Revokes API token `id` of `ws` (only `user`'s own, when given); `false` if there
+    /// is no such live token.
+    pub async fn revoke_api_token(
+        &self,
+        ws: &WorkspaceId,
+        id: &ApiTokenId,
+        user: Option<&UserId>,
+    ) -> Result<bool> {
+        let n = with_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1
+                 WHERE id = $2 AND workspace_id = $3 AND revoked_at IS NULL
+                   AND ($4 IS NULL OR user_id = $4)",
+            )
+            .bind(crate::now_ms())
+            .bind(id.as_str())
+            .bind(ws.as_str())
+            .bind(user.map(|u| u.as_str()))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(n == 1)
+    }
+
+    /// The live (not revoked, not expired) API token whose secret hashes to `token_hash`;
+    /// a personal token only while its maker is still a member of its workspace.
     pub async fn api_token(&self, token_hash: &str) -> Result<Option<ApiTokenRow>> {
         let now = crate::now_ms();
         type Row = (
@@ -423,10 +750,13 @@ impl Storage {
         );
         let row = with_pool!(self, |p| {
             sqlx::query_as::<_, Row>(
-                "SELECT id, workspace_id, user_id, label, scope, created_at, expires_at, last_used_at
-                 FROM api_tokens
-                 WHERE token_hash = $1 AND revoked_at IS NULL
-                   AND (expires_at IS NULL OR expires_at > $2)",
+                "SELECT t.id, t.workspace_id, t.user_id, t.label, t.scope, t.created_at, t.expires_at,
+                        t.last_used_at
+                 FROM api_tokens t
+                 LEFT JOIN members m ON m.workspace_id = t.workspace_id AND m.user_id = t.user_id
+                 WHERE t.token_hash = $1 AND t.revoked_at IS NULL
+                   AND (t.expires_at IS NULL OR t.expires_at > $2)
+                   AND (t.user_id IS NULL OR m.role IS NOT NULL)",
             )
             .bind(token_hash)
             .bind(now)

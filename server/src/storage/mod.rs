@@ -6,7 +6,7 @@
 
 use app::api::{DashboardSummary, ShareLink, StoredDashboard};
 use app::model::{
-    Dashboard, DashboardId, DataSource, Dataset, DatasetId, Frame, ShareToken, SourceId,
+    Dashboard, DashboardId, DataSource, Dataset, DatasetId, Frame, ShareLinkId, SourceId,
     WorkspaceId,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -80,15 +80,19 @@ macro_rules! with_pool {
 mod accounts;
 mod push;
 mod uploads;
-pub use accounts::{ApiTokenRow, AuditEntry, NewUser, SessionRow, UserRow};
+pub use accounts::{ApiTokenRow, AuditEntry, MemberChange, NewUser, SessionRow, UserRow};
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
 pub use uploads::Upload;
 
-/// Which dashboard a share link opens, at which revision.
+/// What a share link opens: the dashboard and its revision, and the link itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SharedRevision {
     pub workspace: WorkspaceId,
     pub dashboard: DashboardId,
+    /// The link's id, end of life and password (an Argon2 hash).
+    pub link: ShareLinkId,
+    pub expires_at_ms: Option<i64>,
+    pub password_hash: Option<String>,
     pub revision: i64,
 }
 
@@ -503,92 +507,161 @@ impl Storage {
 
     // --- share links ---
 
+    /// Stores a new share link of `dashboard` under the hash of its token.
     pub async fn insert_share_link(
         &self,
         dashboard: &DashboardId,
-        token: &ShareToken,
+        token_hash: &str,
+        expires_at_ms: Option<i64>,
+        password_hash: Option<&str>,
     ) -> Result<ShareLink> {
         let now = crate::now_ms();
+        let id = ShareLinkId::parse(crate::new_id()).expect("hex is a valid id");
         with_pool!(self, |p| {
             sqlx::query(
-                "INSERT INTO share_links (token, dashboard_id, created_at) VALUES ($1, $2, $3)",
+                "INSERT INTO share_links (token, dashboard_id, created_at, id, hashed, expires_at, password_hash)
+                 VALUES ($1, $2, $3, $4, 1, $5, $6)",
             )
-            .bind(token.as_str())
+            .bind(token_hash)
             .bind(dashboard.as_str())
             .bind(now)
+            .bind(id.as_str())
+            .bind(expires_at_ms)
+            .bind(password_hash)
             .execute(p)
             .await
             .map(|_| ())
         })?;
         Ok(ShareLink {
-            token: token.clone(),
+            id,
             created_at_ms: now,
+            expires_at_ms,
+            has_password: password_hash.is_some(),
+            views: 0,
+            last_view_ms: None,
         })
     }
 
+    /// The links of `dashboard` not revoked (expired ones included, to be seen as such).
     pub async fn list_share_links(&self, dashboard: &DashboardId) -> Result<Vec<ShareLink>> {
+        type Row = (String, i64, Option<i64>, bool, i64, Option<i64>);
         let rows = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, i64)>(
-                "SELECT token, created_at FROM share_links
-                 WHERE dashboard_id = $1 AND revoked_at IS NULL ORDER BY created_at",
+            sqlx::query_as::<_, Row>(
+                "SELECT id, created_at, expires_at, password_hash IS NOT NULL, views, last_view_at
+                 FROM share_links
+                 WHERE dashboard_id = $1 AND revoked_at IS NULL AND id IS NOT NULL
+                 ORDER BY created_at",
             )
             .bind(dashboard.as_str())
             .fetch_all(p)
             .await
         })?;
         rows.into_iter()
-            .map(|(token, created_at_ms)| {
-                Ok(ShareLink {
-                    token: parse_id(&token, "share link", ShareToken::parse)?,
-                    created_at_ms,
-                })
-            })
+            .map(
+                |(id, created_at_ms, expires_at_ms, has_password, views, last_view_ms)| {
+                    Ok(ShareLink {
+                        id: parse_id(&id, "share link", ShareLinkId::parse)?,
+                        created_at_ms,
+                        expires_at_ms,
+                        has_password,
+                        views,
+                        last_view_ms,
+                    })
+                },
+            )
             .collect()
     }
 
-    /// Revokes `token` if it belongs to `dashboard`; `false` if it does not (or is gone).
+    /// Revokes link `id` if it belongs to `dashboard`; returns its token hash, `None`
+    /// if there is no such live link.
     pub async fn revoke_share_link(
         &self,
         dashboard: &DashboardId,
-        token: &ShareToken,
-    ) -> Result<bool> {
+        id: &ShareLinkId,
+    ) -> Result<Option<String>> {
         let now = crate::now_ms();
-        let n = with_pool!(self, |p| {
-            sqlx::query(
+        Ok(with_pool!(self, |p| {
+            sqlx::query_scalar::<_, String>(
                 "UPDATE share_links SET revoked_at = $1
-                 WHERE token = $2 AND dashboard_id = $3 AND revoked_at IS NULL",
+                 WHERE id = $2 AND dashboard_id = $3 AND revoked_at IS NULL
+                 RETURNING token",
             )
             .bind(now)
-            .bind(token.as_str())
+            .bind(id.as_str())
             .bind(dashboard.as_str())
-            .execute(p)
+            .fetch_optional(p)
             .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(n > 0)
+        })?)
     }
 
-    /// The dashboard a live share link opens and that dashboard's revision, in one
-    /// query; `None` if the link is unknown or revoked, or its dashboard is gone.
-    pub async fn shared_revision(&self, token: &ShareToken) -> Result<Option<SharedRevision>> {
+    /// What a live share link (by its token's hash) opens, in one query; `None` if the
+    /// link is unknown, revoked or expired, or its dashboard is gone.
+    pub async fn shared_revision(&self, token_hash: &str) -> Result<Option<SharedRevision>> {
+        type Row = (String, i64, String, String, Option<i64>, Option<String>);
         let row = with_pool!(self, |p| {
-            sqlx::query_as::<_, (String, i64, String)>(
-                "SELECT d.id, d.revision, d.workspace_id \
+            sqlx::query_as::<_, Row>(
+                "SELECT d.id, d.revision, d.workspace_id, s.id, s.expires_at, s.password_hash \
                  FROM share_links s JOIN dashboards d ON d.id = s.dashboard_id \
-                 WHERE s.token = $1 AND s.revoked_at IS NULL",
+                 WHERE s.token = $1 AND s.hashed = 1 AND s.revoked_at IS NULL \
+                   AND (s.expires_at IS NULL OR s.expires_at > $2)",
             )
-            .bind(token.as_str())
+            .bind(token_hash)
+            .bind(crate::now_ms())
             .fetch_optional(p)
             .await
         })?;
-        row.map(|(id, revision, workspace)| {
-            Ok(SharedRevision {
-                workspace: parse_id(&workspace, "workspace", WorkspaceId::parse)?,
-                dashboard: parse_id(&id, "dashboard", DashboardId::parse)?,
-                revision,
-            })
-        })
+        row.map(
+            |(id, revision, workspace, link, expires_at_ms, password_hash)| {
+                Ok(SharedRevision {
+                    workspace: parse_id(&workspace, "workspace", WorkspaceId::parse)?,
+                    dashboard: parse_id(&id, "dashboard", DashboardId::parse)?,
+                    revision,
+                    link: parse_id(&link, "share link", ShareLinkId::parse)?,
+                    expires_at_ms,
+                    password_hash,
+                })
+            },
+        )
         .transpose()
+    }
+
+    /// Counts one opening of a share link's page.
+    pub async fn count_share_view(&self, link: &ShareLinkId) -> Result<()> {
+        with_pool!(self, |p| {
+            sqlx::query("UPDATE share_links SET views = views + 1, last_view_at = $1 WHERE id = $2")
+                .bind(crate::now_ms())
+                .bind(link.as_str())
+                .execute(p)
+                .await
+                .map(|_| ())
+        })?;
+        Ok(())
+    }
+
+    /// Stores the hash of every share token kept in the clear by versions before
+    /// hashing, and gives each link an id; how many there were. Run at start-up; safe
+    /// to run on several instances at once (each row is changed once).
+    pub async fn hash_legacy_share_tokens(&self) -> Result<usize> {
+        let tokens = with_pool!(self, |p| {
+            sqlx::query_scalar::<_, String>("SELECT token FROM share_links WHERE hashed = 0")
+                .fetch_all(p)
+                .await
+        })?;
+        for token in &tokens {
+            let hash = crate::push::hash_secret(token);
+            with_pool!(self, |p| {
+                sqlx::query(
+                    "UPDATE share_links SET token = $1, hashed = 1, id = $2 WHERE token = $3 AND hashed = 0",
+                )
+                .bind(&hash)
+                .bind(crate::new_id())
+                .bind(token)
+                .execute(p)
+                .await
+                .map(|_| ())
+            })?;
+        }
+        Ok(tokens.len())
     }
 
     // --- meta ---
