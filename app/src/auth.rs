@@ -230,6 +230,9 @@ impl Scope {
 pub struct Me {
     pub email: String,
     pub name: String,
+    /// An administrator of the whole server: makes workspaces and password-reset links.
+    #[serde(default)]
+    pub is_admin: bool,
     pub role: Role,
     pub workspace: WorkspaceSummary,
     /// Every workspace the user belongs to (for switching).

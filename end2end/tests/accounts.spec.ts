@@ -59,7 +59,7 @@ test('an invited viewer sees dashboards but the editor refuses them', async ({ p
   const entry = guest.locator('.dashboard-list li', { hasText: 'For viewers' });
   await expect(entry.locator('a.name')).toHaveAttribute('href', `/view/${id}`);
   await expect(entry.getByRole('button', { name: 'Delete' })).toHaveCount(0);
-  await expect(guest.locator('section.create')).toBeHidden();
+  await expect(guest.locator('section.create')).toHaveCount(0);
   await guest.goto(`/edit/${id}`);
   await expect(guest.getByRole('alert')).toContainText('viewer of this workspace may not');
   await guest.goto(`/view/${id}`);

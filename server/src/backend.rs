@@ -461,6 +461,18 @@ impl Backend for Core {
         members::audit_log(self, scope, action).await
     }
 
+    async fn reset_link(&self, caller: &Caller, user: &UserId) -> Result<String, AppError> {
+        members::reset_link(self, caller, user).await
+    }
+
+    async fn create_workspace(
+        &self,
+        caller: &Caller,
+        name: String,
+    ) -> Result<app::model::WorkspaceId, AppError> {
+        members::create_workspace(self, caller, name).await
+    }
+
     async fn shared_screen(
         &self,
         token: &ShareToken,

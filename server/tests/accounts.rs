@@ -482,11 +482,27 @@ async fn hostile_sign_in_requests_get_a_clear_4xx_and_store_nothing() {
     .await;
     assert_eq!(status, 422);
     assert!(!text.contains("<script>alert"), "{text}");
+    // The sign-in form alike.
+    let (status, _) = post("/signin", form, vec![b'a'; 2 << 20]).await;
+    assert_eq!(status, 413);
+    let (status, text) = post("/signin", "text/plain", b"email=a".to_vec()).await;
+    assert_eq!(status, 400);
+    assert!(text.contains("x-www-form-urlencoded"), "{text}");
+    let (status, _) = post("/signin", form, b"password=only".to_vec()).await;
+    assert_eq!(status, 400, "a missing email");
     let storage = app.db.storage().await;
     assert_eq!(
         storage.count_users().await.unwrap(),
         0,
         "nothing was stored"
+    );
+    assert!(
+        storage
+            .audit_entries(None, None, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a malformed sign-in is not even an attempt"
     );
 
     // A cross-site form post is refused before it is read.
@@ -604,7 +620,14 @@ async fn the_authorization_matrix_holds(backend: Backend) {
         .unwrap()
         .to_string();
     let doc = app.ok("load_editor", json!({"id": dashboard})).await["stored"]["dashboard"].clone();
+    let editor_id = storage
+        .user_by_email("editor@x.org")
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
     let target = Target {
+        editor: editor_id.to_string(),
         push_form: json!({"form": {
             "name": "p", "fields": [{"name": "n", "kind": "number"}], "mode": {"kind": "replace"}
         }}),
@@ -622,7 +645,7 @@ async fn the_authorization_matrix_holds(backend: Backend) {
     // Owner, editor, viewer, outsider (owner of another workspace), anonymous, and API
     // tokens of the first workspace with the scopes read, dashboards and push.
     #[rustfmt::skip]
-    let matrix: [(&str, [u16; 8]); 16] = [
+    let matrix: [(&str, [u16; 8]); 18] = [
         ("list",              [200, 200, 200, 200, 401, 200, 200, 403]),
         ("view",              [200, 200, 200, 404, 401, 200, 200, 403]),
         // The editor: only for those who may change the dashboard.
@@ -639,6 +662,9 @@ async fn the_authorization_matrix_holds(backend: Backend) {
         ("stream",            [200, 200, 200, 404, 401, 200, 200, 403]),
         // An API token is not a user.
         ("me",                [200, 200, 200, 200, 401, 403, 403, 403]),
+        // Members are the owners' (the outsider invites to their own workspace).
+        ("invite",            [200, 403, 403, 200, 401, 403, 403, 403]),
+        ("change role",       [200, 403, 403, 404, 401, 403, 403, 403]),
         // The owner acts first; those after find the thing gone.
         ("revoke share",      [200, 404, 403, 404, 401, 403, 403, 403]),
         ("revoke push token", [200, 404, 403, 404, 401, 403, 403, 403]),
@@ -677,6 +703,8 @@ async fn the_authorization_matrix_holds(backend: Backend) {
 
 /// What the matrix's actions act on, in the first workspace.
 struct Target {
+    /// The editor's user id (whose role the matrix sets, to what it is).
+    editor: String,
     dashboard: String,
     dataset: String,
     token: String,
@@ -690,6 +718,7 @@ struct Target {
 async fn act(app: &TestApp, caller: &Who, action: &str, t: &Target) -> u16 {
     let client = &caller.http;
     let Target {
+        editor,
         dashboard,
         dataset,
         token,
@@ -744,6 +773,8 @@ async fn act(app: &TestApp, caller: &Who, action: &str, t: &Target) -> u16 {
         "create share" => call("create_share_link", json!({"id": dashboard})).await,
         "list shares" => call("list_share_links", json!({"id": dashboard})).await,
         "me" => call("me", json!({})).await,
+        "invite" => call("create_invite", json!({"role": "viewer", "days": 1})).await,
+        "change role" => call("change_member", json!({"user": editor, "role": "editor"})).await,
         "revoke share" => call("revoke_share_link", json!({"id": dashboard, "link": share})).await,
         "revoke push token" => {
             call(
@@ -1041,18 +1072,15 @@ async fn a_member_of_two_workspaces_switches_between_them(backend: Backend) {
         .unwrap();
     let me = app.ok("me", json!({})).await;
     assert_eq!(me["workspaces"].as_array().unwrap().len(), 2, "{me}");
-    let res = app
-        .http
+    let res = plain_client()
         .post(format!("{}/workspace", app.base))
+        .header("cookie", &app.cookie)
         .form(&[("workspace", other.as_str())])
         .send()
         .await
         .unwrap();
-    assert!(
-        res.status().is_success() || res.status().is_redirection(),
-        "{}",
-        res.status()
-    );
+    assert_eq!(res.status(), 303);
+    assert_eq!(res.headers()["location"], "/");
     let me = app.ok("me", json!({})).await;
     assert_eq!(
         (me["workspace"]["name"].as_str(), me["role"].as_str()),
@@ -1065,9 +1093,9 @@ async fn a_member_of_two_workspaces_switches_between_them(backend: Backend) {
         .unwrap()
         .is_empty());
     // Not a member: refused, the session stays where it was.
-    let res = app
-        .http
+    let res = plain_client()
         .post(format!("{}/workspace", app.base))
+        .header("cookie", &app.cookie)
         .form(&[("workspace", "nowhere")])
         .send()
         .await
@@ -1076,8 +1104,55 @@ async fn a_member_of_two_workspaces_switches_between_them(backend: Backend) {
     assert_eq!(app.ok("me", json!({})).await["workspace"]["name"], "Second");
 }
 
+async fn administrators_make_workspaces_and_reset_links(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let storage = app.db.storage().await;
+    let owner = member(&app, &storage, &main_ws(), "owner2@x.org", Role::Owner).await;
+    // An owner who does not administer the server may do neither.
+    let (status, _) = call_as(&app, &owner, "create_workspace", json!({"name": "Mine"})).await;
+    assert_eq!(status, 403);
+    let target = storage
+        .user_by_email("owner2@x.org")
+        .await
+        .unwrap()
+        .unwrap();
+    let (status, _) = call_as(
+        &app,
+        &owner,
+        "create_reset_link",
+        json!({"user": target.id}),
+    )
+    .await;
+    assert_eq!(status, 403);
+    // The administrator may.
+    let (status, answer) = app.call("create_workspace", json!({"name": ""})).await;
+    assert_eq!(status, 422, "{answer}");
+    app.ok("create_workspace", json!({"name": "Team B"})).await;
+    let me = app.ok("me", json!({})).await;
+    assert!(me["is_admin"].as_bool().unwrap());
+    let names: Vec<&str> = me["workspaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Main", "Team B"]);
+    let path = app
+        .ok("create_reset_link", json!({"user": target.id}))
+        .await;
+    let path = path.as_str().unwrap().to_string();
+    assert!(path.starts_with("/reset/"), "{path}");
+    let page = plain_client()
+        .get(format!("{}{path}", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+}
+
 on_both_backends!(
     the_authorization_matrix_holds,
+    administrators_make_workspaces_and_reset_links,
     an_invitation_makes_one_member_whose_role_owners_change,
     api_tokens_work_within_their_scope_until_revoked_or_expired,
     a_member_of_two_workspaces_switches_between_them,

@@ -29,7 +29,7 @@ pub async fn list_members() -> Result<Vec<MemberSummary>, AppError> {
     use super::ssr::*;
     respond(
         async {
-            let (backend, scope) = authorized(crate::auth::Action::Manage)?;
+            let (backend, scope) = authorized(Action::Manage)?;
             backend.members(&scope).await
         }
         .await,
@@ -42,7 +42,7 @@ pub async fn create_invite(role: Role, days: u32) -> Result<NewInvite, AppError>
     use super::ssr::*;
     respond(
         async {
-            let (backend, scope) = authorized(crate::auth::Action::Manage)?;
+            let (backend, scope) = authorized(Action::Manage)?;
             if !(1..=30).contains(&days) {
                 return Err(AppError::Invalid {
                     field: "days".into(),
@@ -61,7 +61,7 @@ pub async fn change_member(user: UserId, role: Option<Role>) -> Result<(), AppEr
     use super::ssr::*;
     respond(
         async {
-            let (backend, scope) = authorized(crate::auth::Action::Manage)?;
+            let (backend, scope) = authorized(Action::Manage)?;
             backend.change_member(&scope, &user, role).await
         }
         .await,
@@ -99,7 +99,7 @@ pub async fn audit_log(action: Option<String>) -> Result<Vec<AuditLine>, AppErro
     use super::ssr::*;
     respond(
         async {
-            let (backend, scope) = authorized(crate::auth::Action::Manage)?;
+            let (backend, scope) = authorized(Action::Manage)?;
             if action.as_ref().is_some_and(|a| a.len() > 64) {
                 return Err(AppError::Invalid {
                     field: "action".into(),
@@ -107,6 +107,34 @@ pub async fn audit_log(action: Option<String>) -> Result<Vec<AuditLine>, AppErro
                 });
             }
             backend.audit_log(&scope, action).await
+        }
+        .await,
+    )
+}
+
+/// A one-time link that sets a new password for `user` and ends their sessions; for
+/// administrators of the server (there is no email: they pass the link on).
+#[server(prefix = "/api/fn", endpoint = "create_reset_link", input = Json)]
+pub async fn create_reset_link(user: UserId) -> Result<String, AppError> {
+    use super::ssr::*;
+    respond(async { backend()?.reset_link(&caller()?, &user).await }.await)
+}
+
+/// Makes a workspace named `name` (1 to 80 characters) owned by the calling
+/// administrator.
+#[server(prefix = "/api/fn", endpoint = "create_workspace", input = Json)]
+pub async fn create_workspace(name: String) -> Result<crate::model::WorkspaceId, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let name = name.trim().to_string();
+            if name.is_empty() || name.chars().count() > 80 {
+                return Err(AppError::Invalid {
+                    field: "name".into(),
+                    message: "a workspace name is 1 to 80 characters".into(),
+                });
+            }
+            backend()?.create_workspace(&caller()?, name).await
         }
         .await,
     )

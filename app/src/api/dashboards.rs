@@ -2,7 +2,6 @@
 //! save with a revision check, delete.
 
 use super::{DashboardSummary, EditorData, ScreenData};
-use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{Dashboard, DashboardId, Document};
 use leptos::prelude::*;

@@ -2,7 +2,6 @@
 //! with its pipeline ("Test" in the editor), and create a dataset over any polled
 //! source type.
 
-use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{DatasetForm, DatasetSummary, NewHttpDataset, Preview};
 use leptos::prelude::*;

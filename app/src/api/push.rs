@@ -3,7 +3,6 @@
 //! `create_push_token`; the server keeps only its hash.
 
 use super::{NewPushToken, PushToken};
-use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{DatasetId, DatasetSummary, NewPushDataset, PushTokenId};
 use leptos::prelude::*;

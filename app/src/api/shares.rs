@@ -4,7 +4,6 @@
 //! any source configuration, an unbound field or a source's error message.
 
 use super::{NewShareLink, ScreenData, ShareLink, ShareOptions};
-use crate::auth::Action;
 use crate::error::AppError;
 use crate::model::{DashboardId, ShareLinkId, ShareToken};
 use leptos::prelude::*;

@@ -10,9 +10,11 @@ use super::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
     StoredDashboard,
 };
+/// What server functions ask the caller for (`authorized(Action::…)`).
+pub use crate::auth::Action;
 use crate::auth::{
-    Action, ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken,
-    NewInvite, Role, Scope,
+    ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken, NewInvite,
+    Role, Scope,
 };
 use crate::error::AppError;
 use crate::model::{ApiTokenId, ShareLinkId, UserId};
@@ -123,6 +125,14 @@ pub trait Backend: Send + Sync + 'static {
         form: ApiTokenForm,
     ) -> Result<NewApiToken, AppError>;
     async fn revoke_api_token(&self, caller: &Caller, id: &ApiTokenId) -> Result<(), AppError>;
+    /// A one-time link that sets a new password for `user` (administrators only).
+    async fn reset_link(&self, caller: &Caller, user: &UserId) -> Result<String, AppError>;
+    /// A new workspace owned by the calling administrator.
+    async fn create_workspace(
+        &self,
+        caller: &Caller,
+        name: String,
+    ) -> Result<crate::model::WorkspaceId, AppError>;
     /// The newest lines of the workspace's audit log, of one action if given.
     async fn audit_log(
         &self,

@@ -98,21 +98,34 @@ pub fn HomePage() -> impl IntoView {
                     })}
                 </Suspense>
             </header>
-            <section class="create" class:hidden=move || {
-                me.get().and_then(|m| m.ok()).is_some_and(|m| m.role == Role::Viewer)
-            }>
-                <form on:submit=move |ev| {
-                    ev.prevent_default();
-                    create();
-                }>
-                    <label>
-                        "New dashboard "
-                        <input name="name" placeholder="Name" node_ref=name />
-                    </label>
-                    <button type="submit">"Create"</button>
-                </form>
-                {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
-            </section>
+            // Only editors and owners create dashboards.
+            <Suspense>
+                {move || Suspend::new(async move {
+                    let editor = me.await.is_ok_and(|m| m.role >= Role::Editor);
+                    editor
+                        .then(|| {
+                            view! {
+                                <section class="create">
+                                    <form on:submit=move |ev| {
+                                        ev.prevent_default();
+                                        create();
+                                    }>
+                                        <label>
+                                            "New dashboard "
+                                            <input name="name" placeholder="Name" node_ref=name />
+                                        </label>
+                                        <button type="submit">"Create"</button>
+                                    </form>
+                                    {move || {
+                                        problem
+                                            .get()
+                                            .map(|p| view! { <p class="problem" role="alert">{p}</p> })
+                                    }}
+                                </section>
+                            }
+                        })
+                })}
+            </Suspense>
             <Suspense>
                 {move || Suspend::new(async move {
                     let editor = me.await.is_ok_and(|m| m.role >= Role::Editor);

@@ -3,8 +3,8 @@
 //! server, which decides; a section the caller may not use says so in place.
 
 use crate::api::{
-    audit_log, change_member, create_api_token, create_invite, list_api_tokens, list_members,
-    revoke_api_token, who_am_i,
+    audit_log, change_member, create_api_token, create_invite, create_reset_link, create_workspace,
+    list_api_tokens, list_members, revoke_api_token, who_am_i,
 };
 use crate::auth::{ApiTokenForm, Me, NewApiToken, NewInvite, Role, TokenScope};
 use crate::components::ErrorPanel;
@@ -44,11 +44,13 @@ pub fn SettingsPage() -> impl IntoView {
 fn Sections(me: Me) -> impl IntoView {
     let owner = me.role == Role::Owner;
     let editor = me.role >= Role::Editor;
+    let admin = me.is_admin;
     view! {
         <p class="hint">
             {format!("{} · you are {} here", me.workspace.name, me.role.as_str())}
         </p>
-        {owner.then(|| view! { <Members /> })}
+        {owner.then(|| view! { <Members admin /> })}
+        {admin.then(|| view! { <NewWorkspace /> })}
         {editor.then(|| view! { <ApiTokens owner /> })}
         {owner.then(|| view! { <Audit /> })}
         {(!editor)
@@ -75,10 +77,66 @@ fn problem_line(problem: RwSignal<Option<String>>) -> impl IntoView {
     }
 }
 
+/// Administrators of the server make workspaces (and own them).
 #[component]
-fn Members() -> impl IntoView {
+fn NewWorkspace() -> impl IntoView {
+    let name = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let made = RwSignal::new(false);
+    let create = move |_| {
+        let wanted = name.get_untracked();
+        leptos::task::spawn_local(async move {
+            match create_workspace(wanted).await {
+                Ok(_) => {
+                    made.set(true);
+                    problem.set(None);
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    view! {
+        <section class="settings-section" data-testid="new-workspace">
+            <h2>"New workspace"</h2>
+            {problem_line(problem)}
+            <div class="settings-row">
+                <label>
+                    "Name"
+                    <input
+                        maxlength="80"
+                        prop:value=name
+                        on:input=move |ev| name.set(event_target_value(&ev))
+                    />
+                </label>
+                <button on:click=create>"Make the workspace"</button>
+            </div>
+            {move || {
+                made.get()
+                    .then(|| {
+                        view! {
+                            <p class="hint">
+                                "Made; you own it. Switch to it from the home page."
+                            </p>
+                        }
+                    })
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Members(admin: bool) -> impl IntoView {
     let members = Resource::new(|| (), |_| list_members());
     let problem = RwSignal::new(None::<String>);
+    let reset = RwSignal::new(None::<(String, String)>);
+    let make_reset = move |user: crate::model::UserId, email: String| {
+        leptos::task::spawn_local(async move {
+            match create_reset_link(user).await {
+                Ok(path) => reset.set(Some((email, format!("{}{path}", origin())))),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
     let invite = RwSignal::new(None::<NewInvite>);
     let role = RwSignal::new(Role::Viewer);
     let change = move |user: crate::model::UserId, role: Option<Role>| {
@@ -120,7 +178,12 @@ fn Members() -> impl IntoView {
                                         {list
                                             .into_iter()
                                             .map(|m| {
-                                                let (u1, u2) = (m.user.clone(), m.user.clone());
+                                                let (u1, u2, u3) = (
+                                                    m.user.clone(),
+                                                    m.user.clone(),
+                                                    m.user.clone(),
+                                                );
+                                                let email = m.email.clone();
                                                 view! {
                                                     <tr>
                                                         <td>{m.email}</td>
@@ -153,6 +216,18 @@ fn Members() -> impl IntoView {
                                                             >
                                                                 "Remove"
                                                             </button>
+                                                            {admin
+                                                                .then(|| {
+                                                                    view! {
+                                                                        <button
+                                                                            class="small"
+                                                                            title="A one-time link that sets a new password"
+                                                                            on:click=move |_| make_reset(u3.clone(), email.clone())
+                                                                        >
+                                                                            "Reset link"
+                                                                        </button>
+                                                                    }
+                                                                })}
                                                         </td>
                                                     </tr>
                                                 }
@@ -166,6 +241,18 @@ fn Members() -> impl IntoView {
                         .unwrap_or_else(failed)
                 })}
             </Suspense>
+            {move || {
+                reset
+                    .get()
+                    .map(|(email, url)| {
+                        view! {
+                            <p class="secret">
+                                {format!("Give {email} this one-time link (valid 24 hours): ")}
+                                <code>{url}</code>
+                            </p>
+                        }
+                    })
+            }}
             <div class="settings-row">
                 <label>
                     "Invite as"

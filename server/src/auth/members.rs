@@ -211,11 +211,30 @@ pub async fn revoke_api_token(
     Ok(())
 }
 
+/// The newest 200 lines of the scope's workspace, of one action if given; users are
+/// shown by their email where they are members.
 pub async fn audit_log(
     core: &Core,
     scope: &Scope,
     action: Option<String>,
 ) -> Result<Vec<AuditLine>, AppError> {
+    let emails: std::collections::HashMap<String, String> = core
+        .storage
+        .members(scope.workspace())
+        .await
+        .map_err(storage_error)?
+        .into_iter()
+        .map(|m| (format!("user:{}", m.user), m.email))
+        .collect();
+    let named = |who: String| {
+        emails.iter().fold(who, |text, (key, email)| {
+            if text.contains(key.as_str()) {
+                text.replace(key.as_str(), email)
+            } else {
+                text
+            }
+        })
+    };
     Ok(core
         .storage
         .audit_entries(Some(scope.workspace()), action.as_deref(), 200)
@@ -224,10 +243,77 @@ pub async fn audit_log(
         .into_iter()
         .map(|e| AuditLine {
             at_ms: e.at_ms,
-            actor: e.actor,
+            actor: named(e.actor),
             action: e.action,
-            target: e.target,
+            target: named(e.target),
             detail: e.detail,
         })
         .collect())
+}
+
+/// The calling user's row if they administer the server; `Forbidden` otherwise.
+async fn admin(core: &Core, caller: &Caller) -> Result<crate::storage::UserRow, AppError> {
+    let forbidden = || AppError::Forbidden {
+        message: "only an administrator of the server may do this".into(),
+    };
+    let user = caller
+        .user()
+        .filter(|_| caller.role().is_some())
+        .ok_or_else(forbidden)?;
+    core.storage
+        .user(user)
+        .await
+        .map_err(storage_error)?
+        .filter(|row| row.is_admin)
+        .ok_or_else(forbidden)
+}
+
+pub async fn reset_link(core: &Core, caller: &Caller, user: &UserId) -> Result<String, AppError> {
+    let admin = admin(core, caller).await?;
+    let target = core
+        .storage
+        .user(user)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| AppError::not_found("user"))?;
+    let link = super::reset_link(&core.storage, &target.email, "")
+        .await
+        .map_err(|_| AppError::Internal)?;
+    audit(
+        core,
+        Some(caller.workspace()),
+        &format!("user:{}", admin.id),
+        "reset_link_created",
+        &format!("user:{user}"),
+        json!({}),
+    )
+    .await;
+    Ok(link)
+}
+
+pub async fn create_workspace(
+    core: &Core,
+    caller: &Caller,
+    name: String,
+) -> Result<app::model::WorkspaceId, AppError> {
+    let admin = admin(core, caller).await?;
+    let ws = core
+        .storage
+        .insert_workspace(&name)
+        .await
+        .map_err(storage_error)?;
+    core.storage
+        .set_member(&ws, &admin.id, Role::Owner)
+        .await
+        .map_err(storage_error)?;
+    audit(
+        core,
+        Some(&ws),
+        &format!("user:{}", admin.id),
+        "workspace_created",
+        &format!("workspace:{ws}"),
+        json!({"name": name}),
+    )
+    .await;
+    Ok(ws)
 }

@@ -402,6 +402,7 @@ pub async fn me(core: &Core, caller: &Caller) -> Result<Me, AppError> {
     Ok(Me {
         email: row.email,
         name: row.name,
+        is_admin: row.is_admin,
         role: workspace.role,
         workspace,
         workspaces,

@@ -126,6 +126,10 @@ pub async fn password_gate(State(core): State<Arc<Core>>, req: Request, next: Ne
     }
 }
 
+/// The password form. Share pages are served with `Referrer-Policy: no-referrer`, under
+/// which a browser posts a form with `Origin: null` (and the origin check refuses it);
+/// this page narrows the policy to `same-origin` instead: the token still never leaves
+/// the site in a `Referer`.
 fn password_page(status: StatusCode, error: Option<&str>, path: &str) -> Response {
     let message = error
         .map(|e| format!(r#"<p class="problem" role="alert">{}</p>"#, escape(e)))
@@ -135,6 +139,7 @@ fn password_page(status: StatusCode, error: Option<&str>, path: &str) -> Respons
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="color-scheme" content="dark light">
+<meta name="referrer" content="same-origin">
 <link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg">
 <link rel="stylesheet" href="/pkg/wallboard.css">
 <title>Password · Wallboard</title></head>
