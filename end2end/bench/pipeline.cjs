@@ -4,11 +4,13 @@
 // `bench_pipeline` export in a page that has loaded it.
 // Usage: node end2end/bench/pipeline.cjs http://127.0.0.1:3000   (a running Wallboard)
 const { chromium } = require('playwright-core');
+const { benchSession, signedPage } = require('./session.cjs');
 (async () => {
   const base = process.argv[2];
+  const cookie = await benchSession(base);
   const rows = Number(process.argv[3] ?? 10000);
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu'] });
-  const page = await browser.newPage();
+  const page = await signedPage(browser, base, cookie, {});
   await page.goto(`${base}/`);
   await page.waitForFunction(() => document.querySelector('body')?.dataset !== undefined);
   const result = await page.evaluate(async (rows) => {

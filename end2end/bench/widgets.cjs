@@ -20,13 +20,17 @@
 // <base> is a running Wallboard, e.g. http://127.0.0.1:3000 (release build). The load
 // is bounded: at most 10 datasets × 10 pushes/s, and every mode stops by itself.
 const { chromium } = require('playwright-core');
+const { benchSession, signedPage } = require('./session.cjs');
+
+// The session every call and page of this run carries (made before anything else).
+let cookie = '';
 
 const base = process.argv[2];
 const mode = process.argv[3];
 const args = process.argv.slice(4).map(Number);
 
 const post = async (fn, body) => {
-  const r = await fetch(`${base}/api/fn/${fn}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const r = await fetch(`${base}/api/fn/${fn}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(body) });
   const text = await r.text();
   if (!r.ok) throw new Error(`${fn}: ${r.status} ${text}`);
   return JSON.parse(text);
@@ -107,7 +111,7 @@ async function kiosk(count, changing, seconds, total) {
   for (const d of datasets) await push(d, Array.from({ length: 30 }, (_, i) => row(i)));
   const id = await kioskDashboard(count, datasets);
   const browser = await launch();
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const page = await signedPage(browser, base, cookie, { viewport: { width: 1920, height: 1080 } });
   await page.goto(`${base}/kiosk/${id}`);
   await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
   await page.waitForTimeout(1500);
@@ -181,7 +185,7 @@ async function line(points) {
     { id: 'w1', rect: { x: 0, y: 0, w: 1920, h: 1080 }, kind: 'line', props: {}, look: { title: 'line' }, binding: { dataset: d.id, slots: { x: ['t'], y: ['v'] }, row: { pick: 'last' } } },
   ] } });
   const browser = await launch();
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const page = await signedPage(browser, base, cookie, { viewport: { width: 1920, height: 1080 } });
   // Times each append's work: the stream event's handler with the microtasks it
   // queues, plus the animation-frame callback that draws it with its microtasks and
   // the frame's style, layout and paint (a MessageChannel message runs after them).
@@ -241,7 +245,7 @@ async function soak(minutes) {
   for (const d of datasets) await push(d, Array.from({ length: 30 }, (_, i) => row(i)));
   const id = await kioskDashboard(100, datasets);
   const browser = await launch();
-  const page = await browser.newPage({ viewport: { width: 1920, height: 1080 } });
+  const page = await signedPage(browser, base, cookie, { viewport: { width: 1920, height: 1080 } });
   await page.goto(`${base}/kiosk/${id}`);
   await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
   const cdp = await page.context().newCDPSession(page);
@@ -271,6 +275,7 @@ async function soak(minutes) {
 }
 
 (async () => {
+  cookie = await benchSession(base);
   if (mode === 'kiosk') await kiosk(args[0] ?? 100, args[1] ?? 10, args[2] ?? 30, args[3] ?? 10);
   else if (mode === 'line') await line(args[0] ?? 10000);
   else if (mode === 'soak') await soak(args[0] ?? 60);

@@ -57,9 +57,9 @@ echo "== $SCENARIO on $BACKEND ($(nproc) cores, $(free -g | awk '/Mem/ {print $2
 case $SCENARIO in
   memory)
     start_server 3901
-    read -r DS TOKEN < <(setup 3901)
+    read -r DS TOKEN AUTH < <(setup 3901)
     before=$(rss_kb 3901)
-    "$LOAD" viewers --server http://127.0.0.1:3901 --dataset "$DS" --count 19000 --seconds 25 &
+    "$LOAD" viewers --server http://127.0.0.1:3901 --dataset "$DS" --auth "$AUTH" --count 19000 --seconds 25 &
     LP=$!
     sleep 20
     during=$(rss_kb 3901)
@@ -68,37 +68,37 @@ case $SCENARIO in
     ;;
   latency)
     start_server 3901
-    read -r DS TOKEN < <(setup 3901)
-    "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" \
+    read -r DS TOKEN AUTH < <(setup 3901)
+    "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" --auth "$AUTH" \
       --count 10000 --rate 10 --seconds 30
     echo "server RSS after: $(rss_kb 3901) KB"
     ;;
   throughput)
     # One update per stream event: no coalescing cap.
     STREAM_MAX_RATE=0 start_server 3901
-    read -r DS TOKEN < <(setup 3901)
+    read -r DS TOKEN AUTH < <(setup 3901)
     for rate in ${RATES:-10 30 60 100}; do
       echo "-- 5000 viewers, $rate pushes/s (expected $((rate * 5000)) deliveries/s)"
-      "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" \
+      "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" --auth "$AUTH" \
         --count 5000 --rate "$rate" --seconds 15
     done
     ;;
   coalescing)
     start_server 3901
-    read -r DS TOKEN < <(setup 3901)
+    read -r DS TOKEN AUTH < <(setup 3901)
     ( for _ in $(seq 1 12); do echo "server RSS $(rss_kb 3901) KB"; sleep 1; done ) &
-    "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" \
+    "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" --auth "$AUTH" \
       --count 1000 --rate 10000 --concurrency 256 --seconds 10
     ;;
   scaleout)
     [ "$BACKEND" = redis ] || { echo "scale-out needs the redis backend"; exit 2; }
     ports=(3911 3912 3913 3914 3915 3916)
     for p in "${ports[@]}"; do start_server "$p"; done
-    read -r DS TOKEN < <(setup 3911)
+    read -r DS TOKEN AUTH < <(setup 3911)
     per=${PER:-16667}
     outs=()
     for p in "${ports[@]}"; do
-      "$LOAD" viewers --server "http://127.0.0.1:$p" --dataset "$DS" --count "$per" --ramp 2000 --seconds 45 --out "$WORK/v-$p.json" >/dev/null &
+      "$LOAD" viewers --server "http://127.0.0.1:$p" --dataset "$DS" --auth "$AUTH" --count "$per" --ramp 2000 --seconds 45 --out "$WORK/v-$p.json" >/dev/null &
       outs+=("$WORK/v-$p.json")
     done
     sleep 40
@@ -109,7 +109,7 @@ case $SCENARIO in
     ;;
   ingest)
     start_server 3901
-    read -r DS TOKEN < <(setup 3901 append)
+    read -r DS TOKEN AUTH < <(setup 3901 append)
     "$LOAD" push --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" \
       --rate "${RATE:-200}" --batch "${BATCH:-1000}" --concurrency 16 --seconds 15
     ;;

@@ -7,13 +7,19 @@
 //! `now - ack(n)`: the time from the push's acknowledgement to its receipt.
 //!
 //! ```text
-//! wallboard-load setup   --server URL [--mode replace|append] [--rate-limit-note]
-//! wallboard-load viewers --server URL[,URL…] --dataset ID --count N --seconds S [--out FILE]
+//! wallboard-load setup   --server URL [--mode replace|append]
+//! wallboard-load viewers --server URL[,URL…] --dataset ID --auth A --count N --seconds S
+//!                        [--out FILE]
 //! wallboard-load push    --server URL --dataset ID --token T --rate R --seconds S [--batch B]
-//! wallboard-load run     --server URL[,URL…] --dataset ID --token T --count N --rate R
-//!                        --seconds S [--batch B] [--out FILE]
+//! wallboard-load run     --server URL[,URL…] --dataset ID --token T --auth A --count N
+//!                        --rate R --seconds S [--batch B] [--out FILE]
 //! wallboard-load merge   FILE…
 //! ```
+//!
+//! `setup` makes the server's first administrator (`bench@wallboard.local`, password
+//! from `WALLBOARD_BENCH_PASSWORD` or a fixed one; on a server that has one already, it
+//! signs in with them), a pushed dataset, a push token and a `read` API token; it prints
+//! `DATASET PUSH_TOKEN API_TOKEN`. Viewers send the API token (`--auth`).
 //!
 //! Each process holds at most ~19,000 sockets (the open-file limit is 20,000): run
 //! several `viewers` processes with `--out` and `merge` their results.
@@ -102,7 +108,47 @@ async fn main() {
     }
 }
 
-/// Creates a pushed dataset (fields `n`, `t`) and a token; prints `DATASET TOKEN`.
+const BENCH_EMAIL: &str = "bench@wallboard.local";
+
+/// A session on `server` as the bench administrator: made through first-run setup, or
+/// signed in when the server has accounts already. Returns the `wb_session=…` pair.
+async fn bench_session(server: &str) -> String {
+    let password = std::env::var("WALLBOARD_BENCH_PASSWORD")
+        .unwrap_or_else(|_| "plum tangerine kiwi 2026".into());
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("a client");
+    let form = [
+        ("email", BENCH_EMAIL),
+        ("name", "Bench"),
+        ("password", password.as_str()),
+        ("confirm", password.as_str()),
+    ];
+    for path in ["/setup", "/signin"] {
+        let res = http
+            .post(format!("{server}{path}"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap_or_else(|e| fail(&format!("the server does not answer: {e}")));
+        let cookie = res
+            .headers()
+            .get_all(reqwest::header::SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("wb_session=") && !v.starts_with("wb_session=;"))
+            .and_then(|v| v.split(';').next())
+            .map(str::to_string);
+        if let Some(cookie) = cookie {
+            return cookie;
+        }
+    }
+    fail("could not set up or sign in as the bench administrator (WALLBOARD_BENCH_PASSWORD?)")
+}
+
+/// Creates a pushed dataset (fields `n`, `t`), a push token and a read API token;
+/// prints `DATASET PUSH_TOKEN API_TOKEN`.
 async fn setup(args: &Args) {
     let server = args.str("server");
     let mode = match args.opt("mode").as_deref() {
@@ -110,7 +156,16 @@ async fn setup(args: &Args) {
         Some("append") => serde_json::json!({"kind": "append", "max_rows": 1000}),
         Some(other) => fail(&format!("--mode: '{other}' is neither replace nor append")),
     };
-    let http = reqwest::Client::new();
+    let cookie = bench_session(&server).await;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::COOKIE,
+        cookie.parse().expect("a cookie is a header value"),
+    );
+    let http = reqwest::Client::builder()
+        .default_headers(headers)
+        .build()
+        .expect("a client");
     let call = |name: &str, body: serde_json::Value| {
         let http = http.clone();
         let url = format!("{server}/api/fn/{name}");
@@ -141,7 +196,16 @@ async fn setup(args: &Args) {
         serde_json::json!({"dataset": id, "label": "load test"}),
     )
     .await;
-    println!("{id} {}", token["secret"].as_str().unwrap());
+    let api = call(
+        "create_api_token",
+        serde_json::json!({"form": {"label": "load test viewers", "scope": "read", "expires_in_days": 1}}),
+    )
+    .await;
+    println!(
+        "{id} {} {}",
+        token["secret"].as_str().unwrap(),
+        api["secret"].as_str().unwrap()
+    );
 }
 
 /// What one process measured.
@@ -200,6 +264,7 @@ async fn run(args: &Args, with_pusher: bool) {
         .map(|s| s.trim_end_matches('/').to_string())
         .collect();
     let dataset = args.str("dataset");
+    let auth: Arc<str> = args.str("auth").into();
     let count = args.num("count", 100) as usize;
     let seconds = args.num("seconds", 10);
     let stats = Arc::new(Stats::new(count));
@@ -212,9 +277,9 @@ async fn run(args: &Args, with_pusher: bool) {
     for i in 0..count {
         let server = servers[i % servers.len()].clone();
         let path = format!("/api/v1/live?datasets={dataset}");
-        let (stats, running) = (stats.clone(), running.clone());
+        let (stats, running, auth) = (stats.clone(), running.clone(), auth.clone());
         tasks.push(tokio::spawn(async move {
-            viewer(i, &server, &path, &stats, &running).await;
+            viewer(i, &server, &path, &auth, &stats, &running).await;
         }));
         if i % wave == wave - 1 {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -304,7 +369,14 @@ async fn run(args: &Args, with_pusher: bool) {
 }
 
 /// One viewer: a raw socket reading the stream until told to stop.
-async fn viewer(i: usize, server: &str, path: &str, stats: &Stats, running: &AtomicBool) {
+async fn viewer(
+    i: usize,
+    server: &str,
+    path: &str,
+    auth: &str,
+    stats: &Stats,
+    running: &AtomicBool,
+) {
     let host = server.strip_prefix("http://").unwrap_or(server);
     let mut socket = match TcpStream::connect(host).await {
         Ok(socket) => socket,
@@ -316,7 +388,8 @@ async fn viewer(i: usize, server: &str, path: &str, stats: &Stats, running: &Ato
         }
     };
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: text/event-stream\r\nConnection: keep-alive\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {auth}\r\n\
+         Accept: text/event-stream\r\nConnection: keep-alive\r\n\r\n"
     );
     if socket.write_all(request.as_bytes()).await.is_err() {
         stats.failed.fetch_add(1, Ordering::Relaxed);
