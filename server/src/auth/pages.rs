@@ -24,20 +24,7 @@ pub const ATTEMPT_WINDOW_SECS: i64 = 300;
 const MAX_FIELD_BYTES: usize = 1024;
 
 /// Escapes text for HTML content and attribute values.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use app::widgets::escape_xml as escape;
 
 /// Percent-encodes `text` for a query value.
 pub fn encode_component(text: &str) -> String {
@@ -63,6 +50,17 @@ fn safe_next(next: Option<&str>) -> String {
 
 /// One account page: a title, an optional message, and a form.
 fn page(status: StatusCode, title: &str, message: Option<(&str, &str)>, body: &str) -> Response {
+    page_with(status, title, message, body, "")
+}
+
+/// An account page with `head` (trusted markup) added to its `<head>`.
+pub(super) fn page_with(
+    status: StatusCode,
+    title: &str,
+    message: Option<(&str, &str)>,
+    body: &str,
+    head: &str,
+) -> Response {
     let message = message
         .map(|(class, text)| format!(r#"<p class="{class}" role="alert">{}</p>"#, escape(text)))
         .unwrap_or_default();
@@ -70,7 +68,7 @@ fn page(status: StatusCode, title: &str, message: Option<(&str, &str)>, body: &s
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="dark light">
+<meta name="color-scheme" content="dark light">{head}
 <link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg">
 <link rel="stylesheet" href="/pkg/wallboard.css">
 <title>{title} · Wallboard</title></head>
@@ -86,6 +84,18 @@ fn page(status: StatusCode, title: &str, message: Option<(&str, &str)>, body: &s
         html,
     )
         .into_response()
+}
+
+/// The fields of a new account: email, name, password twice.
+fn account_fields(email: &str, name: &str) -> String {
+    let password_label = format!("Password (at least {} characters)", password::MIN_CHARS);
+    [
+        field("email", "Email", "email", email, "username"),
+        field("name", "Name", "text", name, "name"),
+        field("password", &password_label, "password", "", "new-password"),
+        field("confirm", "Password again", "password", "", "new-password"),
+    ]
+    .concat()
 }
 
 fn field(name: &str, label: &str, kind: &str, value: &str, autocomplete: &str) -> String {
@@ -148,17 +158,8 @@ fn signed_in(core: &Core, secret: &str, to: &str) -> Response {
 fn setup_form(status: StatusCode, error: Option<&str>, email: &str, name: &str) -> Response {
     let body = format!(
         r#"<p class="hint">Wallboard has no accounts yet. Make the first administrator: they own the workspace that holds every dashboard and dataset there is.</p>
-<form method="post" action="/setup">{}{}{}{}<button class="primary" type="submit">Create the administrator</button></form>"#,
-        field("email", "Email", "email", email, "username"),
-        field("name", "Name", "text", name, "name"),
-        field(
-            "password",
-            &format!("Password (at least {} characters)", password::MIN_CHARS),
-            "password",
-            "",
-            "new-password"
-        ),
-        field("confirm", "Password again", "password", "", "new-password"),
+<form method="post" action="/setup">{}<button class="primary" type="submit">Create the administrator</button></form>"#,
+        account_fields(email, name),
     );
     page(
         status,
@@ -443,18 +444,9 @@ fn invite_page(
         ),
         None => format!(
             r#"<p>You are invited as <strong>{role}</strong>. Make your account:</p>
-<form method="post" action="{action}">{}{}{}{}<button class="primary" type="submit">Create the account and join</button></form>
+<form method="post" action="{action}">{}<button class="primary" type="submit">Create the account and join</button></form>
 <p class="hint">Have an account already? <a href="/signin?next={next}">Sign in</a>, then open this link again.</p>"#,
-            field("email", "Email", "email", "", "username"),
-            field("name", "Name", "text", "", "name"),
-            field(
-                "password",
-                &format!("Password (at least {} characters)", password::MIN_CHARS),
-                "password",
-                "",
-                "new-password"
-            ),
-            field("confirm", "Password again", "password", "", "new-password"),
+            account_fields("", ""),
             role = role.as_str(),
             next = encode_component(&format!("/invite/{token}")),
         ),
@@ -785,13 +777,5 @@ mod tests {
             assert_eq!(safe_next(Some(bad)), "/", "{bad:?}");
         }
         assert_eq!(safe_next(None), "/");
-    }
-
-    #[test]
-    fn text_is_escaped_in_pages() {
-        assert_eq!(
-            escape(r#"<script>"x"&'y'"#),
-            "&lt;script&gt;&quot;x&quot;&amp;&#39;y&#39;"
-        );
     }
 }

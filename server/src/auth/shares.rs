@@ -131,32 +131,18 @@ pub async fn password_gate(State(core): State<Arc<Core>>, req: Request, next: Ne
 /// this page narrows the policy to `same-origin` instead: the token still never leaves
 /// the site in a `Referer`.
 fn password_page(status: StatusCode, error: Option<&str>, path: &str) -> Response {
-    let message = error
-        .map(|e| format!(r#"<p class="problem" role="alert">{}</p>"#, escape(e)))
-        .unwrap_or_default();
-    let html = format!(
-        r#"<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="dark light">
-<meta name="referrer" content="same-origin">
-<link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg">
-<link rel="stylesheet" href="/pkg/wallboard.css">
-<title>Password · Wallboard</title></head>
-<body><main class="account-page"><h1>This dashboard asks for a password</h1>{message}
-<form method="post" action="{action}"><label>Password<input name="password" type="password" autocomplete="current-password" required maxlength="256" autofocus></label>
-<button class="primary" type="submit">Open</button></form></main></body></html>"#,
-        action = escape(path),
+    let body = format!(
+        r#"<form method="post" action="{}"><label>Password<input name="password" type="password" autocomplete="current-password" required maxlength="256" autofocus></label>
+<button class="primary" type="submit">Open</button></form>"#,
+        escape(path)
     );
-    (
+    super::pages::page_with(
         status,
-        [
-            (header::CONTENT_TYPE, "text/html; charset=utf-8"),
-            (header::CACHE_CONTROL, "no-store"),
-        ],
-        html,
+        "This dashboard asks for a password",
+        error.map(|e| ("problem", e)),
+        &body,
+        r#"<meta name="referrer" content="same-origin">"#,
     )
-        .into_response()
 }
 
 /// `POST /s/{token}` (and `/s/{token}/kiosk`): checks the password; the right one sets
