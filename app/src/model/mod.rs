@@ -6,6 +6,7 @@ mod binding;
 mod credential;
 mod dashboard;
 mod frame;
+pub mod history;
 mod ids;
 pub mod migrate;
 mod preview;

@@ -15,6 +15,7 @@ use crate::components::{
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
 use crate::hooks::LiveFrames;
+use crate::model::history::History;
 use crate::model::{
     text_of, title_from_field, Accepts, Agg, Binding, Dashboard, DashboardId, DatasetSummary,
     Document, FieldKind, Link, Look, NewHttpDataset, Rect, Resolution, RowPick, Shape, Theme,
@@ -72,6 +73,12 @@ struct EditorState {
     /// The live frames of the bound datasets.
     frames: LiveFrames,
     notice: RwSignal<Option<Notice>>,
+    /// Undo and redo (`model::history`), and whether each is possible now.
+    history: StoredValue<History<Dashboard>>,
+    /// Set while undo or redo changes the dashboard, so that change is not recorded.
+    replaying: StoredValue<bool>,
+    can_undo: RwSignal<bool>,
+    can_redo: RwSignal<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -81,6 +88,65 @@ enum Notice {
 }
 
 impl EditorState {
+    /// Records each change of the dashboard in the history (in the browser, where edits
+    /// happen), except the ones undo and redo make.
+    fn follow_history(self) {
+        Effect::new(move |previous: Option<Dashboard>| {
+            let now = self.dashboard.get();
+            if let Some(previous) = previous.filter(|p| p != &now) {
+                if self.replaying.get_value() {
+                    self.replaying.set_value(false);
+                } else {
+                    let at = crate::widgets::now_ms();
+                    self.history.update_value(|h| h.record(previous, at));
+                }
+                self.history_changed();
+            }
+            now
+        });
+    }
+
+    fn history_changed(self) {
+        self.history.with_value(|h| {
+            self.can_undo.set(h.can_undo());
+            self.can_redo.set(h.can_redo());
+        });
+    }
+
+    /// Ends the current history step (a gesture ended) once the changes made so far are
+    /// recorded: the history follows the dashboard in an effect, which runs after this
+    /// event's handlers, and a timer runs after it.
+    fn seal_history(self) {
+        set_timeout(
+            move || self.history.update_value(History::seal),
+            std::time::Duration::ZERO,
+        );
+    }
+
+    /// Goes one step back (`redo: false`) or forward in the history.
+    fn travel(self, redo: bool) {
+        let current = self.dashboard.get_untracked();
+        let target = self
+            .history
+            .try_update_value(|h| {
+                if redo {
+                    h.redo(current)
+                } else {
+                    h.undo(current)
+                }
+            })
+            .flatten();
+        let Some(target) = target else { return };
+        self.replaying.set_value(true);
+        if let Some(id) = self.selected.get_untracked() {
+            if !target.widgets.iter().any(|w| w.id == id) {
+                self.selected.set(None);
+            }
+        }
+        self.dashboard.set(target);
+        self.history_changed();
+    }
+
     fn update_widget(&self, id: &WidgetId, f: impl FnOnce(&mut Widget)) {
         self.dashboard.update(|d| {
             if let Some(w) = d.widget_mut(id) {
@@ -141,7 +207,12 @@ fn Editor(data: EditorData) -> impl IntoView {
         datasets: RwSignal::new(datasets),
         frames: live.frames,
         notice: RwSignal::new(None),
+        history: StoredValue::new(History::default()),
+        replaying: StoredValue::new(false),
+        can_undo: RwSignal::new(false),
+        can_redo: RwSignal::new(false),
     };
+    state.follow_history();
     let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
     let id = stored.id.to_string();
     let gesture = StoredValue::new(None::<Gesture>);
@@ -190,6 +261,8 @@ fn Editor(data: EditorData) -> impl IntoView {
         let Some(g) = gesture.get_value() else { return };
         gesture.set_value(None);
         ghost.set(None);
+        // One drag, resize or placement is one step of the history.
+        state.seal_history();
         if let Gesture::Place(kind) = g {
             let Some((left, top, width, height, scale)) = geometry() else {
                 return;
@@ -215,24 +288,38 @@ fn Editor(data: EditorData) -> impl IntoView {
             });
         }
     });
-    // Keyboard: Delete removes the selected widget, arrows nudge it by one grid step.
+    // Keyboard: Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes (⌘ on a Mac); Delete
+    // removes the selected widget, arrows nudge it by one grid step. In a text field the
+    // keys are the field's own.
     let on_key = window_event_listener(ev::keydown, move |ev| {
         let typing = ev
             .target()
             .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
             .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        let Some(id) = state.selected.get_untracked() else {
-            return;
-        };
         if typing {
             return;
         }
+        if ev.ctrl_key() || ev.meta_key() {
+            let key = ev.key().to_lowercase();
+            let redo = match key.as_str() {
+                "z" => ev.shift_key(),
+                "y" => true,
+                _ => return,
+            };
+            ev.prevent_default();
+            state.travel(redo);
+            return;
+        }
+        let Some(id) = state.selected.get_untracked() else {
+            return;
+        };
         let step = crate::model::GRID;
         let (dx, dy) = match ev.key().as_str() {
             "Delete" | "Backspace" => {
                 ev.prevent_default();
                 state.dashboard.update(|d| d.widgets.retain(|w| w.id != id));
                 state.selected.set(None);
+                state.seal_history();
                 return;
             }
             "ArrowLeft" => (-step, 0),
@@ -281,6 +368,24 @@ fn Editor(data: EditorData) -> impl IntoView {
                     prop:value=move || state.dashboard.with(|d| d.name.clone())
                     on:input=move |ev| state.dashboard.update(|d| d.name = event_target_value(&ev))
                 />
+                <button
+                    data-testid="undo"
+                    title="Undo (Ctrl+Z)"
+                    aria-label="Undo"
+                    prop:disabled=move || !state.can_undo.get()
+                    on:click=move |_| state.travel(false)
+                >
+                    "↶"
+                </button>
+                <button
+                    data-testid="redo"
+                    title="Redo (Ctrl+Shift+Z or Ctrl+Y)"
+                    aria-label="Redo"
+                    prop:disabled=move || !state.can_redo.get()
+                    on:click=move |_| state.travel(true)
+                >
+                    "↷"
+                </button>
                 <span class="save-state" data-testid="save-state">
                     {move || if dirty() { "Unsaved changes" } else { "All changes saved" }}
                 </span>
