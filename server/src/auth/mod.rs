@@ -178,6 +178,12 @@ pub fn scope(
 
 /// The middleware in front of every route (see the module's documentation).
 pub async fn gate(State(core): State<Arc<Core>>, mut req: Request, next: Next) -> Response {
+    // Assets and probes never need a caller: no session lookup for them.
+    let path = req.uri().path();
+    let plain = path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz";
+    if plain && is_public(req.method(), path) {
+        return next.run(req).await;
+    }
     let caller = match resolve(&core, req.headers()).await {
         Ok(caller) => caller,
         Err(err) => return error_response(&err),
