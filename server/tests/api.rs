@@ -414,14 +414,12 @@ async fn cross_site_and_oversized_requests_are_refused() {
         .await
         .unwrap();
     assert_eq!(res.status().as_u16(), 413);
-    assert_eq!(
-        app.ok("list_dashboards", json!({}))
-            .await
-            .as_array()
-            .unwrap()
-            .len(),
-        1
-    );
+    // On a fresh connection: the server may close the refused one before the client has
+    // written all of its body, and a pooled connection would then fail to send.
+    let fresh = common::signed_client(&app.cookie);
+    let (status, list) = common::call_at(&fresh, &app.base, "list_dashboards", json!({})).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
