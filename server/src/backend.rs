@@ -22,8 +22,6 @@ use app::model::{
     PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
 };
 use app::model::{ApiTokenId, ShareLinkId, UserId};
-use base64::Engine;
-use rand::RngCore;
 use serde_json::json;
 
 /// Logs a storage error with its cause chain and turns it into what a client may see.
@@ -46,10 +44,7 @@ pub fn storage_error(err: StorageError) -> AppError {
 
 /// A new share token: 256 random bits, base64url without padding.
 pub fn new_share_token() -> ShareToken {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
-    ShareToken::parse(text).expect("base64url is a valid token")
+    ShareToken::parse(crate::auth::new_secret("")).expect("base64url is a valid token")
 }
 
 #[async_trait::async_trait]

@@ -259,6 +259,59 @@ async fn tokens_made_before_hashing_keep_working_after_it() {
     assert_eq!(listed.len(), 1, "it has an id to be listed and revoked by");
 }
 
+#[tokio::test]
+async fn hostile_password_invite_and_reset_posts_are_refused_and_the_server_answers() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let id = live_dashboard(&app).await;
+    let (token, _) = share(&app, &id, json!({"password": "open sesame 42"})).await;
+    let client = plain_client();
+    let post = |path: String, body: Vec<u8>| {
+        let client = client.clone();
+        async move {
+            client
+                .post(path)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        }
+    };
+    let share_page = format!("{}/s/{token}", app.base);
+    // Past the body limit, malformed, and a password far past its bound.
+    assert_eq!(post(share_page.clone(), vec![b'a'; 2 << 20]).await, 413);
+    assert_eq!(post(share_page.clone(), b"%ZZ&&==\xff".to_vec()).await, 401);
+    let long = format!("password={}", "p".repeat(100_000));
+    assert_eq!(post(share_page.clone(), long.into_bytes()).await, 401);
+    // Tokens that are not tokens, for every one-time link.
+    let huge = "t".repeat(10_000);
+    for path in [
+        format!("/invite/{huge}"),
+        format!("/reset/{huge}"),
+        format!("/s/{huge}"),
+    ] {
+        let status = post(format!("{}{path}", app.base), b"password=x".to_vec()).await;
+        assert!(
+            status == 404 || status == 414 || status == 431,
+            "{path}: {status}"
+        );
+    }
+    let deep = format!("/invite/{}", "a/".repeat(5_000));
+    assert!(post(format!("{}{deep}", app.base), Vec::new()).await >= 400);
+    let health = client
+        .get(format!("{}/healthz", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200, "the server still answers");
+    // Nothing was unlocked, nobody joined.
+    assert_eq!(status_of(&client, share_page).await, 401);
+    let storage = app.db.storage().await;
+    assert_eq!(storage.count_users().await.unwrap(), 1);
+}
+
 on_both_backends!(
     a_token_is_shown_once_and_stored_hashed,
     a_password_guards_the_page_its_data_and_its_stream,

@@ -73,12 +73,10 @@ struct EditorState {
     /// The live frames of the bound datasets.
     frames: LiveFrames,
     notice: RwSignal<Option<Notice>>,
-    /// Undo and redo (`model::history`), and whether each is possible now.
-    history: StoredValue<History<Dashboard>>,
+    /// Undo and redo (`model::history`).
+    history: RwSignal<History<Dashboard>>,
     /// Set while undo or redo changes the dashboard, so that change is not recorded.
     replaying: StoredValue<bool>,
-    can_undo: RwSignal<bool>,
-    can_redo: RwSignal<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -98,18 +96,10 @@ impl EditorState {
                     self.replaying.set_value(false);
                 } else {
                     let at = crate::widgets::now_ms();
-                    self.history.update_value(|h| h.record(previous, at));
+                    self.history.update(|h| h.record(previous, at));
                 }
-                self.history_changed();
             }
             now
-        });
-    }
-
-    fn history_changed(self) {
-        self.history.with_value(|h| {
-            self.can_undo.set(h.can_undo());
-            self.can_redo.set(h.can_redo());
         });
     }
 
@@ -118,7 +108,7 @@ impl EditorState {
     /// event's handlers, and a timer runs after it.
     fn seal_history(self) {
         set_timeout(
-            move || self.history.update_value(History::seal),
+            move || self.history.update_untracked(History::seal),
             std::time::Duration::ZERO,
         );
     }
@@ -128,7 +118,7 @@ impl EditorState {
         let current = self.dashboard.get_untracked();
         let target = self
             .history
-            .try_update_value(|h| {
+            .try_update(|h| {
                 if redo {
                     h.redo(current)
                 } else {
@@ -144,7 +134,6 @@ impl EditorState {
             }
         }
         self.dashboard.set(target);
-        self.history_changed();
     }
 
     fn update_widget(&self, id: &WidgetId, f: impl FnOnce(&mut Widget)) {
@@ -207,10 +196,8 @@ fn Editor(data: EditorData) -> impl IntoView {
         datasets: RwSignal::new(datasets),
         frames: live.frames,
         notice: RwSignal::new(None),
-        history: StoredValue::new(History::default()),
+        history: RwSignal::new(History::default()),
         replaying: StoredValue::new(false),
-        can_undo: RwSignal::new(false),
-        can_redo: RwSignal::new(false),
     };
     state.follow_history();
     let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
@@ -372,7 +359,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                     data-testid="undo"
                     title="Undo (Ctrl+Z)"
                     aria-label="Undo"
-                    prop:disabled=move || !state.can_undo.get()
+                    prop:disabled=move || !state.history.with(History::can_undo)
                     on:click=move |_| state.travel(false)
                 >
                     "↶"
@@ -381,7 +368,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                     data-testid="redo"
                     title="Redo (Ctrl+Shift+Z or Ctrl+Y)"
                     aria-label="Redo"
-                    prop:disabled=move || !state.can_redo.get()
+                    prop:disabled=move || !state.history.with(History::can_redo)
                     on:click=move |_| state.travel(true)
                 >
                     "↷"

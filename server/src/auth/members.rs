@@ -174,10 +174,14 @@ pub async fn create_api_token(
         json!({"label": row.label, "scope": row.scope, "workspace_wide": form.workspace_wide}),
     )
     .await;
-    let owner = if form.workspace_wide {
-        None
-    } else {
-        Some(super::me(core, caller).await?.email)
+    let owner = match &row.user {
+        None => None,
+        Some(maker) => core
+            .storage
+            .user(maker)
+            .await
+            .map_err(storage_error)?
+            .map(|u| u.email),
     };
     Ok(NewApiToken {
         token: summary(row, owner),

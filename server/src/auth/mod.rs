@@ -47,9 +47,7 @@ pub fn new_secret(prefix: &str) -> String {
 }
 
 /// What is stored of a secret: its SHA-256, in hex.
-pub fn hash_secret(secret: &str) -> String {
-    crate::push::hash_secret(secret)
-}
+pub use crate::push::hash_secret;
 
 /// Whether `method path` is answered without a caller: health probes and metrics
 /// (which check their own token), the browser assets, share pages and their streams

@@ -20,8 +20,6 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use base64::Engine;
-use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -34,12 +32,7 @@ const TOKEN_CACHE_TTL: Duration = Duration::from_secs(5);
 
 /// A new push token's secret: `wbp_` and 256 random bits in base64url.
 pub fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!(
-        "wbp_{}",
-        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
-    )
+    crate::auth::new_secret("wbp_")
 }
 
 /// What is stored of a secret: its SHA-256 in hex. (The secret has 256 random bits,
