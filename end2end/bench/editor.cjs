@@ -1,20 +1,24 @@
 // Benchmark (not a test): the editor in Chromium (headless, this machine's cores).
 //
-//   node end2end/bench/editor.cjs <base> [widgets] [steps]
+//   node end2end/bench/editor.cjs <base> [widgets] [steps] [selected]
 //       An editor of <widgets> (default 200) KPI widgets on one pushed dataset. First a
 //       drag of one widget across the canvas with the real mouse: the frame intervals
 //       during it (requestAnimationFrame) and long tasks. Then <steps> (default 200)
 //       one-step edits (each a small drag, so each is its own history step), and each
 //       undo of them timed in the page: the Ctrl+Z handler with the effects it queues
-//       (before any redraw), and the time to the next animation frame.
+//       (before any redraw), and the time to the next animation frame. Last, a
+//       selection of <selected> (default 20) widgets picked by Shift-click, dragged
+//       together with 120 moves under a Chromium trace: main-thread time per frame.
 //
 // <base> is a running Wallboard (release build). Stops by itself.
 const { chromium } = require('playwright-core');
 const { benchSession, signedPage } = require('./session.cjs');
+const { CATEGORIES, mainThreadPerFrame } = require('./trace.cjs');
 
 const base = process.argv[2];
 const count = Number(process.argv[3] ?? 200);
 const steps = Number(process.argv[4] ?? 200);
+const selected = Number(process.argv[5] ?? 20);
 let cookie = '';
 
 const post = async (fn, body) => {
@@ -88,11 +92,30 @@ const r1 = (x) => Math.round(x * 10) / 10;
     return { work, toFrame };
   }, steps);
   const undone = await page.getByTestId('undo').isDisabled();
+
+  // A selection of `selected` widgets, every fifth one, dragged together.
+  const all = page.locator('[data-testid=canvas] .widget');
+  await all.nth(0).click();
+  for (let i = 1; i < selected; i++) await all.nth(i * 5).click({ modifiers: ['Shift'] });
+  const chosen = await page.locator('[data-testid=canvas] .widget.selected').count();
+  const grip = await all.nth(0).boundingBox();
+  const at = { x: grip.x + grip.width / 2, y: grip.y + grip.height / 2 };
+  await page.evaluate(() => { window.__frames = []; });
+  await browser.startTracing(page, { categories: CATEGORIES });
+  await page.mouse.move(at.x, at.y);
+  await page.mouse.down();
+  await page.mouse.move(at.x + 300, at.y + 150, { steps: 120 });
+  await page.mouse.up();
+  const trace = JSON.parse((await browser.stopTracing()).toString());
+  const group = await page.evaluate(() => window.__frames.splice(0));
+  const perFrame = mainThreadPerFrame(trace);
   console.log(JSON.stringify({
     widgets: count,
     drag: { frames: drag.frames.length, frame_ms_p50: r1(pct(drag.frames, 0.5)), frame_ms_p95: r1(pct(drag.frames, 0.95)), long_tasks: drag.long.length, longest_task_ms: r1(Math.max(0, ...drag.long)) },
     undo: { steps, work_ms_p50: r1(pct(undo.work, 0.5)), work_ms_p95: r1(pct(undo.work, 0.95)), work_ms_max: r1(Math.max(...undo.work)),
       to_next_frame_ms_p50: r1(pct(undo.toFrame, 0.5)), to_next_frame_ms_p95: r1(pct(undo.toFrame, 0.95)), steps_left: undone ? 0 : 'some (the long drag)' },
+    selection_drag: { selected: chosen, frames: group.length, frame_ms_p50: r1(pct(group, 0.5)), frame_ms_p95: r1(pct(group, 0.95)),
+      main_thread_ms_per_frame: { p50: r1(pct(perFrame, 0.5)), p95: r1(pct(perFrame, 0.95)), max: r1(Math.max(0, ...perFrame)), frames: perFrame.length } },
   }));
   await browser.close();
 })();

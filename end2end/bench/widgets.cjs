@@ -21,6 +21,7 @@
 // is bounded: at most 10 datasets × 10 pushes/s, and every mode stops by itself.
 const { chromium } = require('playwright-core');
 const { benchSession, signedPage } = require('./session.cjs');
+const { CATEGORIES, mainThreadPerFrame } = require('./trace.cjs');
 
 // The session every call and page of this run carries (made before anything else).
 let cookie = '';
@@ -133,7 +134,7 @@ async function kiosk(count, changing, seconds, total) {
   const metric = async (name) => (await cdp.send('Performance.getMetrics')).metrics.find((m) => m.name === name).value;
   const task0 = await metric('TaskDuration');
   const script0 = await metric('ScriptDuration');
-  await browser.startTracing(page, { categories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline.frame'] });
+  await browser.startTracing(page, { categories: CATEGORIES });
   const started = Date.now();
   const pushed = await pushLoop(datasets, changing, started + seconds * 1000);
   const elapsed = (Date.now() - started) / 1000;
@@ -141,27 +142,7 @@ async function kiosk(count, changing, seconds, total) {
   const task1 = await metric('TaskDuration');
   const script1 = await metric('ScriptDuration');
   const b = await page.evaluate(() => ({ frames: window.__bench.frames, long: window.__bench.long, seen: [...window.__bench.seen.entries()].map(([i, s]) => [i, s.size]) }));
-  // Main-thread time per frame: the renderer main thread's top-level tasks, summed
-  // between consecutive frame starts.
-  const events = trace.traceEvents ?? trace;
-  // The page's renderer main thread: of the threads named CrRendererMain, the busiest.
-  const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
-  const busy = (m) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask')).length;
-  const main = mains.sort((a, b) => busy(b) - busy(a))[0];
-  const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid);
-  if (process.env.BENCH_DEBUG) {
-    const names = {};
-    for (const e of onMain) names[e.name] = (names[e.name] ?? 0) + 1;
-    console.error(JSON.stringify(Object.entries(names).sort((a, b) => b[1] - a[1]).slice(0, 25)));
-  }
-  const starts = onMain.filter((e) => e.name === 'BeginMainThreadFrame').map((e) => e.ts).sort((a, b) => a - b);
-  const tasks = onMain.filter((e) => (e.name === 'RunTask' || e.name === 'ThreadControllerImpl::RunTask') && e.ph === 'X');
-  const perFrame = new Array(Math.max(0, starts.length - 1)).fill(0);
-  for (const t of tasks) {
-    let lo = 0, hi = starts.length - 1;
-    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= t.ts) lo = mid; else hi = mid - 1; }
-    if (lo < perFrame.length) perFrame[lo] += t.dur / 1000;
-  }
+  const perFrame = mainThreadPerFrame(trace);
   // KPIs of changing datasets: values drawn / values pushed (each push changes `n`;
   // the value shown before the first push is not counted).
   const changingKpis = b.seen.filter(([i]) => i % total < changing).map(([, n]) => n - 1);

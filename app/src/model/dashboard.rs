@@ -302,6 +302,19 @@ impl Rect {
         Rect { x, y, w, h }
     }
 
+    /// The nearest box that has at least the minimum size and lies on the canvas, off
+    /// the grid if it is (a box snapped to another widget's edge, or moved with Alt).
+    pub fn keep_inside(self, canvas: &Resolution) -> Rect {
+        let w = self.w.clamp(Self::MIN_SIZE, canvas.width);
+        let h = self.h.clamp(Self::MIN_SIZE, canvas.height);
+        Rect {
+            x: self.x.clamp(0, canvas.width - w),
+            y: self.y.clamp(0, canvas.height - h),
+            w,
+            h,
+        }
+    }
+
     /// CSS placing the box as percentages of the canvas, so any screen size scales it.
     pub fn css(&self, canvas: &Resolution) -> String {
         let pct = |v: i32, of: i32| f64::from(v) * 100.0 / f64::from(of);
@@ -326,6 +339,14 @@ pub struct Widget {
     pub look: Look,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<Binding>,
+    /// A locked widget stays where it is: the editor selects it but does not move,
+    /// resize or delete it until it is unlocked.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub locked: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 impl Widget {
@@ -338,6 +359,7 @@ impl Widget {
             kind,
             look,
             binding: None,
+            locked: false,
         }
     }
 

@@ -3,11 +3,14 @@
 //! construction (or in `validate`), and the same code runs on both sides.
 
 mod binding;
+pub mod clipboard;
+pub mod compare;
 mod credential;
 mod dashboard;
 mod frame;
 pub mod history;
 mod ids;
+pub mod layout;
 pub mod migrate;
 mod preview;
 mod share;

@@ -1,537 +1,157 @@
-//! `/edit/{id}`: the canvas editor. Drag a widget from the palette onto the canvas,
-//! move it by its body, resize it by its corner handle, set its properties and its
-//! data in the inspector, save (refused with a message if someone saved first), and
-//! share a read-only link.
+//! The right-hand panel: the selected widget's properties and data, what can be done
+//! with a selection of several, or the dashboard's settings and share links when
+//! nothing is selected.
 
-use super::param;
+use super::EditorState;
 use crate::api::{
-    create_http_dataset, create_share_link, dataset_stream_url, list_share_links, load_editor,
-    revoke_share_link, save_dashboard, EditorData, NewShareLink, ShareLink, ShareOptions,
+    create_http_dataset, create_share_link, list_share_links, revoke_share_link,
+    NewShareLink, ShareLink, ShareOptions,
 };
 use crate::components::{
-    stage_style, ConnectData, ConnectionBadge, DatasetStatus, ErrorPanel, NewPushedDataset,
-    PushTokens, RowsTable, WidgetBody,
+    ConnectData, DatasetStatus, NewPushedDataset, PushTokens, RowsTable,
 };
-use crate::error::AppError;
-use crate::hooks::use_live_frames;
-use crate::hooks::LiveFrames;
-use crate::model::history::History;
+use crate::model::layout::{self, Align, Axis, Stack};
 use crate::model::{
-    text_of, title_from_field, Accepts, Agg, Binding, Dashboard, DashboardId, DatasetSummary,
-    Document, FieldKind, Link, Look, NewHttpDataset, Rect, Resolution, RowPick, Shape, Theme,
-    Widget, WidgetId, WidgetKind,
+    text_of, title_from_field, Accepts, Agg, Binding, DashboardId, DatasetSummary, FieldKind,
+    Link, Look, NewHttpDataset, Resolution, RowPick, Shape, Theme, WidgetId, WidgetKind,
 };
 use crate::widgets::format::{Color, Locale, Notation, Step, Thresholds};
 use crate::widgets::inspect::{self, Edit};
-use crate::widgets::Screen;
-use leptos::{ev, html, prelude::*};
-use leptos_meta::Title;
+use leptos::{ev, prelude::*};
 
-#[component]
-pub fn EditorPage() -> impl IntoView {
-    let id = param("id", "dashboard", DashboardId::parse);
-    let data = Resource::new(id, |id| async move { load_editor(id?).await });
-    view! {
-        <Suspense>
-            {move || Suspend::new(async move {
-                match data.await {
-                    Ok(data) => view! { <Editor data /> }.into_any(),
-                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
-                }
-            })}
-        </Suspense>
-    }
-}
-
-/// A pointer gesture in progress.
-#[derive(Debug, Clone)]
-enum Gesture {
-    /// A palette item is being dragged towards the canvas.
-    Place(WidgetKind),
-    /// A widget is being moved (or resized) from `origin`, starting at `start`.
-    Move {
-        id: WidgetId,
-        start: (f64, f64),
-        origin: Rect,
-    },
-    Resize {
-        id: WidgetId,
-        start: (f64, f64),
-        origin: Rect,
-    },
-}
-
-/// Editor state shared by its parts.
-#[derive(Clone, Copy)]
-struct EditorState {
-    id: StoredValue<DashboardId>,
-    dashboard: RwSignal<Dashboard>,
-    saved: RwSignal<Dashboard>,
-    revision: RwSignal<i64>,
-    selected: RwSignal<Option<WidgetId>>,
-    datasets: RwSignal<Vec<DatasetSummary>>,
-    /// The live frames of the bound datasets.
-    frames: LiveFrames,
-    notice: RwSignal<Option<Notice>>,
-    /// Undo and redo (`model::history`).
-    history: RwSignal<History<Dashboard>>,
-    /// Set while undo or redo changes the dashboard, so that change is not recorded.
-    replaying: StoredValue<bool>,
-}
-
+/// What the inspector shows.
 #[derive(Debug, Clone, PartialEq)]
-enum Notice {
-    Info(String),
-    Problem(String),
-}
-
-impl EditorState {
-    /// Records each change of the dashboard in the history (in the browser, where edits
-    /// happen), except the ones undo and redo make.
-    fn follow_history(self) {
-        Effect::new(move |previous: Option<Dashboard>| {
-            let now = self.dashboard.get();
-            if let Some(previous) = previous.filter(|p| p != &now) {
-                if self.replaying.get_value() {
-                    self.replaying.set_value(false);
-                } else {
-                    let at = crate::widgets::now_ms();
-                    self.history.update(|h| h.record(previous, at));
-                }
-            }
-            now
-        });
-    }
-
-    /// Ends the current history step (a gesture ended) once the changes made so far are
-    /// recorded: the history follows the dashboard in an effect, which runs after this
-    /// event's handlers, and a timer runs after it.
-    fn seal_history(self) {
-        set_timeout(
-            move || self.history.update_untracked(History::seal),
-            std::time::Duration::ZERO,
-        );
-    }
-
-    /// Goes one step back (`redo: false`) or forward in the history.
-    fn travel(self, redo: bool) {
-        let current = self.dashboard.get_untracked();
-        let target = self
-            .history
-            .try_update(|h| {
-                if redo {
-                    h.redo(current)
-                } else {
-                    h.undo(current)
-                }
-            })
-            .flatten();
-        let Some(target) = target else { return };
-        self.replaying.set_value(true);
-        if let Some(id) = self.selected.get_untracked() {
-            if !target.widgets.iter().any(|w| w.id == id) {
-                self.selected.set(None);
-            }
-        }
-        self.dashboard.set(target);
-    }
-
-    fn update_widget(&self, id: &WidgetId, f: impl FnOnce(&mut Widget)) {
-        self.dashboard.update(|d| {
-            if let Some(w) = d.widget_mut(id) {
-                f(w);
-            }
-        });
-    }
-
-    fn save(self) {
-        let dashboard = self.dashboard.get_untracked();
-        if let Err(e) = dashboard.validate() {
-            self.notice.set(Some(Notice::Problem(e.to_string())));
-            return;
-        }
-        let id = self.id.get_value();
-        let revision = self.revision.get_untracked();
-        self.notice.set(Some(Notice::Info("Saving…".into())));
-        leptos::task::spawn_local(async move {
-            match save_dashboard(id, Document::new(dashboard.clone()), revision).await {
-                Ok(next) => {
-                    self.revision.set(next);
-                    self.saved.set(dashboard);
-                    self.notice.set(Some(Notice::Info("Saved".into())));
-                }
-                Err(AppError::Conflict { message }) => self.notice.set(Some(Notice::Problem(
-                    format!("{message} Reload to get the latest version."),
-                ))),
-                Err(e) => self.notice.set(Some(Notice::Problem(e.to_string()))),
-            }
-        });
-    }
+enum Focus {
+    Dashboard,
+    Widget(WidgetId),
+    Many(usize),
 }
 
 #[component]
-fn Editor(data: EditorData) -> impl IntoView {
-    let EditorData {
-        stored,
-        datasets,
-        frames,
-        embed_origins,
-        rendered_at_ms,
-    } = data;
-    let intervals = datasets
-        .iter()
-        .filter(|d| d.push.is_none())
-        .map(|d| (d.id.clone(), u64::from(d.refresh)))
-        .collect();
-    Screen::provide(true, intervals, embed_origins, rendered_at_ms);
-    let dashboard = RwSignal::new(stored.dashboard.clone());
-    let bound = Memo::new(move |_| dashboard.with(Dashboard::datasets));
-    let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
-    let state = EditorState {
-        id: StoredValue::new(stored.id.clone()),
-        dashboard,
-        saved: RwSignal::new(stored.dashboard),
-        revision: RwSignal::new(stored.revision),
-        selected: RwSignal::new(None),
-        datasets: RwSignal::new(datasets),
-        frames: live.frames,
-        notice: RwSignal::new(None),
-        history: RwSignal::new(History::default()),
-        replaying: StoredValue::new(false),
-    };
-    state.follow_history();
-    let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
-    let id = stored.id.to_string();
-    let gesture = StoredValue::new(None::<Gesture>);
-    let ghost = RwSignal::new(None::<(f64, f64)>);
-    let canvas = NodeRef::<html::Div>::new();
-
-    // Design pixels per screen pixel, and the canvas origin on screen.
-    let geometry = move || -> Option<(f64, f64, f64, f64, f64)> {
-        let el = canvas.get_untracked()?;
-        let r = el.get_bounding_client_rect();
-        let width = f64::from(state.dashboard.with_untracked(|d| d.resolution.width));
-        Some((r.left(), r.top(), r.width(), r.height(), width / r.width()))
-    };
-
-    let on_move = window_event_listener(ev::pointermove, move |ev| {
-        let Some(g) = gesture.get_value() else { return };
-        let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
-        let Some((_, _, _, _, scale)) = geometry() else {
-            return;
-        };
-        let canvas_res = state.dashboard.with_untracked(|d| d.resolution);
-        match g {
-            Gesture::Place(_) => ghost.set(Some((x, y))),
-            Gesture::Move { id, start, origin } => {
-                let dx = ((x - start.0) * scale).round() as i32;
-                let dy = ((y - start.1) * scale).round() as i32;
-                let rect = Rect {
-                    x: origin.x + dx,
-                    y: origin.y + dy,
-                    ..origin
-                }
-                .fit(&canvas_res);
-                state.update_widget(&id, |w| w.rect = rect);
-            }
-            Gesture::Resize { id, start, origin } => {
-                let dw = ((x - start.0) * scale).round() as i32;
-                let dh = ((y - start.1) * scale).round() as i32;
-                let w = (origin.w + dw).min(canvas_res.width - origin.x);
-                let h = (origin.h + dh).min(canvas_res.height - origin.y);
-                let rect = Rect { w, h, ..origin }.fit(&canvas_res);
-                state.update_widget(&id, |wd| wd.rect = rect);
-            }
-        }
+pub(super) fn Inspector(state: EditorState) -> impl IntoView {
+    let focus = Memo::new(move |_| {
+        state.selected.with(|s| match s.len() {
+            0 => Focus::Dashboard,
+            1 => Focus::Widget(s[0].clone()),
+            n => Focus::Many(n),
+        })
     });
-    let on_up = window_event_listener(ev::pointerup, move |ev| {
-        let Some(g) = gesture.get_value() else { return };
-        gesture.set_value(None);
-        ghost.set(None);
-        // One drag, resize or placement is one step of the history.
-        state.seal_history();
-        if let Gesture::Place(kind) = g {
-            let Some((left, top, width, height, scale)) = geometry() else {
-                return;
-            };
-            let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
-            if x < left || y < top || x > left + width || y > top + height {
-                return;
-            }
-            let (w, h) = kind.default_size();
-            let cx = ((x - left) * scale).round() as i32;
-            let cy = ((y - top) * scale).round() as i32;
-            state.dashboard.update(|d| {
-                let rect = Rect {
-                    x: cx - w / 2,
-                    y: cy - h / 2,
-                    w,
-                    h,
-                }
-                .fit(&d.resolution);
-                let id = d.next_widget_id();
-                d.widgets.push(Widget::new(id.clone(), rect, kind));
-                state.selected.set(Some(id));
-            });
-        }
-    });
-    // Keyboard: Ctrl+Z undoes, Ctrl+Shift+Z or Ctrl+Y redoes (⌘ on a Mac); Delete
-    // removes the selected widget, arrows nudge it by one grid step. In a text field the
-    // keys are the field's own.
-    let on_key = window_event_listener(ev::keydown, move |ev| {
-        let typing = ev
-            .target()
-            .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
-            .is_some_and(|el| matches!(el.tag_name().as_str(), "INPUT" | "SELECT" | "TEXTAREA"));
-        if typing {
-            return;
-        }
-        if ev.ctrl_key() || ev.meta_key() {
-            let key = ev.key().to_lowercase();
-            let redo = match key.as_str() {
-                "z" => ev.shift_key(),
-                "y" => true,
-                _ => return,
-            };
-            ev.prevent_default();
-            state.travel(redo);
-            return;
-        }
-        let Some(id) = state.selected.get_untracked() else {
-            return;
-        };
-        let step = crate::model::GRID;
-        let (dx, dy) = match ev.key().as_str() {
-            "Delete" | "Backspace" => {
-                ev.prevent_default();
-                state.dashboard.update(|d| d.widgets.retain(|w| w.id != id));
-                state.selected.set(None);
-                state.seal_history();
-                return;
-            }
-            "ArrowLeft" => (-step, 0),
-            "ArrowRight" => (step, 0),
-            "ArrowUp" => (0, -step),
-            "ArrowDown" => (0, step),
-            _ => return,
-        };
-        ev.prevent_default();
-        let canvas_res = state.dashboard.with_untracked(|d| d.resolution);
-        state.update_widget(&id, |w| {
-            w.rect = Rect {
-                x: w.rect.x + dx,
-                y: w.rect.y + dy,
-                ..w.rect
-            }
-            .fit(&canvas_res)
-        });
-    });
-    on_cleanup(move || {
-        on_move.remove();
-        on_up.remove();
-        on_key.remove();
-    });
+    move || match focus.get() {
+        Focus::Widget(id) => view! { <WidgetInspector state id /> }.into_any(),
+        Focus::Many(count) => view! { <SelectionInspector state count /> }.into_any(),
+        Focus::Dashboard => view! { <DashboardInspector state /> }.into_any(),
+    }
+}
 
-    let start_place = move |ev: ev::PointerEvent, kind: WidgetKind| {
-        ev.prevent_default();
-        gesture.set_value(Some(Gesture::Place(kind)));
-        ghost.set(Some((f64::from(ev.client_x()), f64::from(ev.client_y()))));
+/// Several widgets selected: their bounds and what can be done with them together.
+#[component]
+fn SelectionInspector(state: EditorState, count: usize) -> impl IntoView {
+    let bounds = move || {
+        state.selected.with(|s| {
+            state.dashboard.with(|d| {
+                layout::bounds(d.widgets.iter().filter(|w| s.contains(&w.id)).map(|w| w.rect))
+            })
+        })
     };
-
-    let widget_ids = move || {
-        state
-            .dashboard
-            .with(|d| d.widgets.iter().map(|w| w.id.clone()).collect::<Vec<_>>())
-    };
-
     view! {
-        <Title text=move || format!("{} · Editor", state.dashboard.with(|d| d.name.clone()))/>
-        <div class="editor">
-            <header class="editor-bar">
-                <a class="brand" href="/">"Wallboard"</a>
-                <input
-                    class="dashboard-name"
-                    aria-label="Dashboard name"
-                    prop:value=move || state.dashboard.with(|d| d.name.clone())
-                    on:input=move |ev| state.dashboard.update(|d| d.name = event_target_value(&ev))
-                />
-                <button
-                    data-testid="undo"
-                    title="Undo (Ctrl+Z)"
-                    aria-label="Undo"
-                    prop:disabled=move || !state.history.with(History::can_undo)
-                    on:click=move |_| state.travel(false)
-                >
-                    "↶"
-                </button>
-                <button
-                    data-testid="redo"
-                    title="Redo (Ctrl+Shift+Z or Ctrl+Y)"
-                    aria-label="Redo"
-                    prop:disabled=move || !state.history.with(History::can_redo)
-                    on:click=move |_| state.travel(true)
-                >
-                    "↷"
-                </button>
-                <span class="save-state" data-testid="save-state">
-                    {move || if dirty() { "Unsaved changes" } else { "All changes saved" }}
-                </span>
-                <button class="primary" data-testid="save" on:click=move |_| state.save()>
-                    "Save"
-                </button>
-                <a href=format!("/view/{id}") target="_blank">"View"</a>
-                <a href=format!("/kiosk/{id}") target="_blank">"Kiosk"</a>
-                <ConnectionBadge connection=live.connection />
-            </header>
-            {move || {
-                state
-                    .notice
-                    .get()
-                    .map(|n| match n {
-                        Notice::Info(t) => view! { <div class="notice" data-testid="notice">{t}</div> }.into_any(),
-                        Notice::Problem(t) => {
-                            view! { <div class="notice problem" role="alert" data-testid="notice">{t}</div> }
-                                .into_any()
-                        }
-                    })
-            }}
-            <aside class="palette" aria-label="Widgets">
-                <h2>"Widgets"</h2>
-                {WidgetKind::palette()
+        <aside class="inspector" aria-label="Selection" data-testid="inspector">
+            <h2>{format!("{count} widgets selected")}</h2>
+            <p class="geometry" data-testid="selection-geometry">
+                {move || {
+                    bounds()
+                        .map(|r| format!("x {} · y {} · {} × {}", r.x, r.y, r.w, r.h))
+                        .unwrap_or_default()
+                }}
+            </p>
+            <ArrangePanel state />
+        </aside>
+    }
+}
+
+/// Align, distribute, stack, lock, duplicate and delete the selection.
+#[component]
+fn ArrangePanel(state: EditorState) -> impl IntoView {
+    let count = Memo::new(move |_| state.selected.with(Vec::len));
+    let all_locked = move || {
+        state.selected.with(|s| {
+            state.dashboard.with(|d| {
+                let mut chosen = d.widgets.iter().filter(|w| s.contains(&w.id)).peekable();
+                chosen.peek().is_some() && chosen.all(|w| w.locked)
+            })
+        })
+    };
+    let button = |testid: &'static str, text: &'static str, title: &'static str, act: fn(&EditorState)| {
+        view! {
+            <button class="small" data-testid=testid title=title aria-label=title on:click=move |_: ev::MouseEvent| act(&state)>
+                {text}
+            </button>
+        }
+    };
+    view! {
+        <fieldset class="arrange" data-testid="arrange">
+            <legend>"Arrange"</legend>
+            <div class="button-row" role="group" aria-label="Align">
+                {Align::ALL
                     .into_iter()
-                    .map(|kind| {
-                        let name = kind.name();
-                        let (icon, label) = (kind.icon(), kind.label());
-                        let placed = kind.clone();
+                    .map(|how| {
+                        let text = match how {
+                            Align::Left => "Left",
+                            Align::Center => "Centre",
+                            Align::Right => "Right",
+                            Align::Top => "Top",
+                            Align::Middle => "Middle",
+                            Align::Bottom => "Bottom",
+                        };
                         view! {
-                            <div
-                                class="palette-item"
-                                data-kind=name
-                                on:pointerdown=move |ev| start_place(ev, placed.clone())
+                            <button
+                                class="small"
+                                data-testid=format!("align-{}", how.name())
+                                aria-label=how.label()
+                                title=move || if count.get() < 2 { format!("{} (to the canvas)", how.label()) } else { how.label().to_string() }
+                                on:click=move |_| state.align(how)
                             >
-                                <span class="icon" aria-hidden="true">{icon}</span>
-                                {label}
-                            </div>
+                                {text}
+                            </button>
                         }
                     })
                     .collect_view()}
-                <p class="hint">"Drag a widget onto the canvas."</p>
-            </aside>
-            <section
-                class="canvas-area"
-                on:pointerdown=move |_| {
-                    if state.selected.get_untracked().is_some() {
-                        state.selected.set(None);
-                    }
-                }
-            >
-                <div
-                    class=move || format!("stage editor-stage {}", state.dashboard.with(|d| d.theme.css_class()))
-                    style=move || state.dashboard.with(stage_style)
-                    node_ref=canvas
-                    data-testid="canvas"
+            </div>
+            <div class="button-row" role="group" aria-label="Distribute">
+                <button
+                    class="small"
+                    data-testid="distribute-x"
+                    title="Equal gaps from left to right (three or more widgets)"
+                    prop:disabled=move || count.get() < 3
+                    on:click=move |_| state.distribute(Axis::X)
                 >
-                    <For each=widget_ids key=|id| id.clone() let:wid>
-                        <EditorWidget state wid gesture frames=live.frames />
-                    </For>
-                </div>
-            </section>
-            <Inspector state />
-            {move || {
-                ghost
-                    .get()
-                    .map(|(x, y)| {
-                        let label = match gesture.get_value() {
-                            Some(Gesture::Place(kind)) => kind.label(),
-                            _ => "",
-                        };
-                        view! {
-                            <div class="ghost" style=format!("left:{x}px;top:{y}px")>
-                                {label}
-                            </div>
-                        }
-                    })
-            }}
-        </div>
-    }
-}
-
-#[component]
-fn EditorWidget(
-    state: EditorState,
-    wid: WidgetId,
-    gesture: StoredValue<Option<Gesture>>,
-    frames: LiveFrames,
-) -> impl IntoView {
-    let id = StoredValue::new(wid);
-    let widget = Memo::new(move |_| {
-        state
-            .dashboard
-            .with(|d| d.widgets.iter().find(|w| w.id == id.get_value()).cloned())
-    });
-    let body = Signal::derive(move || {
-        widget.get().unwrap_or_else(|| {
-            let rect = Rect {
-                x: 0,
-                y: 0,
-                w: 40,
-                h: 40,
-            };
-            Widget::new(id.get_value(), rect, WidgetKind::Kpi(Default::default()))
-        })
-    });
-    let style = move || {
-        let res = state.dashboard.with(|d| d.resolution);
-        widget.get().map(|w| w.rect.css(&res)).unwrap_or_default()
-    };
-    let selected = move || state.selected.get().as_ref() == Some(&id.get_value());
-    let begin = move |ev: ev::PointerEvent, resize: bool| {
-        ev.prevent_default();
-        ev.stop_propagation();
-        let Some(w) = widget.get_untracked() else {
-            return;
-        };
-        state.selected.set(Some(w.id.clone()));
-        let start = (f64::from(ev.client_x()), f64::from(ev.client_y()));
-        gesture.set_value(Some(if resize {
-            Gesture::Resize {
-                id: w.id,
-                start,
-                origin: w.rect,
-            }
-        } else {
-            Gesture::Move {
-                id: w.id,
-                start,
-                origin: w.rect,
-            }
-        }));
-    };
-    view! {
-        <div
-            class=move || if selected() { "widget editing selected" } else { "widget editing" }
-            style=style
-            data-widget=move || id.get_value().to_string()
-            on:pointerdown=move |ev| begin(ev, false)
-        >
-            <WidgetBody widget=body frames />
-            <div
-                class="resize-handle"
-                data-testid="resize-handle"
-                title="Drag to resize"
-                on:pointerdown=move |ev| begin(ev, true)
-            ></div>
-        </div>
-    }
-}
-
-/// The right-hand panel: the selected widget's properties and data, or the
-/// dashboard's settings and share links when nothing is selected.
-#[component]
-fn Inspector(state: EditorState) -> impl IntoView {
-    move || match state.selected.get() {
-        Some(id) => view! { <WidgetInspector state id /> }.into_any(),
-        None => view! { <DashboardInspector state /> }.into_any(),
+                    "Distribute ↔"
+                </button>
+                <button
+                    class="small"
+                    data-testid="distribute-y"
+                    title="Equal gaps from top to bottom (three or more widgets)"
+                    prop:disabled=move || count.get() < 3
+                    on:click=move |_| state.distribute(Axis::Y)
+                >
+                    "Distribute ↕"
+                </button>
+            </div>
+            <div class="button-row" role="group" aria-label="Stacking">
+                {button("to-front", "Front", "Bring to front (Ctrl+Shift+])", |s| s.restack(Stack::Front))}
+                {button("forward", "Forward", "Bring forward (Ctrl+])", |s| s.restack(Stack::Forward))}
+                {button("backward", "Backward", "Send backward (Ctrl+[)", |s| s.restack(Stack::Backward))}
+                {button("to-back", "Back", "Send to back (Ctrl+Shift+[)", |s| s.restack(Stack::Back))}
+            </div>
+            <div class="button-row">
+                <button class="small" data-testid="lock" title="Lock or unlock (Ctrl+Shift+L)" on:click=move |_| state.toggle_lock()>
+                    {move || if all_locked() { "Unlock" } else { "Lock" }}
+                </button>
+                {button("duplicate", "Duplicate", "Duplicate (Ctrl+D)", |s| s.duplicate())}
+                <button class="small danger" data-testid="delete" title="Delete (Delete)" on:click=move |_| state.remove_selected()>
+                    "Delete"
+                </button>
+            </div>
+        </fieldset>
     }
 }
 
@@ -544,12 +164,6 @@ fn WidgetInspector(state: EditorState, id: WidgetId) -> impl IntoView {
             .with(|d| d.widgets.iter().find(|w| w.id == id.get_value()).cloned())
     });
     let rect = move || widget.get().map(|w| w.rect);
-    let remove = move |_| {
-        state
-            .dashboard
-            .update(|d| d.widgets.retain(|w| w.id != id.get_value()));
-        state.selected.set(None);
-    };
     // The kind's own section, edited through the widget's props.
     let kind = Signal::derive(move || {
         widget
@@ -590,9 +204,7 @@ fn WidgetInspector(state: EditorState, id: WidgetId) -> impl IntoView {
                         .unwrap_or_default()
                 }}
             </p>
-            <button class="danger" on:click=remove>
-                "Delete widget"
-            </button>
+            <ArrangePanel state />
         </aside>
     }
 }
@@ -1232,14 +844,14 @@ fn DashboardInspector(state: EditorState) -> impl IntoView {
                 <For each=move || links.get() key=|l| (l.id.clone(), l.views) let:link>
                     {
                         let to_revoke = link.clone();
-                        let made = super::settings::utc_minute(link.created_at_ms);
+                        let made = crate::pages::settings::utc_minute(link.created_at_ms);
                         let expires = link
                             .expires_at_ms
-                            .map(|e| format!(" · expires {}", super::settings::utc_minute(e)))
+                            .map(|e| format!(" · expires {}", crate::pages::settings::utc_minute(e)))
                             .unwrap_or_default();
                         let locked = if link.has_password { " · password" } else { "" };
                         let seen = match link.last_view_ms {
-                            Some(at) => format!(" · {} views, last {}", link.views, super::settings::utc_minute(at)),
+                            Some(at) => format!(" · {} views, last {}", link.views, crate::pages::settings::utc_minute(at)),
                             None => " · not opened yet".to_string(),
                         };
                         view! {
