@@ -73,6 +73,7 @@ pub fn ScreenApp() -> impl IntoView {
         <Router>
             <Routes fallback=|| pages::NotFound.into_view()>
                 <Route path=path!("/view/:id") view=pages::ViewPage ssr=SsrMode::Async />
+                <Route path=path!("/view/:id/v/:version") view=pages::VersionPage ssr=SsrMode::Async />
                 <Route path=path!("/kiosk/:id") view=pages::KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token") view=pages::SharePage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token/kiosk") view=pages::ShareKioskPage ssr=SsrMode::Async />
@@ -93,6 +94,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/settings") view=pages::SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/edit/:id") view=pages::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/view/:id") view=pages::ViewPage ssr=SsrMode::Async />
+                <Route path=path!("/view/:id/v/:version") view=pages::VersionPage ssr=SsrMode::Async />
                 <Route path=path!("/kiosk/:id") view=pages::KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token") view=pages::SharePage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token/kiosk") view=pages::ShareKioskPage ssr=SsrMode::Async />

@@ -5,11 +5,11 @@
 use crate::auth::members;
 use crate::startup::Core;
 use crate::storage::SourcedDataset;
-use crate::storage::{SaveOutcome, StorageError};
+use crate::storage::{PublishOutcome, SaveOutcome, StorageError, VersionRow};
 use app::api::ssr::Backend;
 use app::api::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    StoredDashboard,
+    StoredDashboard, VersionSummary, MAX_VERSIONS_LISTED,
 };
 use app::auth::{
     ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken, NewInvite,
@@ -42,6 +42,16 @@ pub fn storage_error(err: StorageError) -> AppError {
     }
 }
 
+fn version_summary(row: VersionRow, named: &impl Fn(String) -> String) -> VersionSummary {
+    VersionSummary {
+        version: row.version,
+        name: row.name,
+        widgets: usize::try_from(row.widgets).unwrap_or(0),
+        published_at_ms: row.published_at_ms,
+        published_by: named(row.published_by),
+    }
+}
+
 /// A new share token: 256 random bits, base64url without padding.
 pub fn new_share_token() -> ShareToken {
     ShareToken::parse(crate::auth::new_secret("")).expect("base64url is a valid token")
@@ -61,7 +71,10 @@ impl Backend for Core {
         scope: &Scope,
         dashboard: Dashboard,
     ) -> Result<DashboardId, AppError> {
+        // A whole document may arrive here (an import, a copy): the same checks as a save.
         dashboard.validate()?;
+        check_embeds(&dashboard, &self.config.embed_origins)?;
+        self.check_datasets(scope, &dashboard.datasets()).await?;
         let id = DashboardId::parse(crate::new_id()).expect("hex is a valid id");
         self.storage
             .insert_dashboard(scope.workspace(), &id, &dashboard)
@@ -105,7 +118,14 @@ impl Backend for Core {
             .await
             .map_err(storage_error)?
         {
-            SaveOutcome::Saved { revision } => {
+            SaveOutcome::Saved {
+                revision,
+                published,
+            } => {
+                // Screens of a dashboard never published show its draft: they follow.
+                if !published {
+                    self.bus.dashboard_changed(id).await;
+                }
                 self.audit(
                     scope,
                     "dashboard_saved",
@@ -121,6 +141,93 @@ impl Backend for Core {
             ))),
             SaveOutcome::NotFound => Err(AppError::not_found("dashboard")),
         }
+    }
+
+    async fn shown_dashboard(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<(Dashboard, Option<i64>), AppError> {
+        let shown = self
+            .storage
+            .get_shown(scope.workspace(), id)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| AppError::not_found("dashboard"))?;
+        Ok((shown.dashboard, shown.version))
+    }
+
+    async fn publish_dashboard(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+        revision: i64,
+    ) -> Result<VersionSummary, AppError> {
+        match self
+            .storage
+            .publish_dashboard(scope.workspace(), id, revision, scope.actor())
+            .await
+            .map_err(storage_error)?
+        {
+            PublishOutcome::Published(row) => {
+                self.bus.dashboard_changed(id).await;
+                self.audit(
+                    scope,
+                    "dashboard_published",
+                    &format!("dashboard:{id}"),
+                    json!({"version": row.version, "revision": revision}),
+                )
+                .await;
+                let named = members::actor_names(self, scope).await?;
+                Ok(version_summary(row, &named))
+            }
+            PublishOutcome::Unchanged(row) => {
+                let named = members::actor_names(self, scope).await?;
+                Ok(version_summary(row, &named))
+            }
+            PublishOutcome::Conflict { current } => Err(AppError::conflict(format!(
+                "The draft was saved elsewhere (revision {current}) since revision {revision}; \
+                 nothing was published. Publish again to publish the latest draft."
+            ))),
+            PublishOutcome::NotFound => Err(AppError::not_found("dashboard")),
+        }
+    }
+
+    async fn list_versions(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<Vec<VersionSummary>, AppError> {
+        if !self
+            .storage
+            .dashboard_exists(scope.workspace(), id)
+            .await
+            .map_err(storage_error)?
+        {
+            return Err(AppError::not_found("dashboard"));
+        }
+        let named = members::actor_names(self, scope).await?;
+        Ok(self
+            .storage
+            .list_versions(scope.workspace(), id, MAX_VERSIONS_LISTED)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .map(|row| version_summary(row, &named))
+            .collect())
+    }
+
+    async fn load_version(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+        version: i64,
+    ) -> Result<Dashboard, AppError> {
+        self.storage
+            .get_version(scope.workspace(), id, version)
+            .await
+            .map_err(storage_error)?
+            .ok_or_else(|| AppError::not_found(&format!("version {version} of this dashboard")))
     }
 
     async fn delete_dashboard(&self, scope: &Scope, id: &DashboardId) -> Result<(), AppError> {
@@ -481,7 +588,7 @@ impl Backend for Core {
         }
         let dashboard = self
             .storage
-            .get_dashboard(&shared.workspace, &shared.dashboard)
+            .get_shown(&shared.workspace, &shared.dashboard)
             .await
             .map_err(storage_error)?
             .ok_or_else(gone)?

@@ -535,3 +535,122 @@ async fn a_dataset_pipeline_shapes_the_polled_rows() {
         .await;
     assert_ne!(status, 200, "{body}");
 }
+
+/// Export from one instance, import into another: the dataset reference is matched by
+/// name there, the layout arrives whole, and no source configuration travels. A bad
+/// document is refused naming the field, and makes nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_imports_into_another_instance_by_dataset_name() {
+    let source = FakeSource::start(json!({"v": 7})).await;
+    let here = spawn_app(Backend::Sqlite).await;
+    let dataset = create_dataset(&here, &source.url, "$.v", 1000).await;
+    let id = here.create_dashboard("Floor").await;
+    let (status, _) = here
+        .save(&id, &dashboard_doc("Floor", Some(&dataset)), 1)
+        .await;
+    assert_eq!(status, 200);
+    let exported = here.ok("export_dashboard", json!({"id": id})).await;
+    let text = exported.as_str().unwrap().to_string();
+    assert!(!text.contains(&source.url), "an export carries no source settings");
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["kind"], "wallboard.dashboard");
+    assert_eq!(doc["datasets"][0]["name"], "test");
+
+    let there = spawn_app(Backend::Sqlite).await;
+    let theirs = create_dataset(&there, &source.url, "$.v", 1000).await;
+    let choices = json!([{"from": dataset, "to": theirs}]);
+    let made = there
+        .ok("import_dashboard", json!({"document": text, "choices": choices}))
+        .await;
+    assert_eq!(made["unbound"], 0);
+    let screen = there
+        .ok("load_screen", json!({"id": made["id"]}))
+        .await;
+    assert_eq!(screen["dashboard"]["name"], "Floor");
+    assert_eq!(screen["dashboard"]["widgets"][0]["rect"]["w"], 400);
+    assert_eq!(screen["dashboard"]["widgets"][0]["binding"]["dataset"], json!(theirs));
+
+    // Without a choice the widget comes unbound; a choice of another workspace's (or an
+    // unknown) dataset is refused.
+    let made = there
+        .ok("import_dashboard", json!({"document": text}))
+        .await;
+    assert_eq!(made["unbound"], 1);
+    let (status, body) = there
+        .call(
+            "import_dashboard",
+            json!({"document": text, "choices": [{"from": dataset, "to": "nope"}]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+
+    let mut bad = doc.clone();
+    bad["widgets"][0]["rect"]["w"] = json!("wide");
+    let before = there.ok("list_dashboards", json!({})).await;
+    let (status, body) = there
+        .call("import_dashboard", json!({"document": bad.to_string()}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(body["field"], "widgets[0].rect.w", "{body}");
+    let (status, body) = there
+        .call("import_dashboard", json!({"document": "x".repeat(800 * 1024)}))
+        .await;
+    assert!(status == 422 || status == 413, "{status} {body}");
+    assert_eq!(there.ok("list_dashboards", json!({})).await, before);
+    assert_eq!(there.get("/healthz").await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicate_is_a_new_unpublished_copy() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let id = app.create_dashboard("Floor").await;
+    let (status, revision) = app.save(&id, &dashboard_doc("Floor", None), 1).await;
+    assert_eq!(status, 200);
+    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
+        .await;
+    let copy = app.ok("duplicate_dashboard", json!({"id": id})).await;
+    assert_ne!(copy, json!(id));
+    let data = app.ok("load_editor", json!({"id": copy})).await;
+    assert_eq!(data["stored"]["dashboard"]["name"], "Floor (copy)");
+    assert_eq!(data["stored"]["dashboard"]["widgets"].as_array().unwrap().len(), 1);
+    assert!(data["published"].is_null());
+    assert_eq!(app.ok("list_versions", json!({"id": copy})).await, json!([]));
+}
+
+/// Each template, on a first run with the demo, makes a dashboard whose every widget
+/// reads the demo's data, and whose datasets all deliver rows.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_template_makes_a_live_dashboard_from_the_demo() {
+    let app = spawn_app_with(Backend::Sqlite, true).await;
+    for slug in ["sales-wall", "service-health", "support-queue"] {
+        let made = app
+            .ok("create_from_template", json!({"slug": slug}))
+            .await;
+        assert_eq!(made["unbound"], 0, "{slug}");
+        let screen = app.ok("load_screen", json!({"id": made["id"]})).await;
+        let widgets = screen["dashboard"]["widgets"].as_array().unwrap();
+        let bound: Vec<&str> = widgets
+            .iter()
+            .filter_map(|w| w["binding"]["dataset"].as_str())
+            .collect();
+        assert!(bound.len() >= 4, "{slug}: {bound:?}");
+        let url = screen["stream_url"].as_str().unwrap().to_string();
+        let mut live = SseReader::open(&app, &url).await;
+        let mut wanted: std::collections::HashSet<String> =
+            bound.iter().map(|d| d.to_string()).collect();
+        while !wanted.is_empty() {
+            let frame = live
+                .frame_where(Duration::from_secs(15), |f| {
+                    f["dataset"].as_str().is_some_and(|d| wanted.contains(d))
+                        && f["rows"].as_array().is_some_and(|r| !r.is_empty())
+                        && f["error"].is_null()
+                })
+                .await;
+            wanted.remove(frame["dataset"].as_str().unwrap());
+        }
+    }
+    let (status, _) = app
+        .call("create_from_template", json!({"slug": "nope"}))
+        .await;
+    assert_eq!(status, 404);
+}

@@ -438,7 +438,7 @@ fn missing(acked: &[i64], held: &[i64]) -> Vec<i64> {
 }
 
 #[tokio::test]
-async fn sessions_and_share_revocations_hold_on_every_instance() {
+async fn sessions_share_revocations_and_publishes_hold_on_every_instance() {
     let _serial = ONE_AT_A_TIME.lock().await;
     let c = Cluster::start(3).await;
     let (a, b, z) = (&c.nodes[0], &c.nodes[1], &c.nodes[2]);
@@ -506,6 +506,35 @@ async fn sessions_and_share_revocations_hold_on_every_instance() {
     )
     .await;
     let token = made["token"].as_str().unwrap().to_string();
+
+    // Publishing on A tells a view page's stream on B and a share page's on C to load
+    // the new layout, within 2 s.
+    let view_path = format!("{}&dashboard={dashboard}", live_path(&id));
+    let mut viewing = SseReader::open_with(&c.streams, &b.base, &view_path).await;
+    viewing.next(SOON).await.expect("a snapshot");
+    let mut sharing = SseReader::open_at(&z.base, &format!("/api/v1/live/share/{token}")).await;
+    sharing.next(SOON).await.expect("a snapshot");
+    let (status, published) = call_at(
+        &c.http,
+        &a.base,
+        "publish_dashboard",
+        json!({"id": dashboard, "revision": saved}),
+    )
+    .await;
+    assert_eq!(status, 200, "{published}");
+    for (stream, on) in [(&mut viewing, "B"), (&mut sharing, "C")] {
+        let last = tokio::time::timeout(Duration::from_secs(2), async {
+            let mut last = None;
+            while let Some((name, _)) = stream.next(Duration::from_secs(2)).await {
+                last = Some(name);
+            }
+            last
+        })
+        .await
+        .unwrap_or_else(|_| panic!("the stream on {on} did not hear of the publish within 2 s"));
+        assert_eq!(last.as_deref(), Some("layout"), "on {on}");
+    }
+
     let mut shared = SseReader::open_at(&z.base, &format!("/api/v1/live/share/{token}")).await;
     shared.next(SOON).await.expect("a snapshot");
     let started = Instant::now();

@@ -485,3 +485,45 @@ async fn a_hostile_push_body_is_refused_and_the_server_keeps_serving() {
         "nothing of the refused bodies was kept"
     );
 }
+
+/// A view page's stream names its dashboard: a draft save of a published dashboard
+/// leaves it alone, a publish sends `layout` and ends it; a dashboard the caller
+/// cannot see, or a malformed id, opens nothing.
+#[tokio::test]
+async fn a_view_stream_hears_of_a_publish_and_only_of_its_own_dashboard() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (dataset, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    let id = app.create_dashboard("wall").await;
+    let doc = common::dashboard_doc("wall", Some(&dataset));
+    let (status, revision) = app.save(&id, &doc, 1).await;
+    assert_eq!(status, 200, "{revision}");
+    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
+        .await;
+    let path = format!("/api/v1/live?datasets={dataset}&dashboard={id}");
+    let mut live = SseReader::open(&app, &path).await;
+    assert_eq!(live.next(SOON).await.unwrap().0, "snapshot");
+
+    // A draft save: screens keep the published version, the stream goes on.
+    let mut draft = doc.clone();
+    draft["name"] = json!("wall, draft");
+    let (status, revision) = app.save(&id, &draft, revision.as_i64().unwrap()).await;
+    assert_eq!(status, 200);
+    push(&app, &dataset, &secret, json!({"value": 5})).await;
+    let (name, _) = live.next(SOON).await.expect("the stream goes on");
+    assert_ne!(name, "layout");
+
+    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
+        .await;
+    let (name, data) = live.next(SOON).await.expect("a layout event");
+    assert_eq!((name.as_str(), data), ("layout", json!({"type": "layout"})));
+    assert!(live.next(SOON).await.is_none(), "then the stream ends");
+
+    let (status, _) = app
+        .get(&format!("/api/v1/live?datasets={dataset}&dashboard=nope!"))
+        .await;
+    assert_eq!(status, 422);
+    let (status, _) = app
+        .get(&format!("/api/v1/live?datasets={dataset}&dashboard=missing"))
+        .await;
+    assert_eq!(status, 404);
+}

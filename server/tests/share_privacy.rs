@@ -318,6 +318,8 @@ async fn a_changed_dashboard_ends_its_share_streams_and_the_next_serves_the_new_
     )
     .await;
     let (id, revision, token) = shared(&app, &[(&kept, "value"), (&removed, "value")]).await;
+    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
+        .await;
     // The editor stays open throughout, so the hub holds both frames and every share
     // snapshot below carries what the client lacks right away.
     let mut editor =
@@ -332,8 +334,9 @@ async fn a_changed_dashboard_ends_its_share_streams_and_the_next_serves_the_new_
     let (_, snapshot) = live.next(SOON).await.unwrap();
     assert_eq!(snapshot["frames"].as_array().unwrap().len(), 2);
 
-    // A save that binds the same fields (only a title changes) keeps the stream.
-    let mut same = doc(&[(&kept, "value"), (&removed, "value")]);
+    // Published, the share page shows the published version: saving the draft (even
+    // one that binds other fields) keeps the stream as it is.
+    let mut same = doc(&[(&kept, "value"), (&removed, "secret_note")]);
     same["widgets"][0]["props"]["title"] = json!("Renamed");
     let (status, revision) = app.save(&id, &same, revision).await;
     assert_eq!(status, 200);
@@ -347,7 +350,8 @@ async fn a_changed_dashboard_ends_its_share_streams_and_the_next_serves_the_new_
         .expect("the stream stays open");
     assert_eq!(name, "append");
 
-    // Rebinding a field: the stream asks its client to reconnect and ends.
+    // Publishing a version that rebinds a field: the stream tells its page to load
+    // the new layout, and ends.
     let (status, revision_after) = app
         .save(
             &id,
@@ -357,10 +361,12 @@ async fn a_changed_dashboard_ends_its_share_streams_and_the_next_serves_the_new_
         .await;
     assert_eq!(status, 200);
     let revision = revision_after.as_i64().unwrap();
+    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
+        .await;
     let names = until_it_ends(&mut live, RECHECK).await;
     assert_eq!(
         names.last().map(String::as_str),
-        Some("reconnect"),
+        Some("layout"),
         "{names:?}"
     );
     // Resuming from the old view is a fresh snapshot of the new one.
@@ -377,14 +383,19 @@ async fn a_changed_dashboard_ends_its_share_streams_and_the_next_serves_the_new_
     );
 
     // Removing a dataset from the dashboard: its rows no longer reach the share page.
-    let (status, _) = app
+    let (status, revision_after) = app
         .save(&id, &doc(&[(&kept, "secret_note")]), revision)
         .await;
     assert_eq!(status, 200);
+    app.ok(
+        "publish_dashboard",
+        json!({"id": id, "revision": revision_after.as_i64().unwrap()}),
+    )
+    .await;
     let names = until_it_ends(&mut live, RECHECK).await;
     assert_eq!(
         names.last().map(String::as_str),
-        Some("reconnect"),
+        Some("layout"),
         "{names:?}"
     );
     live.resume_at(&app.base).await;

@@ -11,7 +11,9 @@ use app::model::{
 };
 use common::{Backend, TestDb};
 use serde_json::json;
-use wallboard_server::storage::{Committed, PushWrite, SaveOutcome, SourcedDataset, Storage};
+use wallboard_server::storage::{
+    Committed, PublishOutcome, PushWrite, SaveOutcome, SourcedDataset, Storage,
+};
 
 /// The first workspace (what existed before accounts is in it).
 fn ws() -> WorkspaceId {
@@ -46,7 +48,10 @@ async fn a_save_on_the_current_revision_increments_it(backend: Backend) {
     d.name = "B".into();
     assert_eq!(
         s.update_dashboard(&ws(), &id, &d, 1).await.unwrap(),
-        SaveOutcome::Saved { revision: 2 }
+        SaveOutcome::Saved {
+            revision: 2,
+            published: false
+        }
     );
     let stored = s.get_dashboard(&ws(), &id).await.unwrap().unwrap();
     assert_eq!((stored.revision, stored.dashboard.name.as_str()), (2, "B"));
@@ -384,7 +389,143 @@ async fn migrations_run_twice_without_harm(backend: Backend) {
     s.ping().await.unwrap();
 }
 
+async fn screens_show_the_draft_until_published_then_the_published_version(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let id = id();
+    let mut d = Dashboard::new("v1").unwrap();
+    s.insert_dashboard(&ws(), &id, &d).await.unwrap();
+    let shown = s.get_shown(&ws(), &id).await.unwrap().unwrap();
+    assert_eq!((shown.dashboard.name.as_str(), shown.version), ("v1", None));
+
+    let PublishOutcome::Published(first) =
+        s.publish_dashboard(&ws(), &id, 1, "user:u1").await.unwrap()
+    else {
+        panic!("the first publish is refused")
+    };
+    assert_eq!((first.version, first.name.as_str()), (1, "v1"));
+    assert_eq!(first.published_by, "user:u1");
+
+    // The draft moves on; screens keep version 1, and a save says it is published.
+    d.name = "v2".into();
+    assert_eq!(
+        s.update_dashboard(&ws(), &id, &d, 1).await.unwrap(),
+        SaveOutcome::Saved {
+            revision: 2,
+            published: true
+        }
+    );
+    let shown = s.get_shown(&ws(), &id).await.unwrap().unwrap();
+    assert_eq!((shown.dashboard.name.as_str(), shown.version, shown.revision), ("v1", Some(1), 2));
+
+    // A publish of a stale revision changes nothing.
+    assert_eq!(
+        s.publish_dashboard(&ws(), &id, 1, "user:u1").await.unwrap(),
+        PublishOutcome::Conflict { current: 2 }
+    );
+    assert_eq!(s.get_shown(&ws(), &id).await.unwrap().unwrap().version, Some(1));
+
+    let PublishOutcome::Published(second) =
+        s.publish_dashboard(&ws(), &id, 2, "user:u2").await.unwrap()
+    else {
+        panic!("the second publish is refused")
+    };
+    assert_eq!(second.version, 2);
+    let shown = s.get_shown(&ws(), &id).await.unwrap().unwrap();
+    assert_eq!((shown.dashboard.name.as_str(), shown.version), ("v2", Some(2)));
+
+    // The history, newest first, and any version's document.
+    let listed: Vec<_> = s
+        .list_versions(&ws(), &id, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|v| (v.version, v.name, v.published_by))
+        .collect();
+    assert_eq!(
+        listed,
+        vec![
+            (2, "v2".to_string(), "user:u2".to_string()),
+            (1, "v1".to_string(), "user:u1".to_string())
+        ]
+    );
+    assert_eq!(s.list_versions(&ws(), &id, 1).await.unwrap().len(), 1);
+    assert_eq!(
+        s.get_version(&ws(), &id, 1).await.unwrap().unwrap().name,
+        "v1"
+    );
+    assert!(s.get_version(&ws(), &id, 3).await.unwrap().is_none());
+}
+
+async fn versions_belong_to_their_workspace_and_die_with_their_dashboard(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let other = s.insert_workspace("Other").await.unwrap();
+    let id = id();
+    s.insert_dashboard(&ws(), &id, &Dashboard::new("Secret").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.publish_dashboard(&other, &id, 1, "user:x").await.unwrap(),
+        PublishOutcome::NotFound
+    );
+    assert!(matches!(
+        s.publish_dashboard(&ws(), &id, 1, "user:u").await.unwrap(),
+        PublishOutcome::Published(_)
+    ));
+    assert!(s.get_shown(&other, &id).await.unwrap().is_none());
+    assert!(s.list_versions(&other, &id, 10).await.unwrap().is_empty());
+    assert!(s.get_version(&other, &id, 1).await.unwrap().is_none());
+    assert!(!s.dashboard_exists(&other, &id).await.unwrap());
+    assert!(s.dashboard_exists(&ws(), &id).await.unwrap());
+    assert!(s.delete_dashboard(&ws(), &id).await.unwrap());
+    assert!(s.list_versions(&ws(), &id, 10).await.unwrap().is_empty());
+    assert!(s.get_version(&ws(), &id, 1).await.unwrap().is_none());
+}
+
+async fn a_publish_of_an_unchanged_draft_makes_no_new_version(backend: Backend) {
+    let db = TestDb::new(backend).await;
+    let s = db.storage().await;
+    let id = id();
+    s.insert_dashboard(&ws(), &id, &Dashboard::new("x").unwrap())
+        .await
+        .unwrap();
+    // Six at once: one makes version 1; the others find it done (or, on PostgreSQL,
+    // may lose the race for the number and say so); none makes a second version.
+    let publishes = (0..6).map(|i| {
+        let (s, id) = (s.clone(), id.clone());
+        tokio::spawn(async move {
+            s.publish_dashboard(&ws(), &id, 1, &format!("user:{i}"))
+                .await
+                .unwrap()
+        })
+    });
+    let outcomes: Vec<PublishOutcome> = futures::future::join_all(publishes)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let published = outcomes
+        .iter()
+        .filter(|o| matches!(o, PublishOutcome::Published(_)))
+        .count();
+    assert_eq!(published, 1, "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| match o {
+        PublishOutcome::Published(row) | PublishOutcome::Unchanged(row) => row.version == 1,
+        PublishOutcome::Conflict { current } => *current == 1,
+        PublishOutcome::NotFound => false,
+    }));
+    assert!(matches!(
+        s.publish_dashboard(&ws(), &id, 1, "user:again").await.unwrap(),
+        PublishOutcome::Unchanged(row) if row.version == 1 && row.published_by != "user:again"
+    ));
+    assert_eq!(s.list_versions(&ws(), &id, 10).await.unwrap().len(), 1);
+}
+
 on_both_backends!(
+    screens_show_the_draft_until_published_then_the_published_version,
+    versions_belong_to_their_workspace_and_die_with_their_dashboard,
+    a_publish_of_an_unchanged_draft_makes_no_new_version,
     a_dashboard_round_trips,
     a_save_on_the_current_revision_increments_it,
     a_stale_save_is_refused_and_overwrites_nothing,

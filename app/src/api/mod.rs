@@ -9,12 +9,14 @@ mod push;
 mod shares;
 #[cfg(feature = "ssr")]
 pub mod ssr;
+mod transfer;
 
 pub use account::*;
 pub use dashboards::*;
 pub use datasets::*;
 pub use push::*;
 pub use shares::*;
+pub use transfer::*;
 
 use crate::model::{Dashboard, DashboardId, DatasetSummary, Frame, ShareToken};
 use serde::{Deserialize, Serialize};
@@ -36,10 +38,34 @@ pub struct DashboardSummary {
     pub updated_at_ms: i64,
 }
 
+/// One published version of a dashboard, as its history lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VersionSummary {
+    pub version: i64,
+    pub name: String,
+    pub widgets: usize,
+    pub published_at_ms: i64,
+    /// Who published it (a member's e-mail address, or how the audit log names them).
+    pub published_by: String,
+}
+
+/// The version of a dashboard its screens show.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PublishedDashboard {
+    pub version: i64,
+    pub dashboard: Dashboard,
+}
+
+/// How many versions a dashboard's history lists (the newest).
+pub const MAX_VERSIONS_LISTED: i64 = 200;
+
 /// What the editor loads: the dashboard, the datasets it can bind, their current frames.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EditorData {
     pub stored: StoredDashboard,
+    /// What its screens show, if it was ever published (else they show the draft).
+    #[serde(default)]
+    pub published: Option<PublishedDashboard>,
     pub datasets: Vec<DatasetSummary>,
     pub frames: Vec<Frame>,
     /// Origins embed widgets may show (`WALLBOARD_EMBED_ORIGINS`).
@@ -168,8 +194,14 @@ pub struct NewPushToken {
     pub secret: String,
 }
 
-/// The live-stream URL for a set of datasets (editor and view pages).
+/// The live-stream URL for a set of datasets (the editor).
 pub fn dataset_stream_url(datasets: &[crate::model::DatasetId]) -> String {
     let ids: Vec<&str> = datasets.iter().map(|d| d.as_str()).collect();
     format!("/api/v1/live?datasets={}", ids.join(","))
+}
+
+/// The live-stream URL of a view or kiosk page of `dashboard`: its datasets, and a
+/// `layout` event when what the page shows changes.
+pub fn screen_stream_url(dashboard: &DashboardId, datasets: &[crate::model::DatasetId]) -> String {
+    format!("{}&dashboard={dashboard}", dataset_stream_url(datasets))
 }

@@ -8,7 +8,7 @@
 
 use super::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    StoredDashboard,
+    StoredDashboard, VersionSummary,
 };
 /// What server functions ask the caller for (`authorized(Action::…)`).
 pub use crate::auth::Action;
@@ -39,6 +39,31 @@ pub trait Backend: Send + Sync + 'static {
         scope: &Scope,
         id: &DashboardId,
     ) -> Result<StoredDashboard, AppError>;
+    /// What the screens of `id` show: its published version, or its draft (`version`
+    /// `None`) if it was never published.
+    async fn shown_dashboard(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<(Dashboard, Option<i64>), AppError>;
+    /// Makes the draft of `id`, at `revision`, the published version screens show.
+    async fn publish_dashboard(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+        revision: i64,
+    ) -> Result<VersionSummary, AppError>;
+    async fn list_versions(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+    ) -> Result<Vec<VersionSummary>, AppError>;
+    async fn load_version(
+        &self,
+        scope: &Scope,
+        id: &DashboardId,
+        version: i64,
+    ) -> Result<Dashboard, AppError>;
     /// Stores `dashboard` if the stored revision is still `revision`; returns the new one.
     async fn save_dashboard(
         &self,

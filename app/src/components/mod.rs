@@ -6,6 +6,7 @@ mod connection;
 mod data;
 mod error_panel;
 mod pipeline_editor;
+pub mod transfer;
 
 pub use crate::widgets::WidgetBody;
 pub use canvas::*;

@@ -8,6 +8,8 @@
 //! component is dropped. A reconnect names the last event seen, so the server sends
 //! only what changed meanwhile; when a server asks its clients to reconnect (it is
 //! stopping), the hook does so at once and the screen keeps its values throughout.
+//! When the page's layout changed (its dashboard was published) the stream says so
+//! (`layout_changes`) and ends; the page loads the new layout and its new stream.
 
 use crate::model::{DatasetId, Frame};
 use leptos::prelude::*;
@@ -37,6 +39,8 @@ impl Connection {
 pub struct UseLiveFramesReturn {
     pub frames: LiveFrames,
     pub connection: RwSignal<Connection>,
+    /// How many times the server said the page's layout changed (`layout` events).
+    pub layout_changes: RwSignal<u32>,
 }
 
 /// The latest frame of each dataset, one signal per dataset: an event re-runs only
@@ -172,8 +176,13 @@ pub fn use_live_frames(
 ) -> UseLiveFramesReturn {
     let frames = LiveFrames::new(initial);
     let connection = RwSignal::new(Connection::Idle);
-    imp::connect(frames, connection, stream_url);
-    UseLiveFramesReturn { frames, connection }
+    let layout_changes = RwSignal::new(0);
+    imp::connect(frames, connection, layout_changes, stream_url);
+    UseLiveFramesReturn {
+        frames,
+        connection,
+        layout_changes,
+    }
 }
 
 #[cfg(test)]
@@ -204,6 +213,7 @@ mod imp {
     pub fn connect(
         _frames: LiveFrames,
         _connection: RwSignal<Connection>,
+        _layout_changes: RwSignal<u32>,
         _stream_url: impl Fn() -> String + Send + Sync + 'static,
     ) {
     }
@@ -220,6 +230,7 @@ mod imp {
     pub fn connect(
         frames: LiveFrames,
         connection: RwSignal<Connection>,
+        layout_changes: RwSignal<u32>,
         stream_url: impl Fn() -> String + Send + Sync + 'static,
     ) {
         let current: StoredValue<Option<SendWrapper<Stream>>, LocalStorage> =
@@ -245,7 +256,7 @@ mod imp {
                 connection.set(Connection::Connecting);
             }
             let url = resume_url(&url, retry.last_event_id.get_value().as_deref());
-            match Stream::open(&url, frames, connection, retry) {
+            match Stream::open(&url, frames, connection, layout_changes, retry) {
                 Ok(stream) => current.set_value(Some(SendWrapper::new(stream))),
                 Err(_) => retry.later(connection),
             }
@@ -313,6 +324,7 @@ mod imp {
             url: &str,
             frames: LiveFrames,
             connection: RwSignal<Connection>,
+            layout_changes: RwSignal<u32>,
             retry: Retry,
         ) -> Result<Self, wasm_bindgen::JsValue> {
             let source = EventSource::new(url)?;
@@ -345,6 +357,11 @@ mod imp {
                             closing.close();
                             retry.now();
                         }
+                        // The page loads its new layout, which opens a new stream.
+                        Ok(LiveEvent::Layout) => {
+                            closing.close();
+                            layout_changes.update(|n| *n += 1);
+                        }
                         Err(err) => {
                             leptos::logging::warn!("live stream: unreadable message: {err}")
                         }
@@ -352,7 +369,7 @@ mod imp {
                 }
             };
             let mut callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> = Vec::new();
-            for name in ["snapshot", "frame", "append", "reconnect"] {
+            for name in ["snapshot", "frame", "append", "reconnect", "layout"] {
                 let cb = Closure::<dyn FnMut(web_sys::Event)>::new(on_message(source.clone()));
                 source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())?;
                 callbacks.push(cb);

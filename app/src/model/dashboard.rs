@@ -26,6 +26,12 @@ pub struct Dashboard {
     pub widgets: Vec<Widget>,
 }
 
+/// The name of a copy: "Sales (copy)", within the 120 characters a name may have.
+pub fn copy_name(name: &str) -> String {
+    let kept: String = name.chars().take(113).collect();
+    format!("{} (copy)", kept.trim_end())
+}
+
 impl Dashboard {
     /// An empty 1920×1080 dark dashboard.
     pub fn new(name: &str) -> Result<Self, Invalid> {

@@ -146,6 +146,9 @@ pub enum LiveEvent {
     Append(Append),
     /// The server is going away: open a new stream now (to another instance).
     Reconnect,
+    /// What the page shows changed (the dashboard was published): load it again. The
+    /// stream ends; the page's new layout opens its own.
+    Layout,
 }
 
 impl LiveEvent {
@@ -155,6 +158,7 @@ impl LiveEvent {
             LiveEvent::Frame { .. } => "frame",
             LiveEvent::Append(_) => "append",
             LiveEvent::Reconnect => "reconnect",
+            LiveEvent::Layout => "layout",
         }
     }
 }

@@ -12,6 +12,7 @@ pub mod history;
 mod ids;
 pub mod layout;
 pub mod migrate;
+pub mod transfer;
 mod preview;
 mod share;
 mod sheet;

@@ -1,8 +1,13 @@
-//! `/`: the signed-in user, the list of dashboards and a form to create one (editors
-//! and owners only: a viewer sees the list with view and kiosk links).
+//! `/`: the signed-in user, the list of dashboards, and for editors and owners the ways
+//! to make one — by name, from a template, or by importing an export — and to duplicate
+//! or delete one (a viewer sees the list with view and kiosk links).
 
-use crate::api::{create_dashboard, delete_dashboard, list_dashboards, who_am_i};
+use crate::api::{
+    create_dashboard, create_from_template, delete_dashboard, duplicate_dashboard,
+    list_dashboards, who_am_i, TEMPLATES,
+};
 use crate::auth::{Me, Role};
+use crate::components::transfer::ImportPanel;
 use crate::components::ErrorPanel;
 use leptos::prelude::*;
 
@@ -72,6 +77,24 @@ pub fn HomePage() -> impl IntoView {
             }
         });
     };
+    let from_template = move |slug: &'static str| {
+        leptos::task::spawn_local(async move {
+            match create_from_template(slug.to_string()).await {
+                Ok(made) => {
+                    let _ = window().location().set_href(&format!("/edit/{}", made.id));
+                }
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
+    let duplicate = move |id: crate::model::DashboardId| {
+        leptos::task::spawn_local(async move {
+            match duplicate_dashboard(id).await {
+                Ok(_) => list.refetch(),
+                Err(e) => problem.set(Some(e.to_string())),
+            }
+        });
+    };
     let remove = move |id: crate::model::DashboardId, name: String| {
         let sure = window()
             .confirm_with_message(&format!(
@@ -116,11 +139,37 @@ pub fn HomePage() -> impl IntoView {
                                         </label>
                                         <button type="submit">"Create"</button>
                                     </form>
+                                    <ImportPanel />
                                     {move || {
                                         problem
                                             .get()
                                             .map(|p| view! { <p class="problem" role="alert">{p}</p> })
                                     }}
+                                </section>
+                                <section class="templates" aria-label="Templates">
+                                    <h2>"Start from a template"</h2>
+                                    <p class="hint">"Each reads the demo's live data; change anything in the editor."</p>
+                                    <ul>
+                                        {TEMPLATES
+                                            .iter()
+                                            .map(|t| {
+                                                let slug = t.slug;
+                                                view! {
+                                                    <li>
+                                                        <strong>{t.name}</strong>
+                                                        <span>{t.description}</span>
+                                                        <button
+                                                            data-testid=format!("template-{slug}")
+                                                            aria-label=format!("New dashboard from the {} template", t.name)
+                                                            on:click=move |_| from_template(slug)
+                                                        >
+                                                            "Use"
+                                                        </button>
+                                                    </li>
+                                                }
+                                            })
+                                            .collect_view()}
+                                    </ul>
                                 </section>
                             }
                         })
@@ -141,6 +190,7 @@ pub fn HomePage() -> impl IntoView {
                                         .into_iter()
                                         .map(|d| {
                                             let (del_id, del_name) = (d.id.clone(), d.name.clone());
+                                            let dup_id = d.id.clone();
                                             view! {
                                                 <li>
                                                     <a
@@ -159,6 +209,13 @@ pub fn HomePage() -> impl IntoView {
                                                     {editor
                                                         .then(|| {
                                                             view! {
+                                                                <button
+                                                                    class="small"
+                                                                    data-testid="duplicate"
+                                                                    on:click=move |_| duplicate(dup_id.clone())
+                                                                >
+                                                                    "Duplicate"
+                                                                </button>
                                                                 <button
                                                                     class="danger small"
                                                                     on:click=move |_| remove(

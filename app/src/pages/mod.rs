@@ -9,7 +9,7 @@ mod settings;
 pub use editor::EditorPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
-pub use screen::{KioskPage, ShareKioskPage, SharePage, ViewPage};
+pub use screen::{KioskPage, ShareKioskPage, SharePage, VersionPage, ViewPage};
 pub use settings::SettingsPage;
 
 use crate::error::AppError;

@@ -1,9 +1,13 @@
 //! The read-only screens: `/view/{id}`, `/kiosk/{id}`, and the share pages
-//! `/s/{token}` and `/s/{token}/kiosk`. All render the current values on the server
-//! (the route waits for its data), then follow the live stream.
+//! `/s/{token}` and `/s/{token}/kiosk`, which show a dashboard's published version
+//! (its draft until it is first published); and `/view/{id}/v/{n}`, an editor's
+//! preview of published version `n`. All render the current values on the server (the
+//! route waits for its data), then follow the live stream; when the dashboard is
+//! published, the stream says so and the page switches to the new layout in place,
+//! keeping the old one on screen until the new one is loaded.
 
 use super::param;
-use crate::api::{load_screen, load_shared, ScreenData};
+use crate::api::{load_screen, load_shared, load_version_screen, ScreenData};
 use crate::components::{ConnectionBadge, DashboardCanvas, ErrorPanel};
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
@@ -16,6 +20,8 @@ use leptos_meta::Title;
 enum Mode {
     View,
     Kiosk,
+    /// A published version, for the editor's history.
+    Preview(i64),
 }
 
 #[component]
@@ -38,6 +44,30 @@ pub fn ShareKioskPage() -> impl IntoView {
     by_token(Mode::Kiosk)
 }
 
+#[component]
+pub fn VersionPage() -> impl IntoView {
+    let id = param("id", "dashboard", DashboardId::parse);
+    let version = param("version", "version", |raw| {
+        raw.parse::<i64>()
+            .map_err(|_| crate::model::Invalid::new("version", "not a version number"))
+    });
+    let data = Resource::new(
+        move || (id(), version()),
+        |(id, version)| async move { load_version_screen(id?, version?).await },
+    );
+    let shown = move || version().unwrap_or(0);
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(data) => view! { <Screen data mode=Mode::Preview(shown()) /> }.into_any(),
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+}
+
 fn by_id(mode: Mode) -> AnyView {
     let id = param("id", "dashboard", DashboardId::parse);
     let data = Resource::new(id, |id| async move { load_screen(id?).await });
@@ -50,22 +80,33 @@ fn by_token(mode: Mode) -> AnyView {
     loaded(data, mode)
 }
 
+/// The screen of `data`; when its stream says the layout changed, `data` is loaded
+/// again, and the screen shown stays until the new one is ready (a `Transition`).
 fn loaded(data: Resource<Result<ScreenData, AppError>>, mode: Mode) -> AnyView {
     view! {
-        <Suspense>
+        <Transition>
             {move || Suspend::new(async move {
                 match data.await {
-                    Ok(data) => view! { <Screen data mode /> }.into_any(),
+                    Ok(shown) => {
+                        let reload = move |()| data.refetch();
+                        view! { <Screen data=shown mode reload /> }.into_any()
+                    }
                     Err(error) => view! { <ErrorPanel error /> }.into_any(),
                 }
             })}
-        </Suspense>
+        </Transition>
     }
     .into_any()
 }
 
 #[component]
-fn Screen(data: ScreenData, mode: Mode) -> impl IntoView {
+fn Screen(
+    data: ScreenData,
+    mode: Mode,
+    /// Loads the page's data again (its layout changed).
+    #[prop(optional, into)]
+    reload: Option<Callback<()>>,
+) -> impl IntoView {
     let ScreenData {
         dashboard,
         frames,
@@ -76,12 +117,19 @@ fn Screen(data: ScreenData, mode: Mode) -> impl IntoView {
     } = data;
     // People use view and share pages; kiosks show a wall nobody touches.
     Screen::provide(
-        mode == Mode::View,
+        mode != Mode::Kiosk,
         intervals.into_iter().collect(),
         embed_origins,
         rendered_at_ms,
     );
     let live = use_live_frames(frames, move || stream_url.clone());
+    if let Some(reload) = reload {
+        Effect::new(move |_| {
+            if live.layout_changes.get() > 0 {
+                reload.run(());
+            }
+        });
+    }
     let name = dashboard.name.clone();
     let canvas = view! { <DashboardCanvas dashboard frames=live.frames /> };
     match mode {
@@ -90,6 +138,20 @@ fn Screen(data: ScreenData, mode: Mode) -> impl IntoView {
             <main class="viewer">
                 <header class="viewer-bar">
                     <h1>{name}</h1>
+                    <ConnectionBadge connection=live.connection />
+                </header>
+                <div class="stage-fit">{canvas}</div>
+            </main>
+        }
+        .into_any(),
+        Mode::Preview(version) => view! {
+            <Title text=format!("{name} (version {version})") />
+            <main class="viewer">
+                <header class="viewer-bar preview-bar">
+                    <h1>{name.clone()}</h1>
+                    <span class="preview-note" data-testid="preview-note">
+                        {format!("Preview of version {version}, with current data")}
+                    </span>
                     <ConnectionBadge connection=live.connection />
                 </header>
                 <div class="stage-fit">{canvas}</div>

@@ -222,23 +222,7 @@ pub async fn audit_log(
     scope: &Scope,
     action: Option<String>,
 ) -> Result<Vec<AuditLine>, AppError> {
-    let emails: std::collections::HashMap<String, String> = core
-        .storage
-        .members(scope.workspace())
-        .await
-        .map_err(storage_error)?
-        .into_iter()
-        .map(|m| (format!("user:{}", m.user), m.email))
-        .collect();
-    let named = |who: String| {
-        emails.iter().fold(who, |text, (key, email)| {
-            if text.contains(key.as_str()) {
-                text.replace(key.as_str(), email)
-            } else {
-                text
-            }
-        })
-    };
+    let named = actor_names(core, scope).await?;
     Ok(core
         .storage
         .audit_entries(Some(scope.workspace()), action.as_deref(), 200)
@@ -253,6 +237,31 @@ pub async fn audit_log(
             detail: e.detail,
         })
         .collect())
+}
+
+/// Rewrites how the audit log names actors (`user:<id>`, `token of user:<id>`) with the
+/// e-mail addresses of the scope's members.
+pub async fn actor_names(
+    core: &Core,
+    scope: &Scope,
+) -> Result<impl Fn(String) -> String, AppError> {
+    let emails: std::collections::HashMap<String, String> = core
+        .storage
+        .members(scope.workspace())
+        .await
+        .map_err(storage_error)?
+        .into_iter()
+        .map(|m| (format!("user:{}", m.user), m.email))
+        .collect();
+    Ok(move |who: String| {
+        emails.iter().fold(who, |text, (key, email)| {
+            if text.contains(key.as_str()) {
+                text.replace(key.as_str(), email)
+            } else {
+                text
+            }
+        })
+    })
 }
 
 /// The calling user's row if they administer the server; `Forbidden` otherwise.

@@ -246,6 +246,7 @@ mod tests {
             workspace: app::model::WorkspaceId::parse("w").unwrap(),
             dashboard: app::model::DashboardId::parse("d").unwrap(),
             revision: 1,
+            published_version: None,
             link: app::model::ShareLinkId::parse("l1").unwrap(),
             expires_at_ms: None,
             password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$abc$def".into()),

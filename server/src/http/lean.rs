@@ -186,7 +186,7 @@ impl Request {
                 let q: LiveQuery = read_query(&query)?;
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
                 let ends_on = crate::auth::revocation_keys(&caller, credentials);
-                open_datasets(core, &scope, &q.datasets, ends_on, resume, Some(client)).await
+                open_datasets(core, &scope, &q, ends_on, resume, Some(client)).await
             }
             Request::Share {
                 token,

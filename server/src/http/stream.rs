@@ -33,10 +33,10 @@
 //! A [`Viewer`] yields each event as ready-to-write bytes, so the same stream is served
 //! through axum (`datasets`, `share`) or straight on a socket (`super::lean`).
 
-use crate::live::{Watch, Wire};
+use crate::live::{layout_key, Watch, Wire};
 use crate::startup::Core;
 use app::error::AppError;
-use app::model::{DatasetId, Projection, ShareToken, SharedView};
+use app::model::{DashboardId, DatasetId, Projection, ShareToken, SharedView};
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Path, State};
 use axum::http::request::Parts;
@@ -70,6 +70,10 @@ pub const CONTENT_TYPE: &str = "text/event-stream";
 pub struct LiveQuery {
     #[serde(default)]
     pub datasets: String,
+    /// The dashboard a view or kiosk page shows: the stream tells the page when its
+    /// layout changed (published).
+    #[serde(default)]
+    pub dashboard: Option<String>,
     #[serde(default)]
     pub last_event_id: Option<String>,
 }
@@ -195,7 +199,7 @@ pub async fn datasets(State(core): State<Arc<Core>>, req: Parts) -> Response {
         let query: LiveQuery = read_query(req.uri.query().unwrap_or_default())?;
         let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
         let ends_on = crate::auth::revocation_keys(&caller, &req.headers);
-        open_datasets(&core, &scope, &query.datasets, ends_on, resume, client).await
+        open_datasets(&core, &scope, &query, ends_on, resume, client).await
     };
     match opened.await {
         Ok(viewer) => viewer.into_response(),
@@ -222,18 +226,19 @@ pub async fn share(
     }
 }
 
-/// Opens the stream of the datasets named in `list` (comma-separated ids) for `client`;
-/// a dataset outside `scope`'s workspace is "not found". The stream ends when any of
-/// `ends_on` is revoked (the caller's session or user: signing out ends it).
+/// Opens the stream of the datasets named in `query.datasets` (comma-separated ids) for
+/// `client`; a dataset or dashboard outside `scope`'s workspace is "not found". The
+/// stream ends when any of `ends_on` is revoked (the caller's session or user: signing
+/// out ends it), and with a `layout` event when `query.dashboard` is published.
 pub async fn open_datasets(
     core: &Arc<Core>,
     scope: &app::auth::Scope,
-    list: &str,
+    query: &LiveQuery,
     ends_on: Vec<String>,
     resume: Option<String>,
     client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
-    let named = list.split(',').filter(|s| !s.is_empty());
+    let named = query.datasets.split(',').filter(|s| !s.is_empty());
     if named.clone().count() > MAX_DATASETS {
         return Err(AppError::Invalid {
             field: "datasets".into(),
@@ -259,11 +264,27 @@ pub async fn open_datasets(
             return Err(AppError::not_found(&format!("dataset {id}")).into());
         }
     }
+    let layout = match query.dashboard.as_deref().filter(|d| !d.is_empty()) {
+        None => None,
+        Some(raw) => {
+            let id = DashboardId::parse(raw).map_err(|e| AppError::from(e.within("dashboard")))?;
+            if !core
+                .storage
+                .dashboard_exists(scope.workspace(), &id)
+                .await
+                .map_err(crate::backend::storage_error)?
+            {
+                return Err(AppError::not_found("dashboard").into());
+            }
+            Some(layout_key(&id))
+        }
+    };
     let mut revocations = core.hub.revocations();
     let ended = async move {
         loop {
             match revocations.recv().await {
                 Ok(key) if ends_on.contains(&key) => return Stop::Revoked,
+                Ok(key) if layout.as_ref() == Some(&key) => return Stop::Republished,
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => {
                     return std::future::pending().await
                 }
@@ -287,14 +308,14 @@ pub async fn open_share(
 ) -> Result<Viewer, Refusal> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
     let (shared, hash) = crate::auth::shares::open(core, &token, headers).await?;
-    let stored = core
+    let shown = core
         .storage
-        .get_dashboard(&shared.workspace, &shared.dashboard)
+        .get_shown(&shared.workspace, &shared.dashboard)
         .await
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
-    let view = SharedView::of(&stored.dashboard);
-    let ended = share_ended(core.clone(), hash, shared, stored.revision, view.clone());
+    let view = SharedView::of(&shown.dashboard);
+    let ended = share_ended(core.clone(), hash, shared);
     Viewer::open(
         core,
         view.datasets(),
@@ -307,18 +328,17 @@ pub async fn open_share(
 }
 
 /// Resolves when a share stream must stop: its link was revoked (announced on the
-/// bus, or found in a check), expired, or its dashboard deleted; or the dashboard was
-/// saved with another view than `view`. One query per check (the link and the
-/// dashboard's revision); the dashboard is read only when its revision moved. A
-/// database that does not answer ends nothing: the next check decides.
+/// bus, or found in a check), expired, or its dashboard deleted; or what the link shows
+/// changed (a publish, announced on the bus or found in a check). One query per check.
+/// A database that does not answer ends nothing: the next check decides.
 async fn share_ended(
     core: Arc<Core>,
     token_hash: String,
     shared: crate::storage::SharedRevision,
-    mut revision: i64,
-    view: SharedView,
 ) -> Stop {
     let key = format!("share:{}", shared.link);
+    let layout = layout_key(&shared.dashboard);
+    let shown = shared.shown();
     let mut revocations = core.hub.revocations();
     let expiry = async {
         match shared.expires_at_ms {
@@ -336,30 +356,16 @@ async fn share_ended(
             () = &mut expiry => return Stop::Revoked,
             revoked = revocations.recv() => match revoked {
                 Ok(revoked) if revoked == key => return Stop::Revoked,
+                Ok(changed) if changed == layout => return Stop::Republished,
                 Ok(_) => continue,
                 // Missed announcements: check the database now.
                 Err(_) => {}
             },
         }
-        let now = match core.storage.shared_revision(&token_hash).await {
+        match core.storage.shared_revision(&token_hash).await {
             Ok(None) => return Stop::Revoked,
-            Ok(Some(now)) => now,
-            Err(_) => continue,
-        };
-        if now.revision == revision {
-            continue;
-        }
-        match core
-            .storage
-            .get_dashboard(&now.workspace, &now.dashboard)
-            .await
-        {
-            Ok(Some(stored)) if SharedView::of(&stored.dashboard) == view => {
-                revision = stored.revision;
-            }
-            Ok(Some(_)) => return Stop::Changed,
-            Ok(None) => return Stop::Revoked,
-            Err(_) => {}
+            Ok(Some(now)) if now.shown() != shown => return Stop::Republished,
+            Ok(Some(_)) | Err(_) => continue,
         }
     }
 }
@@ -473,8 +479,9 @@ impl Drop for Slot {
 enum Stop {
     Shutdown,
     Revoked,
-    /// A share stream's view changed: the client reconnects and gets the new one.
-    Changed,
+    /// What the page shows changed (published): the client loads the new layout,
+    /// which opens a new stream.
+    Republished,
 }
 
 type StopFuture = Pin<Box<dyn Future<Output = Stop> + Send>>;
@@ -649,10 +656,16 @@ impl Viewer {
     fn stopped(&mut self, why: Stop) -> Option<Bytes> {
         self.done = true;
         match why {
-            Stop::Shutdown | Stop::Changed => Some(event_bytes(
+            Stop::Shutdown => Some(event_bytes(
                 "reconnect",
                 &event_id(&self.id_prefix, &self.held),
                 r#"{"type":"reconnect"}"#,
+                false,
+            )),
+            Stop::Republished => Some(event_bytes(
+                "layout",
+                &event_id(&self.id_prefix, &self.held),
+                r#"{"type":"layout"}"#,
                 false,
             )),
             Stop::Revoked => None,

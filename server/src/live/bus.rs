@@ -13,10 +13,10 @@
 //! `seq`) reloads the frame from storage, and nothing queries a source per viewer.
 
 use super::redis_bus::RedisBus;
-use super::{Applied, Interest, LiveHub, Published};
+use super::{layout_key, Applied, Interest, LiveHub, Published};
 use crate::metrics::Metrics;
 use crate::storage::Storage;
-use app::model::{Append, DatasetId, Frame, LiveEvent};
+use app::model::{Append, DashboardId, DatasetId, Frame, LiveEvent};
 use std::sync::Arc;
 
 pub struct Bus {
@@ -77,6 +77,13 @@ impl Bus {
             Some(redis) if redis.publish_revocation(key).await => {}
             _ => self.hub.revoked(key),
         }
+    }
+
+    /// Announces that what the screens of dashboard `id` show changed (it was
+    /// published, or saved while never published): their streams send `layout` and
+    /// end, and their pages load the new layout. Same channel as revocations.
+    pub async fn dashboard_changed(&self, id: &DashboardId) {
+        self.revoke(&layout_key(id)).await
     }
 
     pub fn hub(&self) -> &Arc<LiveHub> {

@@ -216,6 +216,11 @@ struct Entry {
     viewers: usize,
 }
 
+/// The announcement that what the screens of dashboard `id` show changed.
+pub fn layout_key(id: &app::model::DashboardId) -> String {
+    format!("layout:{id}")
+}
+
 #[derive(Default)]
 pub struct LiveHub {
     entries: Mutex<HashMap<DatasetId, Entry>>,
@@ -225,7 +230,7 @@ pub struct LiveHub {
 
 /// Keys of credentials just revoked (`share:<link id>`, `session:<hash>`,
 /// `user:<id>`), as the bus announces them to every instance: the streams they opened
-/// end at once.
+/// end at once. Also the [`layout_key`] of a dashboard whose screens must reload.
 struct Revocations(tokio::sync::broadcast::Sender<String>);
 
 impl Default for Revocations {

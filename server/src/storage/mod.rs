@@ -52,6 +52,8 @@ pub type Result<T> = std::result::Result<T, StorageError>;
 pub enum SaveOutcome {
     Saved {
         revision: i64,
+        /// Whether the dashboard has a published version (else screens show this draft).
+        published: bool,
     },
     /// The stored revision is not the one the save was based on; nothing was written.
     Conflict {
@@ -80,9 +82,11 @@ macro_rules! with_pool {
 mod accounts;
 mod push;
 mod uploads;
+mod versions;
 pub use accounts::{ApiTokenRow, AuditEntry, MemberChange, NewUser, SessionRow, UserRow};
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
 pub use uploads::Upload;
+pub use versions::{PublishOutcome, Shown, VersionRow};
 
 /// What a share link opens: the dashboard and its revision, and the link itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +97,20 @@ pub struct SharedRevision {
     pub link: ShareLinkId,
     pub expires_at_ms: Option<i64>,
     pub password_hash: Option<String>,
+    /// The draft's revision and the published version (`None`: never published).
     pub revision: i64,
+    pub published_version: Option<i64>,
+}
+
+impl SharedRevision {
+    /// What the link's screens show, as a value that changes whenever that does: the
+    /// published version, or the draft's revision while there is none.
+    pub fn shown(&self) -> (Option<i64>, i64) {
+        match self.published_version {
+            Some(version) => (Some(version), 0),
+            None => (None, self.revision),
+        }
+    }
 }
 
 /// A dataset with the source it reads.
@@ -298,9 +315,10 @@ impl Storage {
         let document = serde_json::to_string(dashboard).expect("a dashboard serializes");
         let now = crate::now_ms();
         let updated = with_pool!(self, |p| {
-            sqlx::query(
+            sqlx::query_scalar::<_, Option<i64>>(
                 "UPDATE dashboards SET document = $1, name = $2, revision = revision + 1, updated_at = $3
-                 WHERE id = $4 AND revision = $5 AND workspace_id = $6",
+                 WHERE id = $4 AND revision = $5 AND workspace_id = $6
+                 RETURNING published_version",
             )
             .bind(&document)
             .bind(&dashboard.name)
@@ -308,13 +326,13 @@ impl Storage {
             .bind(id.as_str())
             .bind(expected)
             .bind(ws.as_str())
-            .execute(p)
+            .fetch_optional(p)
             .await
-            .map(|r| r.rows_affected())
         })?;
-        if updated == 1 {
+        if let Some(published_version) = updated {
             return Ok(SaveOutcome::Saved {
                 revision: expected + 1,
+                published: published_version.is_some(),
             });
         }
         let current = with_pool!(self, |p| {
@@ -597,10 +615,19 @@ impl Storage {
     /// What a live share link (by its token's hash) opens, in one query; `None` if the
     /// link is unknown, revoked or expired, or its dashboard is gone.
     pub async fn shared_revision(&self, token_hash: &str) -> Result<Option<SharedRevision>> {
-        type Row = (String, i64, String, String, Option<i64>, Option<String>);
+        type Row = (
+            String,
+            i64,
+            Option<i64>,
+            String,
+            String,
+            Option<i64>,
+            Option<String>,
+        );
         let row = with_pool!(self, |p| {
             sqlx::query_as::<_, Row>(
-                "SELECT d.id, d.revision, d.workspace_id, s.id, s.expires_at, s.password_hash \
+                "SELECT d.id, d.revision, d.published_version, d.workspace_id, s.id, s.expires_at, \
+                        s.password_hash \
                  FROM share_links s JOIN dashboards d ON d.id = s.dashboard_id \
                  WHERE s.token = $1 AND s.hashed = 1 AND s.revoked_at IS NULL \
                    AND (s.expires_at IS NULL OR s.expires_at > $2)",
@@ -611,11 +638,12 @@ impl Storage {
             .await
         })?;
         row.map(
-            |(id, revision, workspace, link, expires_at_ms, password_hash)| {
+            |(id, revision, published_version, workspace, link, expires_at_ms, password_hash)| {
                 Ok(SharedRevision {
                     workspace: parse_id(&workspace, "workspace", WorkspaceId::parse)?,
                     dashboard: parse_id(&id, "dashboard", DashboardId::parse)?,
                     revision,
+                    published_version,
                     link: parse_id(&link, "share link", ShareLinkId::parse)?,
                     expires_at_ms,
                     password_hash,

@@ -1,20 +1,23 @@
 //! `/edit/{id}`: the canvas editor. Drag widgets from the palette onto the canvas;
 //! select them by click, Shift-click or marquee; move and resize them (with snapping
 //! and guides), align, stack, lock, duplicate, copy and paste them; set their
-//! properties and data in the inspector; undo and redo every step; save (refused with
-//! a message if someone saved first); share a read-only link.
+//! properties and data in the inspector; undo and redo every step. Edits save by
+//! themselves to the draft (a save over someone else's newer one overwrites nothing and
+//! asks); Publish makes the draft what screens show, and the history restores any
+//! published version.
 //!
 //! `canvas` holds the pointer and keyboard handling, `actions` the edits themselves,
-//! `inspector` the right-hand panel.
+//! `inspector` the right-hand panel, `publish` drafts, publishing and the history.
 
 mod actions;
 mod canvas;
 mod inspector;
+mod publish;
 
 use super::param;
 use crate::api::{
     create_dashboard, dataset_stream_url, load_editor, save_dashboard, EditorData,
-    StoredDashboard,
+    PublishedDashboard, StoredDashboard, VersionSummary,
 };
 use crate::components::{ConnectionBadge, ErrorPanel};
 use crate::error::AppError;
@@ -22,7 +25,9 @@ use crate::hooks::use_live_frames;
 use crate::hooks::LiveFrames;
 use crate::model::history::History;
 use crate::model::compare::differences;
-use crate::model::{Dashboard, DashboardId, DatasetSummary, Document, WidgetId, WidgetKind};
+use crate::model::{
+    copy_name, Dashboard, DashboardId, DatasetSummary, Document, WidgetId, WidgetKind,
+};
 use crate::widgets::Screen;
 use canvas::{Canvas, Pointer, Zoom, SHORTCUTS};
 use inspector::Inspector;
@@ -73,6 +78,13 @@ struct EditorState {
     save_timer: StoredValue<u64>,
     /// A save request is on its way: another waits for it.
     in_flight: StoredValue<bool>,
+    /// What screens show, if the dashboard was ever published.
+    published: RwSignal<Option<PublishedDashboard>>,
+    /// A publish waits for the draft to be saved.
+    publish_pending: StoredValue<bool>,
+    publishing: RwSignal<bool>,
+    /// The published versions, while the history is open.
+    versions: RwSignal<Option<Vec<VersionSummary>>>,
 }
 
 /// Edits save by themselves this long after the last change.
@@ -203,6 +215,7 @@ impl EditorState {
             return;
         }
         if let Err(e) = dashboard.validate() {
+            self.publish_pending.set_value(false);
             self.saving.set(SaveState::Refused(e.to_string()));
             return;
         }
@@ -219,13 +232,23 @@ impl EditorState {
                     self.saving.set(SaveState::Idle);
                     // Changes made while saving are scheduled again by `autosave`.
                     self.saved.set(dashboard);
+                    if self.publish_pending.get_value() {
+                        self.publish();
+                    }
                 }
-                Err(AppError::Conflict { .. }) => self.show_conflict(id).await,
+                Err(AppError::Conflict { .. }) => {
+                    self.publish_pending.set_value(false);
+                    self.show_conflict(id).await
+                }
+                // A publish waiting for this save still happens once it is stored.
                 Err(e @ (AppError::Unavailable { .. } | AppError::Internal)) => {
                     self.saving.set(SaveState::Offline(e.to_string()));
                     self.schedule_save(RETRY_MS);
                 }
-                Err(e) => self.saving.set(SaveState::Refused(e.to_string())),
+                Err(e) => {
+                    self.publish_pending.set_value(false);
+                    self.saving.set(SaveState::Refused(e.to_string()))
+                }
             }
         });
     }
@@ -299,16 +322,11 @@ enum Choice {
     Overwrite,
 }
 
-/// The name of a copy: "Sales (copy)", within the 120 characters a name may have.
-fn copy_name(name: &str) -> String {
-    let kept: String = name.chars().take(113).collect();
-    format!("{} (copy)", kept.trim_end())
-}
-
 #[component]
 fn Editor(data: EditorData) -> impl IntoView {
     let EditorData {
         stored,
+        published,
         datasets,
         frames,
         embed_origins,
@@ -340,6 +358,10 @@ fn Editor(data: EditorData) -> impl IntoView {
         saving: RwSignal::new(SaveState::Idle),
         save_timer: StoredValue::new(0),
         in_flight: StoredValue::new(false),
+        published: RwSignal::new(published),
+        publish_pending: StoredValue::new(false),
+        publishing: RwSignal::new(false),
+        versions: RwSignal::new(None),
     };
     state.follow_history();
     state.autosave();
@@ -394,8 +416,16 @@ fn Editor(data: EditorData) -> impl IntoView {
                         SaveState::Idle => "All changes saved".to_string(),
                     }}
                 </span>
-                <button class="primary" data-testid="save" on:click=move |_| state.save()>
+                <button data-testid="save" title="Save the draft now (edits save by themselves)" on:click=move |_| state.save()>
                     "Save"
+                </button>
+                <publish::PublishControls state />
+                <button
+                    data-testid="export"
+                    title="Save the draft as a JSON file, to import here or elsewhere"
+                    on:click=move |_| state.export()
+                >
+                    "Export"
                 </button>
                 <a href=format!("/view/{id}") target="_blank">"View"</a>
                 <a href=format!("/kiosk/{id}") target="_blank">"Kiosk"</a>
@@ -414,6 +444,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                     })
             }}
             <ConflictPanel state />
+            <publish::HistoryPanel state />
             <Palette state />
             <Canvas state />
             <Inspector state />
