@@ -3,7 +3,9 @@
 //! map each dataset it reads onto one of this workspace's or leave it unbound).
 
 use crate::api::{import_dashboard, list_datasets};
-use crate::model::transfer::{DatasetChoice, Exported, MAX_IMPORT_BYTES};
+use crate::model::transfer::{DatasetChoice, Exported};
+#[cfg(feature = "hydrate")]
+use crate::model::transfer::MAX_IMPORT_BYTES;
 use crate::model::{DatasetId, DatasetSummary};
 use leptos::prelude::*;
 

@@ -184,7 +184,7 @@ impl Request {
                     .ok_or_else(app::error::AppError::unauthorized)?;
                 let scope = caller.may(app::auth::Action::View)?;
                 let q: LiveQuery = read_query(&query)?;
-                let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
+                let resume = resume_point(last_event_id.as_deref(), q.last_event_id.clone());
                 let ends_on = crate::auth::revocation_keys(&caller, credentials);
                 open_datasets(core, &scope, &q, ends_on, resume, Some(client)).await
             }
@@ -194,7 +194,7 @@ impl Request {
                 last_event_id,
             } => {
                 let q: ResumeQuery = read_query(&query)?;
-                let resume = resume_point(last_event_id.as_deref(), q.last_event_id);
+                let resume = resume_point(last_event_id.as_deref(), q.last_event_id.clone());
                 open_share(core, token, credentials, resume, Some(client)).await
             }
         }

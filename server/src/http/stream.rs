@@ -197,7 +197,7 @@ pub async fn datasets(State(core): State<Arc<Core>>, req: Parts) -> Response {
         let caller = crate::auth::caller_of(&req.extensions)?;
         let scope = caller.may(app::auth::Action::View)?;
         let query: LiveQuery = read_query(req.uri.query().unwrap_or_default())?;
-        let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
+        let resume = resume_point(last_event_id(&req.headers), query.last_event_id.clone());
         let ends_on = crate::auth::revocation_keys(&caller, &req.headers);
         open_datasets(&core, &scope, &query, ends_on, resume, client).await
     };
@@ -217,7 +217,7 @@ pub async fn share(
     let client = client_of(&core, &req);
     let opened = async {
         let query: ResumeQuery = read_query(req.uri.query().unwrap_or_default())?;
-        let resume = resume_point(last_event_id(&req.headers), query.last_event_id);
+        let resume = resume_point(last_event_id(&req.headers), query.last_event_id.clone());
         open_share(&core, token, &req.headers, resume, client).await
     };
     match opened.await {
