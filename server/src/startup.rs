@@ -298,6 +298,7 @@ impl Application {
             core.scheduler.schedule(core.poll.clone(), entry);
         }
         core.scheduler.follow(core.poll.clone());
+        follow_dataset_changes(&core);
         if config.demo {
             crate::demo::seed(&core, addr).await;
             tokio::spawn(crate::demo::push_points(core.clone()));
@@ -660,4 +661,38 @@ fn router(core: Arc<Core>, addr: SocketAddr) -> Router {
         .layer(from_fn_with_state(site, http::headers::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// Keeps this instance current with datasets changed or deleted on any instance (the
+/// bus announces them): the cached dataset is forgotten and its poller rereads it.
+/// Announcements missed (a lagging listener) forget everything and reread every task.
+fn follow_dataset_changes(core: &Arc<Core>) {
+    use tokio::sync::broadcast::error::RecvError;
+    let mut announcements = core.hub.revocations();
+    let core = Arc::downgrade(core);
+    tokio::spawn(async move {
+        loop {
+            let heard = announcements.recv().await;
+            let Some(core) = core.upgrade() else { return };
+            match heard {
+                Ok(key) => {
+                    let Some(id) = key
+                        .strip_prefix("dataset:")
+                        .and_then(|raw| app::model::DatasetId::parse(raw).ok())
+                    else {
+                        continue;
+                    };
+                    core.datasets.forget(&id);
+                    core.scheduler.reload(&core.poll, &id).await;
+                }
+                Err(RecvError::Lagged(_)) => {
+                    core.datasets.clear();
+                    for id in core.scheduler.scheduled() {
+                        core.scheduler.reload(&core.poll, &id).await;
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
 }

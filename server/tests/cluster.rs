@@ -260,6 +260,40 @@ async fn a_polled_source_is_read_once_per_interval_and_survives_its_poller() {
             v.frame_where(SOON, |f| f["rows"][0]["value"] == 3.0).await;
         }
     }
+
+    // An edit made on one instance: every instance rereads the dataset (its name, its
+    // source), and the viewers on the others get the new source's rows within seconds.
+    let alive: Vec<usize> = (0..c.nodes.len()).filter(|i| *i != holder).collect();
+    let (editor, other) = (&c.nodes[alive[0]], &c.nodes[alive[1]]);
+    let moved = FakeSource::start(json!({"v": 40})).await;
+    let (status, editable) =
+        call_at(&c.http, &other.base, "dataset_form", json!({"id": id})).await;
+    assert_eq!(status, 200, "{editable}");
+    let mut form = editable["form"].clone();
+    form["name"] = json!("moved");
+    form["source"]["url"] = json!(moved.url);
+    let edited_at = Instant::now();
+    let (status, done) = call_at(
+        &c.http,
+        &editor.base,
+        "update_dataset",
+        json!({"id": id, "form": form}),
+    )
+    .await;
+    assert_eq!(status, 200, "{done}");
+    // (Edited through the general form, the dataset keeps the source's own columns.)
+    viewers[alive[1]]
+        .frame_where(SOON, |f| f["rows"].to_string().contains("40"))
+        .await;
+    let took = edited_at.elapsed();
+    assert!(took < Duration::from_secs(5), "the edit reached the other instance after {took:?}");
+    let (_, seen) = call_at(&c.http, &other.base, "dataset_form", json!({"id": id})).await;
+    assert_eq!(seen["name"], "moved", "the other instance still holds the old dataset");
+    // The old source is read no more.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let old_hits = *source.hits.lock().unwrap();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(*source.hits.lock().unwrap(), old_hits);
 }
 
 #[tokio::test]

@@ -773,3 +773,122 @@ async fn rotating_the_key_reseals_every_stored_credential() {
         "{err}"
     );
 }
+
+// --- editing and deleting datasets ---
+
+/// An edit keeps the dataset's id and a credential left blank, changes the path, the
+/// pipeline and the name, reaches an open stream at once, and lists the widgets that
+/// read a field now gone. Another workspace's form, or a sealed value sent back, is
+/// refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_edited_dataset_keeps_its_credential_and_its_viewers_get_the_new_rows() {
+    let app = app_with(&[]).await;
+    let (base, _) = api_server().await;
+    let mut keyed = http(format!("{base}/keyed"));
+    keyed["auth"] = json!({"kind": "api_key", "header": "X-API-Key", "key": "k-9"});
+    keyed["query"] = json!([{"name": "region", "value": "west"}]);
+    let created = app.ok("create_dataset", form(keyed, json!([]))).await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let dashboard = app.create_dashboard("Regions").await;
+    let mut doc = common::dashboard_doc("Regions", Some(&id));
+    doc["widgets"][0]["binding"] = json!({"dataset": id, "slots": {"value": ["v"]}, "row": {"pick": "last"}});
+    doc["schema_version"] = json!(2);
+    doc["widgets"][0]["look"] = json!({"title": "West"});
+    doc["widgets"][0]["props"] = json!({});
+    let (status, body) = app.save(&dashboard, &doc, 1).await;
+    assert_eq!(status, 200, "{body}");
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.frame_where(Duration::from_secs(5), |f| f["rows"][0]["region"] == "west")
+        .await;
+
+    // The form comes back without the credential.
+    let editable = app.ok("dataset_form", json!({"id": id})).await;
+    assert_eq!(editable["has_credentials"], true);
+    let text = editable.to_string();
+    assert!(!text.contains("k-9") && !text.contains("sealed"), "{text}");
+    let mut edited = editable["form"].clone();
+    assert_eq!(edited["source"]["auth"]["key"], "");
+
+    // Test and save with the key left blank: the stored one is used.
+    edited["name"] = json!("East");
+    edited["source"]["query"] = json!([{"name": "region", "value": "east"}]);
+    edited["pipeline"] = json!({"steps": [{"op": "rename", "from": "v", "to": "value"}]});
+    let (status, preview) = app
+        .call("preview_dataset", json!({"form": edited, "editing": id}))
+        .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["rows"][0]["region"], "east");
+    let done = app
+        .ok("update_dataset", json!({"id": id, "form": edited}))
+        .await;
+    assert_eq!(done["dataset"]["id"], json!(id));
+    assert_eq!(done["dataset"]["name"], "East");
+    assert_eq!(done["removed_fields"], json!(["v"]));
+    assert_eq!(done["affected"], json!(["Regions › West (v)"]));
+    // The viewer gets the new rows without asking.
+    live.frame_where(Duration::from_secs(5), |f| f["rows"][0]["region"] == "east")
+        .await;
+    let storage = app.db.storage().await;
+    let stored = storage
+        .get_dataset(&app::model::DatasetId::parse(id.clone()).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let config = serde_json::to_string(&stored.source.config).unwrap();
+    assert!(config.contains("\"sealed\":\"v1.") && !config.contains("k-9"), "{config}");
+    // The binding is untouched: the widget says the field is gone, nothing breaks.
+    let kept = app.ok("load_editor", json!({"id": dashboard})).await;
+    assert_eq!(kept["stored"]["dashboard"]["widgets"][0]["binding"]["dataset"], json!(id));
+    assert_eq!(app.get(&format!("/view/{dashboard}")).await.0, 200);
+
+    // A sealed value sent back in a form is refused; so is an unknown dataset.
+    let mut smuggled = edited.clone();
+    smuggled["source"]["auth"]["key"] = json!({"sealed": "v1.x.y"});
+    let (status, body) = app
+        .call("update_dataset", json!({"id": id, "form": smuggled}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, _) = app
+        .call("update_dataset", json!({"id": "nope", "form": edited}))
+        .await;
+    assert_eq!(status, 404);
+}
+
+/// A dataset in use cannot be deleted, and the refusal says where it is used; once
+/// unbound it goes, with its rows, and its uploaded file when nothing else reads it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dataset_is_deleted_only_when_unused_and_takes_its_upload_along() {
+    let app = app_with(&[]).await;
+    let (status, info) = upload(&app, "sales.csv", b"region,v\nwest,1\n".to_vec()).await;
+    assert_eq!(status, 201, "{info}");
+    let created = app
+        .ok("create_dataset", form(upload_source(&info), json!([])))
+        .await;
+    let id = created["id"].as_str().unwrap().to_string();
+    let dashboard = app.create_dashboard("Wall").await;
+    let (status, _) = app
+        .save(&dashboard, &common::dashboard_doc("Wall", Some(&id)), 1)
+        .await;
+    assert_eq!(status, 200);
+
+    let (status, body) = app.call("delete_dataset", json!({"id": id})).await;
+    assert_eq!(status, 409, "{body}");
+    assert!(body["message"].as_str().unwrap().contains("Wall"), "{body}");
+
+    // The form of an uploaded sheet names its file.
+    let editable = app.ok("dataset_form", json!({"id": id})).await;
+    assert_eq!(editable["upload"]["name"], "sales.csv");
+
+    let (status, _) = app
+        .save(&dashboard, &common::dashboard_doc("Wall", None), 2)
+        .await;
+    assert_eq!(status, 200);
+    app.ok("delete_dataset", json!({"id": id})).await;
+    let listed = app.ok("list_datasets", json!({})).await;
+    assert!(!listed.to_string().contains(&id), "{listed}");
+    let storage = app.db.storage().await;
+    let upload_id = app::model::UploadId::parse(info["id"].as_str().unwrap()).unwrap();
+    assert!(storage.get_upload(&upload_id).await.unwrap().is_none());
+    let (status, _) = app.call("delete_dataset", json!({"id": id})).await;
+    assert_eq!(status, 404);
+}

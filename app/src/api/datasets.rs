@@ -1,9 +1,10 @@
 //! Server functions for datasets: list (without source configuration), test a source
-//! with its pipeline ("Test" in the editor), and create a dataset over any polled
-//! source type.
+//! with its pipeline ("Test" in the editor), create a dataset over any polled source
+//! type, and edit, rename or delete one.
 
 use crate::error::AppError;
-use crate::model::{DatasetForm, DatasetSummary, NewHttpDataset, Preview};
+use super::{DatasetUpdated, EditableDataset};
+use crate::model::{DatasetForm, DatasetId, DatasetSummary, NewHttpDataset, Preview};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
@@ -33,15 +34,76 @@ pub async fn create_http_dataset(form: NewHttpDataset) -> Result<DatasetSummary,
 }
 
 /// Reads the source once and runs the pipeline: the first rows before and after, and
-/// each step's report. Nothing is stored.
+/// each step's report. Nothing is stored. With `editing`, the form is an edit of that
+/// dataset: a credential left blank is the stored one.
 #[server(prefix = "/api/fn", endpoint = "preview_dataset", input = Json)]
-pub async fn preview_dataset(form: DatasetForm) -> Result<Preview, AppError> {
+pub async fn preview_dataset(
+    form: DatasetForm,
+    #[server(default)] editing: Option<DatasetId>,
+) -> Result<Preview, AppError> {
     use super::ssr::*;
     respond(
         async {
             let (backend, scope) = authorized(Action::EditData)?;
             form.parse()?;
-            backend.preview_dataset(&scope, form).await
+            backend.preview_dataset(&scope, form, editing).await
+        }
+        .await,
+    )
+}
+
+/// A dataset's settings for its edit form (credentials never included).
+#[server(prefix = "/api/fn", endpoint = "dataset_form", input = Json)]
+pub async fn dataset_form(id: DatasetId) -> Result<EditableDataset, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.editable_dataset(&scope, &id).await
+        }
+        .await,
+    )
+}
+
+/// Changes a polled dataset: its name, source settings (a credential left blank stays
+/// as it is), pipeline and refresh. It is tested first, like a new one; every instance
+/// rereads it, open screens get its new rows, and bound widgets keep their bindings
+/// (the answer lists those reading a field that is gone).
+#[server(prefix = "/api/fn", endpoint = "update_dataset", input = Json)]
+pub async fn update_dataset(id: DatasetId, form: DatasetForm) -> Result<DatasetUpdated, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            form.parse()?;
+            backend.update_dataset(&scope, &id, form).await
+        }
+        .await,
+    )
+}
+
+/// Renames a dataset (any kind, pushed ones included).
+#[server(prefix = "/api/fn", endpoint = "rename_dataset", input = Json)]
+pub async fn rename_dataset(id: DatasetId, name: String) -> Result<DatasetSummary, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.rename_dataset(&scope, &id, name).await
+        }
+        .await,
+    )
+}
+
+/// Deletes a dataset no dashboard or pipeline reads; otherwise refused with where it
+/// is used.
+#[server(prefix = "/api/fn", endpoint = "delete_dataset", input = Json)]
+pub async fn delete_dataset(id: DatasetId) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.delete_dataset(&scope, &id).await
         }
         .await,
     )

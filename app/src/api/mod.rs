@@ -194,6 +194,30 @@ pub struct NewPushToken {
     pub secret: String,
 }
 
+/// A dataset as its edit form starts: the form with every credential blank (they are
+/// write-only: left blank, they stay as they are), whether one is set, and for an
+/// uploaded spreadsheet the file it reads now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EditableDataset {
+    pub id: crate::model::DatasetId,
+    pub name: String,
+    pub kind: crate::model::SourceKind,
+    /// `None` for a pushed dataset (only its name changes).
+    pub form: Option<crate::model::DatasetForm>,
+    pub has_credentials: bool,
+    pub upload: Option<crate::model::UploadInfo>,
+}
+
+/// What a dataset edit did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetUpdated {
+    pub dataset: DatasetSummary,
+    /// Fields the dataset had and has no more.
+    pub removed_fields: Vec<String>,
+    /// Widgets that read a removed field: "Dashboard › widget (field)".
+    pub affected: Vec<String>,
+}
+
 /// The live-stream URL for a set of datasets (the editor).
 pub fn dataset_stream_url(datasets: &[crate::model::DatasetId]) -> String {
     let ids: Vec<&str> = datasets.iter().map(|d| d.as_str()).collect();

@@ -8,7 +8,7 @@
 
 use super::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    StoredDashboard, VersionSummary,
+    DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary,
 };
 /// What server functions ask the caller for (`authorized(Action::…)`).
 pub use crate::auth::Action;
@@ -82,7 +82,34 @@ pub trait Backend: Send + Sync + 'static {
         form: NewHttpDataset,
     ) -> Result<DatasetSummary, AppError>;
     /// Reads the form's source once and runs its pipeline; stores nothing.
-    async fn preview_dataset(&self, scope: &Scope, form: DatasetForm) -> Result<Preview, AppError>;
+    /// Reads the source of `form` once and runs its pipeline; with `editing`, as an edit
+    /// of that dataset (its credentials where the form leaves them blank).
+    async fn preview_dataset(
+        &self,
+        scope: &Scope,
+        form: DatasetForm,
+        editing: Option<DatasetId>,
+    ) -> Result<Preview, AppError>;
+    async fn editable_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+    ) -> Result<EditableDataset, AppError>;
+    /// Changes a polled dataset in place; every instance and open screen follows.
+    async fn update_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: DatasetForm,
+    ) -> Result<DatasetUpdated, AppError>;
+    async fn rename_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        name: String,
+    ) -> Result<DatasetSummary, AppError>;
+    /// Deletes a dataset nothing reads (else `Conflict`, saying where it is used).
+    async fn delete_dataset(&self, scope: &Scope, id: &DatasetId) -> Result<(), AppError>;
     async fn create_dataset(
         &self,
         scope: &Scope,

@@ -2,12 +2,17 @@
 //! spreadsheet (uploaded or at a URL). "Test" reads the source once on the server and
 //! shows its first rows; the pipeline editor below then previews every step on those
 //! rows in the browser; "Create" stores the dataset (credentials are sealed by the
-//! server and never come back) and hands it to the caller to bind.
+//! server and never come back) and hands it to the caller to bind. The same form edits
+//! an existing dataset ("Save changes", tested first like a new one; a credential left
+//! blank is kept) and deletes one.
 
 use super::pipeline_editor::{pipeline_of, PipelineEditor, RowsTable, StepDraft};
-use crate::api::{create_dataset, preview_dataset};
+use crate::api::{
+    create_dataset, delete_dataset, preview_dataset, rename_dataset, update_dataset,
+    DatasetUpdated, EditableDataset,
+};
 use crate::model::{
-    CellRange, Credential, DatasetForm, DatasetSummary, HttpAuth, HttpMethod, HttpSource, KeyValue,
+    CellRange, Credential, DatasetForm, DatasetId, DatasetSummary, HttpAuth, HttpMethod, HttpSource, KeyValue,
     Pagination, Preview, ResponseFormat, SheetFile, SheetSource, SourceConfig, SqlDriver, SqlParam,
     SqlSource, UploadInfo,
 };
@@ -126,6 +131,135 @@ impl Fields {
             header_row: s("1"),
             range: s(""),
         }
+    }
+
+    /// The form filled from a dataset's settings (its credentials blank: write-only).
+    fn from_form(form: &DatasetForm, upload: Option<UploadInfo>) -> Self {
+        let f = Self::new();
+        f.name.set(form.name.clone());
+        let seconds = form.refresh_ms as f64 / 1000.0;
+        f.refresh.set(if seconds.fract() == 0.0 {
+            format!("{seconds:.0}")
+        } else {
+            seconds.to_string()
+        });
+        f.always.set(form.always_refresh);
+        if !form.path.trim().is_empty() {
+            f.path.set(form.path.clone());
+        }
+        let lines = |pairs: &[KeyValue], sep: &str| {
+            pairs
+                .iter()
+                .map(|kv| format!("{}{sep}{}", kv.name, kv.value))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let set_http = |http: &HttpSource| {
+            f.method.set(match http.method {
+                HttpMethod::Post => "POST".into(),
+                HttpMethod::Get => "GET".into(),
+            });
+            f.query.set(lines(&http.query, "="));
+            f.headers.set(lines(&http.headers, ": "));
+            f.body.set(http.body.clone().unwrap_or_default());
+            let auth = match &http.auth {
+                HttpAuth::None => "none",
+                HttpAuth::Bearer { .. } => "bearer",
+                HttpAuth::Basic { user, .. } => {
+                    f.auth_user.set(user.clone());
+                    "basic"
+                }
+                HttpAuth::ApiKey { header, .. } => {
+                    f.auth_header.set(header.clone());
+                    "api_key"
+                }
+                HttpAuth::ApiKeyParam { param, .. } => {
+                    f.auth_param.set(param.clone());
+                    "api_key_param"
+                }
+            };
+            f.auth.set(auth.into());
+            f.format.set(
+                match http.format {
+                    ResponseFormat::Csv => "csv",
+                    ResponseFormat::Number => "number",
+                    ResponseFormat::Json => "json",
+                }
+                .into(),
+            );
+            f.timeout.set(http.timeout_ms.to_string());
+            f.retries.set(http.retries.to_string());
+            match &http.pagination {
+                Some(Pagination::NextLink { next, max_pages }) => {
+                    f.paging.set("next_link".into());
+                    f.page_next.set(next.clone());
+                    f.page_max.set(max_pages.to_string());
+                }
+                Some(Pagination::PageParam {
+                    param, max_pages, ..
+                }) => {
+                    f.paging.set("page_param".into());
+                    f.page_param.set(param.clone());
+                    f.page_max.set(max_pages.to_string());
+                }
+                None => f.paging.set("none".into()),
+            }
+        };
+        match &form.source {
+            SourceConfig::Http(http) => {
+                f.kind.set("http".into());
+                f.url.set(http.url.clone());
+                set_http(http);
+            }
+            SourceConfig::Sql(sql) => {
+                f.kind.set("sql".into());
+                f.driver.set(
+                    match sql.driver {
+                        SqlDriver::Mysql => "mysql",
+                        SqlDriver::Sqlite => "sqlite",
+                        SqlDriver::Postgres => "postgres",
+                    }
+                    .into(),
+                );
+                f.host.set(sql.host.clone());
+                f.port.set(sql.port.map(|p| p.to_string()).unwrap_or_default());
+                f.database.set(sql.database.clone());
+                f.user.set(sql.user.clone());
+                f.tls.set(sql.require_tls);
+                f.sql.set(sql.query.clone());
+                f.params.set(
+                    sql.params
+                        .iter()
+                        .map(|p| match &p.value {
+                            serde_json::Value::String(text) => format!("{}={text}", p.name),
+                            other => format!("{}={other}", p.name),
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n"),
+                );
+                f.timeout.set(sql.timeout_ms.to_string());
+                f.max_rows.set(sql.max_rows.to_string());
+            }
+            SourceConfig::Sheet(sheet) => {
+                f.kind.set("sheet".into());
+                match &sheet.file {
+                    SheetFile::Upload { .. } => {
+                        f.origin.set("upload".into());
+                        f.upload.set(upload);
+                    }
+                    SheetFile::Url { http } => {
+                        f.origin.set("url".into());
+                        f.sheet_url.set(http.url.clone());
+                        set_http(http);
+                    }
+                }
+                f.sheet.set(sheet.sheet.clone().unwrap_or_default());
+                f.header_row.set(sheet.header_row.to_string());
+                f.range.set(sheet.range.map(String::from).unwrap_or_default());
+            }
+            SourceConfig::Push(_) => {}
+        }
+        f
     }
 
     fn http(&self, url: String) -> Result<HttpSource, String> {
@@ -309,11 +443,49 @@ fn Choice(
     }
 }
 
-/// The new-dataset form; `created` gets the dataset once it is stored.
+/// The new-dataset form; `created` gets the dataset once it is stored. With `editing`,
+/// the same form changes an existing dataset (`updated` gets what changed, `deleted`
+/// its id if the author deletes it); a pushed one only changes its name.
 #[component]
-pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> impl IntoView {
-    let f = Fields::new();
-    let steps = RwSignal::new(Vec::<StepDraft>::new());
+pub fn ConnectData(
+    #[prop(optional, into)] created: Option<Callback<DatasetSummary>>,
+    close: Callback<()>,
+    #[prop(optional)] editing: Option<EditableDataset>,
+    #[prop(optional, into)] updated: Option<Callback<DatasetUpdated>>,
+    #[prop(optional, into)] deleted: Option<Callback<DatasetId>>,
+) -> impl IntoView {
+    let form_of = editing.as_ref().and_then(|e| e.form.as_ref());
+    let f = match form_of {
+        Some(form) => Fields::from_form(form, editing.as_ref().and_then(|e| e.upload.clone())),
+        None => Fields::new(),
+    };
+    let steps = RwSignal::new(
+        form_of
+            .map(|form| {
+                form.pipeline
+                    .steps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, step)| StepDraft::from_step(i as u64, step))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    let edit_id = StoredValue::new(editing.as_ref().map(|e| e.id.clone()));
+    let pushed = editing.as_ref().is_some_and(|e| e.form.is_none());
+    if let Some(e) = editing.as_ref().filter(|e| e.form.is_none()) {
+        f.name.set(e.name.clone());
+    }
+    // Credentials are write-only: an edit shows none, and one left blank is kept.
+    let secret_hint: &'static str = if editing.as_ref().is_some_and(|e| e.has_credentials) {
+        "unchanged; type to replace"
+    } else {
+        ""
+    };
+    let title = match &editing {
+        Some(e) => format!("Edit dataset \u{201c}{}\u{201d}", e.name),
+        None => "Connect data".to_string(),
+    };
     let preview = RwSignal::new(None::<Preview>);
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
@@ -331,7 +503,7 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
         problem.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match preview_dataset(form).await {
+            match preview_dataset(form, edit_id.get_value()).await {
                 Ok(p) => {
                     preview.try_set(Some(p));
                 }
@@ -351,8 +523,62 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
         problem.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match create_dataset(form).await {
-                Ok(dataset) => created.run(dataset),
+            let outcome = match edit_id.get_value() {
+                Some(id) => update_dataset(id, form).await.map(|done| {
+                    if let Some(updated) = updated {
+                        updated.run(done);
+                    }
+                }),
+                None => create_dataset(form).await.map(|dataset| {
+                    if let Some(created) = created {
+                        created.run(dataset);
+                    }
+                }),
+            };
+            if let Err(e) = outcome {
+                problem.try_set(Some(e.to_string()));
+            }
+            busy.try_set(false);
+        });
+    };
+    let rename = move |_| {
+        let Some(id) = edit_id.get_value() else { return };
+        let name = f.name.get_untracked();
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match rename_dataset(id, name).await {
+                Ok(dataset) => {
+                    if let Some(updated) = updated {
+                        updated.run(DatasetUpdated {
+                            dataset,
+                            removed_fields: Vec::new(),
+                            affected: Vec::new(),
+                        });
+                    }
+                }
+                Err(e) => {
+                    problem.try_set(Some(e.to_string()));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+    let delete = move |_| {
+        let Some(id) = edit_id.get_value() else { return };
+        let sure = window()
+            .confirm_with_message("Delete this dataset? Its rows and push tokens go with it.")
+            .unwrap_or(false);
+        if !sure {
+            return;
+        }
+        busy.set(true);
+        leptos::task::spawn_local(async move {
+            match delete_dataset(id.clone()).await {
+                Ok(()) => {
+                    if let Some(deleted) = deleted {
+                        deleted.run(id);
+                    }
+                }
                 Err(e) => {
                     problem.try_set(Some(e.to_string()));
                 }
@@ -412,7 +638,7 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                     <Text label="Parameter" name="auth-param" value=f.auth_param />
                 </Show>
                 <Show when=move || f.auth.get() != "none">
-                    <Text label="Secret (write-only)" name="auth-secret" value=f.auth_secret kind="password" />
+                    <Text label="Secret (write-only)" name="auth-secret" value=f.auth_secret kind="password" placeholder=secret_hint />
                 </Show>
             </div>
         }
@@ -452,7 +678,7 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                         <Text label="Database name or file" name="sql-database" value=f.database />
                         <Show when=move || f.driver.get() != "sqlite">
                             <Text label="User" name="sql-user" value=f.user />
-                            <Text label="Password (write-only)" name="sql-password" value=f.password kind="password" />
+                            <Text label="Password (write-only)" name="sql-password" value=f.password kind="password" placeholder=secret_hint />
                             <label class="inline"><input type="checkbox" name="sql-tls" prop:checked=f.tls on:change=move |ev| f.tls.set(event_target_checked(&ev)) />"Require TLS"</label>
                         </Show>
                     </div>
@@ -512,11 +738,25 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
 
     view! {
         <div class="connect-backdrop">
-        <section class="connect" role="dialog" aria-label="Connect data" data-testid="connect-data">
+        <section class="connect" role="dialog" aria-label=title.clone() data-testid="connect-data">
             <header>
-                <h2>"Connect data"</h2>
+                <h2>{title.clone()}</h2>
                 <button class="small" on:click=move |_| close.run(())>"Close"</button>
             </header>
+            {pushed.then(|| view! {
+                <div class="connect-body">
+                    <div class="connect-source">
+                        <p class="hint">"A pushed dataset's rows come from the push API; its name can change here."</p>
+                        <Text label="Name" name="dataset-name" value=f.name />
+                        <div class="actions">
+                            <button class="primary" on:click=rename disabled=busy data-testid="save-dataset">"Save name"</button>
+                            <button class="danger" on:click=delete disabled=busy data-testid="delete-dataset">"Delete dataset"</button>
+                        </div>
+                        {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
+                    </div>
+                </div>
+            })}
+            <Show when=move || !pushed>
             <div class="connect-body">
             <div class="connect-source">
                 <div class="tabs" role="tablist">
@@ -541,7 +781,16 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                 </div>
                 <div class="actions">
                     <button on:click=test disabled=busy data-testid="test-source">"Test"</button>
-                    <button class="primary" on:click=create disabled=move || busy.get() || preview.with(Option::is_none) data-testid="create-dataset">"Create dataset"</button>
+                    {if edit_id.with_value(Option::is_some) {
+                        view! {
+                            <button class="primary" on:click=create disabled=move || busy.get() || preview.with(Option::is_none) data-testid="save-dataset">"Save changes"</button>
+                            <button class="danger" on:click=delete disabled=busy data-testid="delete-dataset">"Delete dataset"</button>
+                        }.into_any()
+                    } else {
+                        view! {
+                            <button class="primary" on:click=create disabled=move || busy.get() || preview.with(Option::is_none) data-testid="create-dataset">"Create dataset"</button>
+                        }.into_any()
+                    }}
                 </div>
                 {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
                 {results}
@@ -552,6 +801,7 @@ pub fn ConnectData(created: Callback<DatasetSummary>, close: Callback<()>) -> im
                 </Show>
             </div>
             </div>
+            </Show>
         </section>
         </div>
     }

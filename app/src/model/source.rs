@@ -75,6 +75,76 @@ impl SourceConfig {
         }
     }
 
+    /// This configuration with every credential blank, for a form that edits it:
+    /// credentials are write-only and never go back to the browser.
+    pub fn without_credentials(&self) -> Self {
+        let mut blank = self.clone();
+        for credential in blank.credentials_mut() {
+            *credential = Credential::Plain(String::new());
+        }
+        blank
+    }
+
+    /// Whether a credential is set (sealed or typed), for the form to say so.
+    pub fn has_credentials(&self) -> bool {
+        let mut probe = self.clone();
+        let set = probe.credentials_mut().iter().any(|c| !c.is_empty());
+        set
+    }
+
+    /// An edited configuration keeps the stored credentials wherever it leaves one
+    /// blank (and, for SQL, no password at all), as long as it authenticates the same
+    /// way: blank means "unchanged". A sealed value is never accepted from a form.
+    pub fn keep_credentials(&mut self, stored: &SourceConfig) -> Result<(), Invalid> {
+        if self
+            .credentials_mut()
+            .iter()
+            .any(|c| matches!(c, Credential::Sealed { .. }))
+        {
+            return Err(Invalid::new(
+                "source",
+                "credentials are typed in the form; a sealed value is not accepted",
+            ));
+        }
+        let same_shape = match (&*self, stored) {
+            (SourceConfig::Sql(_), SourceConfig::Sql(_)) => true,
+            _ => match (self.http_auth(), stored.http_auth()) {
+                (Some(a), Some(b)) => std::mem::discriminant(a) == std::mem::discriminant(b),
+                _ => false,
+            },
+        };
+        if !same_shape {
+            return Ok(());
+        }
+        if let (SourceConfig::Sql(new), SourceConfig::Sql(old)) = (&mut *self, stored) {
+            if new.password.is_none() {
+                new.password = old.password.clone();
+            }
+        }
+        let mut stored = stored.clone();
+        for (new, old) in self
+            .credentials_mut()
+            .into_iter()
+            .zip(stored.credentials_mut())
+        {
+            if new.is_empty() {
+                *new = old.clone();
+            }
+        }
+        Ok(())
+    }
+
+    fn http_auth(&self) -> Option<&HttpAuth> {
+        match self {
+            SourceConfig::Http(http) => Some(&http.auth),
+            SourceConfig::Sheet(SheetSource {
+                file: super::SheetFile::Url { http },
+                ..
+            }) => Some(&http.auth),
+            _ => None,
+        }
+    }
+
     /// Every credential in the configuration, to seal before storing or to open
     /// before reading.
     pub fn credentials_mut(&mut self) -> Vec<&mut Credential> {
@@ -1044,6 +1114,88 @@ impl NewHttpDataset {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    fn bearer(token: Credential) -> SourceConfig {
+        let mut http = HttpSource::get("https://api.example.com/");
+        http.auth = HttpAuth::Bearer { token };
+        SourceConfig::Http(http)
+    }
+
+    fn token_of(config: &SourceConfig) -> Credential {
+        match config {
+            SourceConfig::Http(HttpSource {
+                auth: HttpAuth::Bearer { token },
+                ..
+            }) => token.clone(),
+            other => panic!("not a bearer source: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_edit_keeps_a_credential_left_blank_and_takes_a_typed_one() {
+        let sealed = Credential::Sealed {
+            sealed: "v1.k.abc".into(),
+        };
+        let stored = bearer(sealed.clone());
+        assert!(stored.has_credentials());
+        let blank = stored.without_credentials();
+        assert_eq!(token_of(&blank), Credential::plain(""));
+        assert!(!blank.has_credentials());
+
+        let mut kept = blank.clone();
+        kept.keep_credentials(&stored).unwrap();
+        assert_eq!(token_of(&kept), sealed);
+
+        let mut typed = bearer(Credential::plain("new"));
+        typed.keep_credentials(&stored).unwrap();
+        assert_eq!(token_of(&typed), Credential::plain("new"));
+
+        // Another way of authenticating starts from nothing.
+        let mut http = HttpSource::get("https://api.example.com/");
+        http.auth = HttpAuth::ApiKey {
+            header: "X-Key".into(),
+            key: Credential::plain(""),
+        };
+        let mut other = SourceConfig::Http(http);
+        other.keep_credentials(&stored).unwrap();
+        assert!(!other.has_credentials());
+
+        // A form cannot send a sealed value (it could be another source's).
+        let mut smuggled = bearer(sealed);
+        assert_eq!(
+            smuggled.keep_credentials(&stored).unwrap_err().field,
+            "source"
+        );
+    }
+
+    #[test]
+    fn an_sql_edit_without_a_password_keeps_the_stored_one() {
+        let stored_password = Credential::Sealed {
+            sealed: "v1.k.pw".into(),
+        };
+        let sql = |password: Option<Credential>| {
+            SourceConfig::Sql(SqlSource {
+                driver: crate::model::SqlDriver::Postgres,
+                host: "db".into(),
+                port: None,
+                database: "sales".into(),
+                user: "reader".into(),
+                password,
+                require_tls: false,
+                query: "SELECT 1".into(),
+                params: Vec::new(),
+                timeout_ms: 5_000,
+                max_rows: 100,
+            })
+        };
+        let stored = sql(Some(stored_password.clone()));
+        let mut edited = sql(None);
+        edited.keep_credentials(&stored).unwrap();
+        assert_eq!(edited, stored);
+        let mut replaced = sql(Some(Credential::plain("new")));
+        replaced.keep_credentials(&stored).unwrap();
+        assert_eq!(replaced, sql(Some(Credential::plain("new"))));
+    }
 
     fn dataset(path: &str, fields: &[(&str, FieldKind)]) -> Dataset {
         Dataset {

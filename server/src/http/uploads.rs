@@ -62,6 +62,34 @@ pub(super) async fn receive(
     }
 }
 
+/// The format and sheet names of spreadsheet `bytes` named `name` (read on the
+/// blocking pool, within the sheet limits); why not, if it is not one.
+pub async fn inspect(
+    core: &Core,
+    name: &str,
+    bytes: &axum::body::Bytes,
+) -> Result<(SheetFormat, Vec<String>), String> {
+    let format = SheetFormat::sniff(bytes, name);
+    let limits = core.poll.readers.sheet_limits;
+    let checked = {
+        let bytes = bytes.clone();
+        let name = name.to_string();
+        tokio::task::spawn_blocking(move || {
+            let sheets = crate::sources::sheet::sheet_names(&bytes, &name, &limits)?;
+            if sheets.is_empty() {
+                return Err("the workbook has no sheets".to_string());
+            }
+            Ok(sheets)
+        })
+        .await
+    };
+    match checked {
+        Ok(Ok(sheets)) => Ok((format, sheets)),
+        Ok(Err(why)) => Err(format!("{name}: {why}")),
+        Err(_) => Err(format!("{name}: the file cannot be read as a spreadsheet")),
+    }
+}
+
 #[tracing::instrument(skip_all, fields(name = %query.name))]
 pub async fn upload(
     State(core): State<Arc<Core>>,
@@ -80,29 +108,9 @@ pub async fn upload(
             Ok(received) => received,
             Err(refused) => return refused,
         };
-    let format = SheetFormat::sniff(&bytes, &name);
-    let limits = core.poll.readers.sheet_limits;
-    let checked = {
-        let bytes = bytes.clone();
-        let name = name.clone();
-        tokio::task::spawn_blocking(move || {
-            let sheets = crate::sources::sheet::sheet_names(&bytes, &name, &limits)?;
-            if sheets.is_empty() {
-                return Err("the workbook has no sheets".to_string());
-            }
-            Ok(sheets)
-        })
-        .await
-    };
-    let sheets = match checked {
-        Ok(Ok(sheets)) => sheets,
-        Ok(Err(why)) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, format!("{name}: {why}")),
-        Err(_) => {
-            return refuse(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                format!("{name}: the file cannot be read as a spreadsheet"),
-            )
-        }
+    let (format, sheets) = match inspect(&core, &name, &bytes).await {
+        Ok(found) => found,
+        Err(why) => return refuse(StatusCode::UNPROCESSABLE_ENTITY, why),
     };
     let id = UploadId::parse(crate::new_id()).expect("hex is a valid id");
     if let Err(err) = core

@@ -13,7 +13,7 @@
 //! `seq`) reloads the frame from storage, and nothing queries a source per viewer.
 
 use super::redis_bus::RedisBus;
-use super::{layout_key, Applied, Interest, LiveHub, Published};
+use super::{dataset_key, layout_key, Applied, Interest, LiveHub, Published};
 use crate::metrics::Metrics;
 use crate::storage::Storage;
 use app::model::{Append, DashboardId, DatasetId, Frame, LiveEvent};
@@ -84,6 +84,12 @@ impl Bus {
     /// end, and their pages load the new layout. Same channel as revocations.
     pub async fn dashboard_changed(&self, id: &DashboardId) {
         self.revoke(&layout_key(id)).await
+    }
+
+    /// Announces that dataset `id` was changed or deleted: every instance forgets what
+    /// it held of it and its poller rereads it (`startup::follow_dataset_changes`).
+    pub async fn dataset_changed(&self, id: &DatasetId) {
+        self.revoke(&dataset_key(id)).await
     }
 
     pub fn hub(&self) -> &Arc<LiveHub> {

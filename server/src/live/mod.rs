@@ -221,6 +221,11 @@ pub fn layout_key(id: &app::model::DashboardId) -> String {
     format!("layout:{id}")
 }
 
+/// The announcement that dataset `id` was changed or deleted.
+pub fn dataset_key(id: &DatasetId) -> String {
+    format!("dataset:{id}")
+}
+
 #[derive(Default)]
 pub struct LiveHub {
     entries: Mutex<HashMap<DatasetId, Entry>>,

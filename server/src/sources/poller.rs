@@ -52,15 +52,47 @@ impl Scheduler {
         }
         let id = entry.dataset.id.clone();
         let wake = Arc::new(Notify::new());
-        let handle = tokio::spawn(poll_forever(ctx, entry, wake.clone()));
-        let old = self
-            .tasks
-            .lock()
-            .expect("scheduler lock")
-            .insert(id, Task { handle, wake });
-        if let Some(old) = old {
+        let mut tasks = self.tasks.lock().expect("scheduler lock");
+        // The old task stops before the new one starts, so they never poll together.
+        if let Some(old) = tasks.remove(&id) {
             old.handle.abort();
         }
+        let handle = tokio::spawn(poll_forever(ctx, entry, wake.clone()));
+        tasks.insert(id, Task { handle, wake });
+    }
+
+    /// Rereads dataset `id`, changed or deleted on some instance: its task restarts
+    /// with the new configuration (and polls at once where it holds the lease and a
+    /// screen shows it), or stops and gives up its lease.
+    pub async fn reload(&self, ctx: &Arc<PollContext>, id: &DatasetId) {
+        match ctx.storage.get_dataset(id).await {
+            Ok(Some(entry)) => {
+                let running = self.tasks.lock().expect("scheduler lock").contains_key(id);
+                if running || entry.dataset.always_refresh || ctx.bus.hub().is_watched(id) {
+                    self.schedule(ctx.clone(), entry);
+                }
+            }
+            Ok(None) => {
+                let stopped = self.tasks.lock().expect("scheduler lock").remove(id);
+                if let Some(task) = stopped {
+                    task.handle.abort();
+                    ctx.leases.release(id.as_str()).await;
+                }
+            }
+            Err(err) => {
+                tracing::warn!(dataset = %id, error = %err, "cannot reload a changed dataset")
+            }
+        }
+    }
+
+    /// The datasets that have a polling task here.
+    pub fn scheduled(&self) -> Vec<DatasetId> {
+        self.tasks
+            .lock()
+            .expect("scheduler lock")
+            .keys()
+            .cloned()
+            .collect()
     }
 
     /// Follows the hub: a dataset that gains its first viewer here is refreshed now

@@ -80,9 +80,11 @@ macro_rules! with_pool {
 }
 
 mod accounts;
+mod dataset_changes;
 mod push;
 mod uploads;
 mod versions;
+pub use dataset_changes::DatasetUses;
 pub use accounts::{ApiTokenRow, AuditEntry, MemberChange, NewUser, SessionRow, UserRow};
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
 pub use uploads::Upload;
@@ -122,12 +124,15 @@ pub struct SourcedDataset {
     pub source: DataSource,
 }
 
-/// Datasets by id, read from storage once per instance. (Datasets cannot be changed
-/// once made; a deleted one is forgotten with `forget`.)
+/// Datasets by id, read from storage once per instance. A dataset changed or deleted
+/// on any instance is forgotten on every one (`forget`, on the bus's announcement).
 #[derive(Default)]
 pub struct DatasetCache {
     entries:
         std::sync::RwLock<std::collections::HashMap<DatasetId, std::sync::Arc<SourcedDataset>>>,
+    /// Moves on every `forget` and `clear`: a read from storage that began before one
+    /// may hold what was just changed, and is not kept.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl DatasetCache {
@@ -137,22 +142,35 @@ impl DatasetCache {
         storage: &Storage,
         id: &DatasetId,
     ) -> Result<Option<std::sync::Arc<SourcedDataset>>> {
+        use std::sync::atomic::Ordering;
         if let Some(found) = self.entries.read().expect("dataset cache").get(id) {
             return Ok(Some(found.clone()));
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let Some(found) = storage.get_dataset(id).await? else {
             return Ok(None);
         };
         let found = std::sync::Arc::new(found);
-        self.entries
-            .write()
-            .expect("dataset cache")
-            .insert(id.clone(), found.clone());
+        let mut entries = self.entries.write().expect("dataset cache");
+        if self.generation.load(Ordering::Acquire) == generation {
+            entries.insert(id.clone(), found.clone());
+        }
         Ok(Some(found))
     }
 
     pub fn forget(&self, id: &DatasetId) {
-        self.entries.write().expect("dataset cache").remove(id);
+        let mut entries = self.entries.write().expect("dataset cache");
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.remove(id);
+    }
+
+    /// Forgets every dataset (announcements were missed).
+    pub fn clear(&self) {
+        let mut entries = self.entries.write().expect("dataset cache");
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        entries.clear();
     }
 }
 

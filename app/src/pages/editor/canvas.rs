@@ -685,6 +685,27 @@ fn EditorWidget(state: EditorState, wid: WidgetId) -> impl IntoView {
             })
             .unwrap_or_default()
     };
+    // Fields the binding reads that its dataset no longer has (changed since): said on
+    // the widget, which otherwise shows what it can.
+    let missing_fields = move || -> Vec<String> {
+        let Some(binding) = widget.with(|w| w.as_ref().and_then(|w| w.binding.clone())) else {
+            return Vec::new();
+        };
+        state.datasets.with(|all| {
+            let Some(dataset) = all.iter().find(|d| d.id == binding.dataset) else {
+                return Vec::new();
+            };
+            if dataset.fields.is_empty() {
+                return Vec::new();
+            }
+            binding
+                .used_fields()
+                .into_iter()
+                .filter(|f| !dataset.fields.iter().any(|d| &d.name == f))
+                .map(|f| format!("\u{201c}{f}\u{201d}"))
+                .collect()
+        })
+    };
     let el = NodeRef::<html::Div>::new();
     let pointer = state.pointer;
     let begin = move |ev: ev::PointerEvent| {
@@ -739,6 +760,13 @@ fn EditorWidget(state: EditorState, wid: WidgetId) -> impl IntoView {
         >
             <WidgetBody widget=body frames=state.frames />
             {move || locked().then(|| view! { <span class="lock-badge" title="Locked" aria-hidden="true">"🔒"</span> })}
+            {move || {
+                let gone = missing_fields();
+                (!gone.is_empty()).then(|| {
+                    let text = format!("No field {} in the dataset", gone.join(", "));
+                    view! { <span class="field-missing" data-testid="field-missing" role="status">{text}</span> }
+                })
+            }}
         </div>
     }
 }

@@ -2,10 +2,10 @@
 //! with a selection of several, or the dashboard's settings and share links when
 //! nothing is selected.
 
-use super::EditorState;
+use super::{EditorState, Notice};
 use crate::api::{
-    create_http_dataset, create_share_link, list_share_links, revoke_share_link,
-    NewShareLink, ShareLink, ShareOptions,
+    create_http_dataset, create_share_link, dataset_form, list_share_links, revoke_share_link,
+    DatasetUpdated, NewShareLink, ShareLink, ShareOptions,
 };
 use crate::components::{
     ConnectData, DatasetStatus, NewPushedDataset, PushTokens, RowsTable,
@@ -355,6 +355,8 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
     };
 
     let connecting = RwSignal::new(false);
+    // The dataset being edited (its settings as loaded for the form).
+    let editing = RwSignal::new(None::<crate::api::EditableDataset>);
     let url = RwSignal::new(String::new());
     let path = RwSignal::new("$.value".to_string());
     let refresh = RwSignal::new("5".to_string());
@@ -464,7 +466,56 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                 <button on:click=connect data-testid="connect-source">"Connect"</button>
                 {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
             </details>
-            <button data-testid="open-connect" on:click=move |_| connecting.set(true)>"Connect data…"</button>
+            <div class="button-row">
+                <button data-testid="open-connect" on:click=move |_| connecting.set(true)>"Connect data…"</button>
+                <Show when=move || binding.with(Option::is_some)>
+                    <button
+                        data-testid="edit-dataset"
+                        title="Change this dataset's name, source, pipeline or refresh, or delete it"
+                        on:click=move |_| {
+                            let Some(dataset) = binding.get_untracked().map(|b| b.dataset) else {
+                                return;
+                            };
+                            leptos::task::spawn_local(async move {
+                                match dataset_form(dataset).await {
+                                    Ok(found) => editing.set(Some(found)),
+                                    Err(e) => state.tell(Notice::Problem(format!("Cannot edit the dataset: {e}"))),
+                                }
+                            });
+                        }
+                    >
+                        "Edit dataset…"
+                    </button>
+                </Show>
+            </div>
+            {move || editing.get().map(|found| view! {
+                <ConnectData
+                    editing=found
+                    updated=Callback::new(move |done: DatasetUpdated| {
+                        let summary = done.dataset.clone();
+                        state.datasets.update(|all| {
+                            if let Some(d) = all.iter_mut().find(|d| d.id == summary.id) {
+                                *d = summary.clone();
+                            }
+                        });
+                        editing.set(None);
+                        if done.affected.is_empty() {
+                            state.tell(Notice::Info(format!("Dataset \u{201c}{}\u{201d} saved; every screen follows.", summary.name)));
+                        } else {
+                            state.tell(Notice::Problem(format!(
+                                "Dataset saved, but these widgets read a field it no longer has: {}",
+                                done.affected.join("; ")
+                            )));
+                        }
+                    })
+                    deleted=Callback::new(move |gone: crate::model::DatasetId| {
+                        state.datasets.update(|all| all.retain(|d| d.id != gone));
+                        editing.set(None);
+                        state.tell(Notice::Info("Dataset deleted.".into()));
+                    })
+                    close=Callback::new(move |()| editing.set(None))
+                />
+            })}
             <Show when=move || connecting.get()>
                 <ConnectData
                     created=Callback::new(move |dataset: DatasetSummary| {

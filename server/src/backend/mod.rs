@@ -2,6 +2,8 @@
 //! polling schedule. Storage errors are logged here with their cause and reach clients
 //! as `Unavailable` or an opaque `Internal`.
 
+mod datasets;
+
 use crate::auth::members;
 use crate::startup::Core;
 use crate::storage::SourcedDataset;
@@ -9,7 +11,7 @@ use crate::storage::{PublishOutcome, SaveOutcome, StorageError, VersionRow};
 use app::api::ssr::Backend;
 use app::api::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    StoredDashboard, VersionSummary, MAX_VERSIONS_LISTED,
+    DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary, MAX_VERSIONS_LISTED,
 };
 use app::auth::{
     ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken, NewInvite,
@@ -303,10 +305,48 @@ impl Backend for Core {
         self.add_dataset(scope, source, dataset).await
     }
 
-    async fn preview_dataset(&self, scope: &Scope, form: DatasetForm) -> Result<Preview, AppError> {
-        let (source, dataset) = from_form(form)?;
+    async fn preview_dataset(
+        &self,
+        scope: &Scope,
+        form: DatasetForm,
+        editing: Option<DatasetId>,
+    ) -> Result<Preview, AppError> {
+        let (source, dataset) = match editing {
+            Some(id) => self.edited(scope, &id, form).await?,
+            None => from_form(form)?,
+        };
         self.check_references(scope, &source, &dataset).await?;
         self.preview(&source, &dataset).await
+    }
+
+    async fn editable_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+    ) -> Result<EditableDataset, AppError> {
+        self.editable(scope, id).await
+    }
+
+    async fn update_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: DatasetForm,
+    ) -> Result<DatasetUpdated, AppError> {
+        self.edit_dataset(scope, id, form).await
+    }
+
+    async fn rename_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        name: String,
+    ) -> Result<DatasetSummary, AppError> {
+        self.rename(scope, id, name).await
+    }
+
+    async fn delete_dataset(&self, scope: &Scope, id: &DatasetId) -> Result<(), AppError> {
+        self.remove_dataset(scope, id).await
     }
 
     async fn create_dataset(

@@ -1,0 +1,283 @@
+//! Changing and deleting datasets. An edit keeps the dataset's and its source's ids,
+//! so widgets keep their bindings and sealed credentials still open (the source id is
+//! their associated data); a credential left blank in the form is the stored one. The
+//! new settings are tested like a new dataset's before anything is stored. Then the
+//! bus tells every instance (`Bus::dataset_changed`): each forgets its cached copy and
+//! restarts the dataset's poller, which reads at once where it holds the lease, so
+//! open screens get the new rows.
+
+use super::{from_form, storage_error};
+use crate::startup::Core;
+use app::api::{DatasetUpdated, EditableDataset};
+use app::auth::Scope;
+use app::error::AppError;
+use app::model::{
+    DataSource, Dataset, DatasetForm, DatasetId, DatasetSummary, SheetFile, SourceConfig,
+    UploadInfo,
+};
+use serde_json::json;
+
+impl Core {
+    /// The edit form's starting point for dataset `id`.
+    pub(super) async fn editable(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+    ) -> Result<EditableDataset, AppError> {
+        let entry = self.dataset_in(scope, id).await?;
+        let (dataset, source) = (&entry.dataset, &entry.source);
+        let form = source.config.is_polled().then(|| DatasetForm {
+            name: dataset.name.clone(),
+            source: source.config.without_credentials(),
+            path: dataset.path.as_str().to_string(),
+            refresh_ms: dataset.refresh.millis(),
+            always_refresh: dataset.always_refresh,
+            pipeline: dataset.pipeline.clone(),
+        });
+        let upload = match &source.config {
+            SourceConfig::Sheet(sheet) => match &sheet.file {
+                SheetFile::Upload { upload, name } => self.upload_info(upload, name).await,
+                SheetFile::Url { .. } => None,
+            },
+            _ => None,
+        };
+        Ok(EditableDataset {
+            id: id.clone(),
+            name: dataset.name.clone(),
+            kind: source.config.kind(),
+            form,
+            has_credentials: source.config.has_credentials(),
+            upload,
+        })
+    }
+
+    async fn upload_info(&self, id: &app::model::UploadId, name: &str) -> Option<UploadInfo> {
+        let upload = self.storage.get_upload(id).await.ok().flatten()?;
+        let size = upload.bytes.len() as u64;
+        let bytes = axum::body::Bytes::from(upload.bytes);
+        let (format, sheets) = crate::http::uploads::inspect(self, name, &bytes).await.ok()?;
+        Some(UploadInfo {
+            id: id.clone(),
+            name: name.to_string(),
+            size,
+            format,
+            sheets,
+        })
+    }
+
+    /// The source and dataset `form` makes of dataset `id`: same ids, the stored
+    /// credentials where the form leaves them blank.
+    pub(super) async fn edited(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: DatasetForm,
+    ) -> Result<(DataSource, Dataset), AppError> {
+        let entry = self.dataset_in(scope, id).await?;
+        if !entry.source.config.is_polled() {
+            return Err(AppError::Invalid {
+                field: "source".into(),
+                message: "a pushed dataset's settings do not change; rename it instead".into(),
+            });
+        }
+        let (mut source, mut dataset) = from_form(form)?;
+        source
+            .config
+            .keep_credentials(&entry.source.config)
+            .map_err(AppError::from)?;
+        source.id = entry.source.id.clone();
+        dataset.id = id.clone();
+        dataset.source = source.id.clone();
+        Ok((source, dataset))
+    }
+
+    pub(super) async fn edit_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: DatasetForm,
+    ) -> Result<DatasetUpdated, AppError> {
+        let before = self.dataset_in(scope, id).await?;
+        let (mut source, dataset) = self.edited(scope, id, form).await?;
+        self.check_references(scope, &source, &dataset).await?;
+        if dataset
+            .pipeline
+            .joined_datasets()
+            .iter()
+            .any(|j| j == id.as_str())
+        {
+            return Err(AppError::Invalid {
+                field: "pipeline".into(),
+                message: "a dataset cannot join itself".into(),
+            });
+        }
+        let preview = self.preview(&source, &dataset).await?;
+        if let Some(error) = preview.pipeline_error {
+            return Err(AppError::Invalid {
+                field: "pipeline".into(),
+                message: error,
+            });
+        }
+        let dataset = Dataset {
+            fields: preview.fields,
+            ..dataset
+        };
+        self.poll
+            .readers
+            .vault
+            .seal_all(&mut source.config, source.id.as_str())
+            .map_err(|e| AppError::Invalid {
+                field: "source".into(),
+                message: e.to_string(),
+            })?;
+        dataset.validate()?;
+        source.config.validate()?;
+        if !self
+            .storage
+            .update_source_and_dataset(scope.workspace(), &source, &dataset)
+            .await
+            .map_err(storage_error)?
+        {
+            return Err(AppError::not_found("dataset"));
+        }
+        self.bus.dataset_changed(id).await;
+        self.forget_upload(before.source.config.upload(), source.config.upload())
+            .await;
+        let removed_fields: Vec<String> = before
+            .dataset
+            .fields
+            .iter()
+            .filter(|old| !dataset.fields.iter().any(|f| f.name == old.name))
+            .map(|f| f.name.clone())
+            .collect();
+        let affected = self.reading(scope, id, &removed_fields).await;
+        self.audit(
+            scope,
+            "dataset_updated",
+            &format!("dataset:{id}"),
+            json!({"name": dataset.name, "removed_fields": removed_fields}),
+        )
+        .await;
+        Ok(DatasetUpdated {
+            dataset: DatasetSummary::of(&dataset, &source.config),
+            removed_fields,
+            affected,
+        })
+    }
+
+    /// The widgets of the workspace's drafts that read one of `fields` of `id`.
+    async fn reading(&self, scope: &Scope, id: &DatasetId, fields: &[String]) -> Vec<String> {
+        if fields.is_empty() {
+            return Vec::new();
+        }
+        let Ok(summaries) = self.storage.list_dashboards(scope.workspace()).await else {
+            return Vec::new();
+        };
+        let mut affected = Vec::new();
+        for summary in summaries {
+            let Ok(Some(stored)) = self
+                .storage
+                .get_dashboard(scope.workspace(), &summary.id)
+                .await
+            else {
+                continue;
+            };
+            for w in &stored.dashboard.widgets {
+                let Some(binding) = w.binding.as_ref().filter(|b| &b.dataset == id) else {
+                    continue;
+                };
+                for field in binding.used_fields() {
+                    if fields.contains(&field) {
+                        let title = if w.look.title.trim().is_empty() {
+                            w.id.to_string()
+                        } else {
+                            w.look.title.clone()
+                        };
+                        affected.push(format!("{} › {title} ({field})", summary.name));
+                    }
+                }
+            }
+        }
+        affected
+    }
+
+    pub(super) async fn rename(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        name: String,
+    ) -> Result<DatasetSummary, AppError> {
+        let entry = self.dataset_in(scope, id).await?;
+        let dataset = Dataset {
+            name: name.trim().to_string(),
+            ..entry.dataset.clone()
+        };
+        dataset.validate()?;
+        if !self
+            .storage
+            .update_source_and_dataset(scope.workspace(), &entry.source, &dataset)
+            .await
+            .map_err(storage_error)?
+        {
+            return Err(AppError::not_found("dataset"));
+        }
+        self.bus.dataset_changed(id).await;
+        self.audit(
+            scope,
+            "dataset_renamed",
+            &format!("dataset:{id}"),
+            json!({"name": dataset.name}),
+        )
+        .await;
+        Ok(DatasetSummary::of(&dataset, &entry.source.config))
+    }
+
+    pub(super) async fn remove_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+    ) -> Result<(), AppError> {
+        self.dataset_in(scope, id).await?;
+        let uses = self
+            .storage
+            .dataset_uses(scope.workspace(), id)
+            .await
+            .map_err(storage_error)?;
+        if !uses.is_empty() {
+            return Err(AppError::conflict(format!(
+                "This dataset is still used: {}. Unbind it there first.",
+                uses.describe()
+            )));
+        }
+        let Some(source) = self
+            .storage
+            .delete_dataset(scope.workspace(), id)
+            .await
+            .map_err(storage_error)?
+        else {
+            return Err(AppError::not_found("dataset"));
+        };
+        self.bus.dataset_changed(id).await;
+        self.forget_upload(source.config.upload(), None).await;
+        self.audit(scope, "dataset_deleted", &format!("dataset:{id}"), json!({}))
+            .await;
+        Ok(())
+    }
+
+    /// Removes the upload a source read before (`was`) if it reads another one now
+    /// (`now`) and nothing else refers to it.
+    async fn forget_upload(
+        &self,
+        was: Option<&app::model::UploadId>,
+        now: Option<&app::model::UploadId>,
+    ) {
+        let Some(was) = was.filter(|was| Some(*was) != now) else {
+            return;
+        };
+        match self.storage.delete_upload_if_unused(was).await {
+            Ok(true) => tracing::info!(upload = %was, "removed an upload no source reads"),
+            Ok(false) => {}
+            Err(err) => tracing::warn!(upload = %was, error = %err, "could not remove an upload"),
+        }
+    }
+}
