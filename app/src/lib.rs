@@ -92,6 +92,7 @@ pub fn App() -> impl IntoView {
             <Routes fallback=|| pages::NotFound.into_view()>
                 <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=pages::SettingsPage ssr=SsrMode::Async />
+                <Route path=path!("/data") view=pages::DataPage ssr=SsrMode::Async />
                 <Route path=path!("/edit/:id") view=pages::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/view/:id") view=pages::ViewPage ssr=SsrMode::Async />
                 <Route path=path!("/view/:id/v/:version") view=pages::VersionPage ssr=SsrMode::Async />

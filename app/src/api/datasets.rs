@@ -3,7 +3,7 @@
 //! type, and edit, rename or delete one.
 
 use crate::error::AppError;
-use super::{DatasetUpdated, EditableDataset};
+use super::{CatalogueEntry, DatasetUpdated, EditableDataset};
 use crate::model::{DatasetForm, DatasetId, DatasetSummary, NewHttpDataset, Preview};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
@@ -54,7 +54,7 @@ pub async fn preview_dataset(
 
 /// A dataset's settings for its edit form (credentials never included).
 #[server(prefix = "/api/fn", endpoint = "dataset_form", input = Json)]
-pub async fn dataset_form(id: DatasetId) -> Result<EditableDataset, AppError> {
+pub async fn load_dataset_settings(id: DatasetId) -> Result<EditableDataset, AppError> {
     use super::ssr::*;
     respond(
         async {
@@ -118,6 +118,20 @@ pub async fn create_dataset(form: DatasetForm) -> Result<DatasetSummary, AppErro
             let (backend, scope) = authorized(Action::EditData)?;
             form.parse()?;
             backend.create_dataset(&scope, form).await
+        }
+        .await,
+    )
+}
+
+/// The data catalogue: every dataset of the workspace, its source kind and refresh,
+/// when it last updated or why it failed, and where it is used.
+#[server(prefix = "/api/fn", endpoint = "dataset_catalogue", input = Json)]
+pub async fn dataset_catalogue() -> Result<Vec<CatalogueEntry>, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::View)?;
+            backend.dataset_catalogue(&scope).await
         }
         .await,
     )

@@ -208,6 +208,20 @@ pub struct EditableDataset {
     pub upload: Option<crate::model::UploadInfo>,
 }
 
+/// One line of the data catalogue: a dataset, how its refreshes go, and where it is
+/// read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CatalogueEntry {
+    pub dataset: DatasetSummary,
+    /// When its latest rows arrived (0: none yet), and how many.
+    pub updated_at_ms: i64,
+    pub rows: usize,
+    /// Why its last refresh failed, if it did.
+    pub error: Option<String>,
+    /// The dashboards that show it (and datasets that join it).
+    pub used_by: Vec<String>,
+}
+
 /// What a dataset edit did.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DatasetUpdated {

@@ -8,7 +8,7 @@
 
 use super::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary,
+    CatalogueEntry, DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary,
 };
 /// What server functions ask the caller for (`authorized(Action::…)`).
 pub use crate::auth::Action;
@@ -108,6 +108,8 @@ pub trait Backend: Send + Sync + 'static {
         id: &DatasetId,
         name: String,
     ) -> Result<DatasetSummary, AppError>;
+    /// Every dataset of the workspace with its status and where it is used.
+    async fn dataset_catalogue(&self, scope: &Scope) -> Result<Vec<CatalogueEntry>, AppError>;
     /// Deletes a dataset nothing reads (else `Conflict`, saying where it is used).
     async fn delete_dataset(&self, scope: &Scope, id: &DatasetId) -> Result<(), AppError>;
     async fn create_dataset(

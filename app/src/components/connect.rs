@@ -6,6 +6,7 @@
 //! an existing dataset ("Save changes", tested first like a new one; a credential left
 //! blank is kept) and deletes one.
 
+use super::data::NewPushedDataset;
 use super::pipeline_editor::{pipeline_of, PipelineEditor, RowsTable, StepDraft};
 use crate::api::{
     create_dataset, delete_dataset, preview_dataset, rename_dataset, update_dataset,
@@ -760,11 +761,22 @@ pub fn ConnectData(
             <div class="connect-body">
             <div class="connect-source">
                 <div class="tabs" role="tablist">
-                    {[("http", "HTTP API"), ("sql", "SQL database"), ("sheet", "Spreadsheet")].into_iter().map(|(k, label)| view! {
+                    {[("http", "HTTP API"), ("sql", "SQL database"), ("sheet", "Spreadsheet"), ("push", "Pushed")]
+                        .into_iter()
+                        .filter(|(k, _)| edit_id.with_value(Option::is_none) || *k != "push")
+                        .map(|(k, label)| view! {
                         <button role="tab" class:active=move || f.kind.get() == k aria-selected=move || (f.kind.get() == k).to_string()
                             data-testid=format!("tab-{k}") on:click=move |_| { f.kind.set(k.to_string()); preview.set(None); }>{label}</button>
                     }).collect_view()}
                 </div>
+                <Show when=move || f.kind.get() == "push">
+                    <NewPushedDataset created=Callback::new(move |dataset: DatasetSummary| {
+                        if let Some(created) = created {
+                            created.run(dataset);
+                        }
+                    }) />
+                </Show>
+                <Show when=move || f.kind.get() != "push">
                 <Text label="Name" name="dataset-name" value=f.name placeholder="Sales by region" />
                 <Show when=move || f.kind.get() == "http">
                     {http_form}
@@ -794,6 +806,7 @@ pub fn ConnectData(
                 </div>
                 {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
                 {results}
+                </Show>
             </div>
             <div class="connect-pipeline">
                 <Show when=move || preview.with(Option::is_some) fallback=|| view! { <p class="hint">"Test the source to shape its rows here."</p> }>

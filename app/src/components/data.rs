@@ -1,6 +1,6 @@
-//! The editor's data components: a dataset's refresh status, the form for a dataset
-//! fed by the push API, and the push tokens of a pushed dataset (a new token's secret
-//! is shown once, with a ready-to-run `curl`).
+//! The data components: a dataset's refresh status, the form for a dataset fed by the
+//! push API (the Connect dialog's "Pushed" tab), and the push tokens of a pushed
+//! dataset (a new token's secret is shown once, with a ready-to-run `curl`).
 
 use crate::api::{create_push_dataset, create_push_token, list_push_tokens, revoke_push_token};
 use crate::api::{NewPushToken, PushToken};
@@ -95,8 +95,11 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
         });
     };
     view! {
-        <details class="new-source">
-            <summary>"New pushed dataset"</summary>
+        <div class="push-form" data-testid="push-form">
+            <p class="hint">
+                "Rows arrive through the push API (POST /api/v1/datasets/{id}/rows with a push token); "
+                "nothing is read, so there is nothing to test first."
+            </p>
             <label>
                 "Name"
                 <input name="push-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
@@ -126,9 +129,9 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
                     />
                 </label>
             </Show>
-            <button on:click=create data-testid="create-pushed">"Create"</button>
+            <button class="primary" on:click=create data-testid="create-pushed">"Create dataset"</button>
             {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
-        </details>
+        </div>
     }
     .into_any()
 }

@@ -44,6 +44,7 @@ fn AccountBar(me: Me) -> impl IntoView {
                         </form>
                     }
                 })}
+            <a href="/data" data-testid="data-link">"Data"</a>
             <a href="/settings">"Settings"</a>
             <form method="post" action="/signout">
                 <button type="submit" class="small">"Sign out"</button>

@@ -1,11 +1,13 @@
 //! One component per route.
 
+mod data;
 mod editor;
 mod home;
 mod not_found;
 mod screen;
 mod settings;
 
+pub use data::DataPage;
 pub use editor::EditorPage;
 pub use home::HomePage;
 pub use not_found::NotFound;

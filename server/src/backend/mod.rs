@@ -11,7 +11,8 @@ use crate::storage::{PublishOutcome, SaveOutcome, StorageError, VersionRow};
 use app::api::ssr::Backend;
 use app::api::{
     DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary, MAX_VERSIONS_LISTED,
+    CatalogueEntry, DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary,
+    MAX_VERSIONS_LISTED,
 };
 use app::auth::{
     ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken, NewInvite,
@@ -347,6 +348,31 @@ impl Backend for Core {
 
     async fn delete_dataset(&self, scope: &Scope, id: &DatasetId) -> Result<(), AppError> {
         self.remove_dataset(scope, id).await
+    }
+
+    async fn dataset_catalogue(&self, scope: &Scope) -> Result<Vec<CatalogueEntry>, AppError> {
+        let datasets = self.list_datasets(scope).await?;
+        let ids: Vec<DatasetId> = datasets.iter().map(|d| d.id.clone()).collect();
+        let frames = self.frames(scope, &ids).await;
+        let mut entries = Vec::with_capacity(datasets.len());
+        for (dataset, frame) in datasets.into_iter().zip(frames) {
+            let uses = self
+                .storage
+                .dataset_uses(scope.workspace(), &dataset.id)
+                .await
+                .map_err(storage_error)?;
+            let mut used_by: Vec<String> =
+                uses.dashboards.into_iter().map(|(_, name, _)| name).collect();
+            used_by.extend(uses.joined_by.into_iter().map(|n| format!("joined by {n}")));
+            entries.push(CatalogueEntry {
+                dataset,
+                updated_at_ms: frame.updated_at_ms,
+                rows: frame.rows.len(),
+                error: frame.error.clone(),
+                used_by,
+            });
+        }
+        Ok(entries)
     }
 
     async fn create_dataset(

@@ -4,16 +4,16 @@
 
 use super::{EditorState, Notice};
 use crate::api::{
-    create_http_dataset, create_share_link, dataset_form, list_share_links, revoke_share_link,
+    create_share_link, load_dataset_settings, list_share_links, revoke_share_link,
     DatasetUpdated, NewShareLink, ShareLink, ShareOptions,
 };
 use crate::components::{
-    ConnectData, DatasetStatus, NewPushedDataset, PushTokens, RowsTable,
+    ConnectData, DatasetStatus, PushTokens, RowsTable,
 };
 use crate::model::layout::{self, Align, Axis, Stack};
 use crate::model::{
     text_of, title_from_field, Accepts, Agg, Binding, DashboardId, DatasetSummary, FieldKind,
-    Link, Look, NewHttpDataset, Resolution, RowPick, Shape, Theme, WidgetId, WidgetKind,
+    Link, Look, Resolution, RowPick, Shape, Theme, WidgetId, WidgetKind,
 };
 use crate::widgets::format::{Color, Locale, Notation, Step, Thresholds};
 use crate::widgets::inspect::{self, Edit};
@@ -357,42 +357,6 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
     let connecting = RwSignal::new(false);
     // The dataset being edited (its settings as loaded for the form).
     let editing = RwSignal::new(None::<crate::api::EditableDataset>);
-    let url = RwSignal::new(String::new());
-    let path = RwSignal::new("$.value".to_string());
-    let refresh = RwSignal::new("5".to_string());
-    let always = RwSignal::new(false);
-    let problem = RwSignal::new(None::<String>);
-    let connect = move |_| {
-        let seconds: f64 = refresh.get_untracked().trim().parse().unwrap_or(0.0);
-        let form = NewHttpDataset {
-            name: crate::model::HttpSource::get(&url.get_untracked()).short_name(),
-            url: url.get_untracked(),
-            path: path.get_untracked(),
-            field: "value".into(),
-            kind: FieldKind::Number,
-            refresh_ms: (seconds * 1000.0).round() as u64,
-            timeout_ms: crate::model::HttpSource::DEFAULT_TIMEOUT_MS,
-            always_refresh: always.get_untracked(),
-            pipeline: Default::default(),
-        };
-        if let Err(e) = form.parse() {
-            problem.set(Some(e.to_string()));
-            return;
-        }
-        problem.set(None);
-        let widget = id.get_value();
-        leptos::task::spawn_local(async move {
-            match create_http_dataset(form).await {
-                Ok(dataset) => {
-                    state.datasets.update(|all| all.push(dataset.clone()));
-                    bind(&widget, Some(dataset));
-                }
-                Err(e) => {
-                    problem.try_set(Some(e.to_string()));
-                }
-            }
-        });
-    };
     view! {
         <fieldset class="data-panel">
             <legend>"Data"</legend>
@@ -429,43 +393,6 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                     </For>
                 </select>
             </label>
-            <details class="new-source">
-                <summary>"New JSON API source"</summary>
-                <label>
-                    "URL"
-                    <input
-                        name="source-url"
-                        placeholder="https://api.example.com/metrics"
-                        prop:value=url
-                        on:input=move |ev| url.set(event_target_value(&ev))
-                    />
-                </label>
-                <label>
-                    "JSON path"
-                    <input name="source-path" prop:value=path on:input=move |ev| path.set(event_target_value(&ev)) />
-                </label>
-                <label>
-                    "Refresh every (s)"
-                    <input
-                        name="source-refresh"
-                        type="number"
-                        min="1"
-                        prop:value=refresh
-                        on:input=move |ev| refresh.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class="inline">
-                    <input
-                        type="checkbox"
-                        name="source-always"
-                        prop:checked=always
-                        on:change=move |ev| always.set(event_target_checked(&ev))
-                    />
-                    "Refresh even when no screen shows it"
-                </label>
-                <button on:click=connect data-testid="connect-source">"Connect"</button>
-                {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
-            </details>
             <div class="button-row">
                 <button data-testid="open-connect" on:click=move |_| connecting.set(true)>"Connect data…"</button>
                 <Show when=move || binding.with(Option::is_some)>
@@ -477,7 +404,7 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                                 return;
                             };
                             leptos::task::spawn_local(async move {
-                                match dataset_form(dataset).await {
+                                match load_dataset_settings(dataset).await {
                                     Ok(found) => editing.set(Some(found)),
                                     Err(e) => state.tell(Notice::Problem(format!("Cannot edit the dataset: {e}"))),
                                 }
@@ -527,10 +454,6 @@ fn DataPanel(state: EditorState, id: WidgetId) -> impl IntoView {
                 />
             </Show>
             <SlotFields state id=id.get_value() />
-            <NewPushedDataset created=Callback::new(move |dataset: DatasetSummary| {
-                state.datasets.update(|all| all.push(dataset.clone()));
-                bind(&id.get_value(), Some(dataset));
-            }) />
             <DatasetStatus frame=Signal::derive(move || {
                 let dataset = binding.get()?.dataset;
                 state.frames.get(&dataset)

@@ -427,6 +427,7 @@ fn Editor(data: EditorData) -> impl IntoView {
                 >
                     "Export"
                 </button>
+                <a href="/data" target="_blank" title="Every dataset: status, where used, edit, delete">"Data"</a>
                 <a href=format!("/view/{id}") target="_blank">"View"</a>
                 <a href=format!("/kiosk/{id}") target="_blank">"Kiosk"</a>
                 <ConnectionBadge connection=live.connection />
