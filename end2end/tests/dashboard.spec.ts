@@ -64,12 +64,15 @@ test('a dashboard is built, saved, bound, shared and updates live everywhere', a
     await widget.click();
     expect(await geometry(page)).toEqual(nudged);
 
-    // Bind it to a JSON API.
-    await page.getByText('New JSON API source').click();
-    await page.locator('input[name=source-url]').fill(source.url);
-    await page.locator('input[name=source-path]').fill('$.value');
-    await page.locator('input[name=source-refresh]').fill('1');
-    await page.getByTestId('connect-source').click();
+    // Bind it to a JSON API through Connect data: Create only once Test has read it.
+    await page.getByTestId('open-connect').click();
+    const dialog = page.getByTestId('connect-data');
+    await dialog.locator('input[name=http-url]').fill(source.url);
+    await dialog.locator('input[name=dataset-refresh]').fill('1');
+    await expect(dialog.getByTestId('create-dataset')).toBeDisabled();
+    await dialog.getByTestId('test-source').click();
+    await dialog.getByTestId('create-dataset').click();
+    await expect(dialog).toHaveCount(0);
     await expectKpi(page, '100');
     await page.getByTestId('save').click();
     await expect(page.getByTestId('save-state')).toHaveText('All changes saved');

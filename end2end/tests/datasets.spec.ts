@@ -70,3 +70,45 @@ test('a dataset edited in the editor reaches an open share page; a removed field
   await first.close();
   await second.close();
 });
+
+test('the data catalogue lists every dataset with its status and use; edit and delete from it', async ({ page, request }) => {
+  const source = await startSource(5);
+  const stamp = Date.now();
+  const make = (name: string) => callFn(request, 'create_dataset', {
+    form: { name, source: { type: 'http', url: source.url, timeout_ms: 2000 }, path: '$', refresh_ms: 1000, pipeline: { steps: [] } },
+  });
+  const used = await make(`used ${stamp}`);
+  const spare = await make(`spare ${stamp}`);
+  const name = `catalogue ${stamp}`;
+  const id: string = await callFn(request, 'create_dashboard', { name });
+  await callFn(request, 'save_dashboard', {
+    id, revision: 1,
+    dashboard: { schema_version: 2, name, resolution: { width: 1920, height: 1080 },
+      widgets: [{ id: 'w1', rect: { x: 100, y: 100, w: 400, h: 240 }, kind: 'kpi', props: {}, look: {},
+        binding: { dataset: used.id, slots: { value: ['value'] }, row: { pick: 'last' } } }] },
+  });
+
+  await page.goto('/');
+  await page.getByTestId('data-link').click();
+  await page.waitForURL('**/data');
+  const row = (d: { id: string }) => page.locator(`[data-testid=catalogue-row][data-dataset="${d.id}"]`);
+  await expect(row(used)).toContainText('HTTP API');
+  await expect(row(used).getByTestId('catalogue-used')).toHaveText(name);
+  await expect(row(spare).getByTestId('catalogue-used')).toHaveText('—');
+
+  // Edit from the catalogue: the same form, filled in.
+  await row(spare).getByTestId('catalogue-edit').click();
+  await expect(page.getByTestId('connect-data')).toContainText(`Edit dataset “spare ${stamp}”`);
+  await page.getByTestId('connect-data').getByRole('button', { name: 'Close' }).click();
+
+  // The one in use is not deleted, and the page says where it is used.
+  page.once('dialog', (d) => d.accept());
+  await row(used).getByTestId('catalogue-delete').click();
+  await expect(page.getByTestId('catalogue-problem')).toContainText(name);
+  await expect(row(used)).toHaveCount(1);
+  // The spare one goes.
+  page.once('dialog', (d) => d.accept());
+  await row(spare).getByTestId('catalogue-delete').click();
+  await expect(row(spare)).toHaveCount(0);
+  await source.close();
+});

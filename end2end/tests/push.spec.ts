@@ -16,9 +16,11 @@ test('a pushed dataset is created, pushed to with a token shown once, and revoke
   await canvas.locator('.widget').click();
 
   // Create the dataset; the widget is bound to it at once.
-  await page.locator('summary', { hasText: 'New pushed dataset' }).click();
+  await page.getByTestId('open-connect').click();
+  await page.getByTestId('tab-push').click();
   await page.locator('input[name=push-field]').fill('orders');
   await page.getByTestId('create-pushed').click();
+  await expect(page.getByTestId('connect-data')).toHaveCount(0);
   await expect(page.locator('select[name=dataset] option:checked')).toHaveText('pushed');
 
   // A new token shows its secret once, inside a ready-to-run curl.
