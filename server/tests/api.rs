@@ -551,7 +551,10 @@ async fn an_export_imports_into_another_instance_by_dataset_name() {
     assert_eq!(status, 200);
     let exported = here.ok("export_dashboard", json!({"id": id})).await;
     let text = exported.as_str().unwrap().to_string();
-    assert!(!text.contains(&source.url), "an export carries no source settings");
+    assert!(
+        !text.contains(&source.url),
+        "an export carries no source settings"
+    );
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(doc["kind"], "wallboard.dashboard");
     assert_eq!(doc["datasets"][0]["name"], "test");
@@ -560,15 +563,19 @@ async fn an_export_imports_into_another_instance_by_dataset_name() {
     let theirs = create_dataset(&there, &source.url, "$.v", 1000).await;
     let choices = json!([{"from": dataset, "to": theirs}]);
     let made = there
-        .ok("import_dashboard", json!({"document": text, "choices": choices}))
+        .ok(
+            "import_dashboard",
+            json!({"document": text, "choices": choices}),
+        )
         .await;
     assert_eq!(made["unbound"], 0);
-    let screen = there
-        .ok("load_screen", json!({"id": made["id"]}))
-        .await;
+    let screen = there.ok("load_screen", json!({"id": made["id"]})).await;
     assert_eq!(screen["dashboard"]["name"], "Floor");
     assert_eq!(screen["dashboard"]["widgets"][0]["rect"]["w"], 400);
-    assert_eq!(screen["dashboard"]["widgets"][0]["binding"]["dataset"], json!(theirs));
+    assert_eq!(
+        screen["dashboard"]["widgets"][0]["binding"]["dataset"],
+        json!(theirs)
+    );
 
     // Without a choice the widget comes unbound; a choice of another workspace's (or an
     // unknown) dataset is refused.
@@ -593,7 +600,10 @@ async fn an_export_imports_into_another_instance_by_dataset_name() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(body["field"], "widgets[0].rect.w", "{body}");
     let (status, body) = there
-        .call("import_dashboard", json!({"document": "x".repeat(800 * 1024)}))
+        .call(
+            "import_dashboard",
+            json!({"document": "x".repeat(800 * 1024)}),
+        )
         .await;
     assert!(status == 422 || status == 413, "{status} {body}");
     assert_eq!(there.ok("list_dashboards", json!({})).await, before);
@@ -612,9 +622,18 @@ async fn a_duplicate_is_a_new_unpublished_copy() {
     assert_ne!(copy, json!(id));
     let data = app.ok("load_editor", json!({"id": copy})).await;
     assert_eq!(data["stored"]["dashboard"]["name"], "Floor (copy)");
-    assert_eq!(data["stored"]["dashboard"]["widgets"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        data["stored"]["dashboard"]["widgets"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     assert!(data["published"].is_null());
-    assert_eq!(app.ok("list_versions", json!({"id": copy})).await, json!([]));
+    assert_eq!(
+        app.ok("list_versions", json!({"id": copy})).await,
+        json!([])
+    );
 }
 
 /// Each template, on a first run with the demo, makes a dashboard whose every widget
@@ -623,9 +642,7 @@ async fn a_duplicate_is_a_new_unpublished_copy() {
 async fn every_template_makes_a_live_dashboard_from_the_demo() {
     let app = spawn_app_with(Backend::Sqlite, true).await;
     for slug in ["sales-wall", "service-health", "support-queue"] {
-        let made = app
-            .ok("create_from_template", json!({"slug": slug}))
-            .await;
+        let made = app.ok("create_from_template", json!({"slug": slug})).await;
         assert_eq!(made["unbound"], 0, "{slug}");
         let screen = app.ok("load_screen", json!({"id": made["id"]})).await;
         let widgets = screen["dashboard"]["widgets"].as_array().unwrap();

@@ -266,8 +266,7 @@ async fn a_polled_source_is_read_once_per_interval_and_survives_its_poller() {
     let alive: Vec<usize> = (0..c.nodes.len()).filter(|i| *i != holder).collect();
     let (editor, other) = (&c.nodes[alive[0]], &c.nodes[alive[1]]);
     let moved = FakeSource::start(json!({"v": 40})).await;
-    let (status, editable) =
-        call_at(&c.http, &other.base, "dataset_form", json!({"id": id})).await;
+    let (status, editable) = call_at(&c.http, &other.base, "dataset_form", json!({"id": id})).await;
     assert_eq!(status, 200, "{editable}");
     let mut form = editable["form"].clone();
     form["name"] = json!("moved");
@@ -286,9 +285,15 @@ async fn a_polled_source_is_read_once_per_interval_and_survives_its_poller() {
         .frame_where(SOON, |f| f["rows"].to_string().contains("40"))
         .await;
     let took = edited_at.elapsed();
-    assert!(took < Duration::from_secs(5), "the edit reached the other instance after {took:?}");
+    assert!(
+        took < Duration::from_secs(5),
+        "the edit reached the other instance after {took:?}"
+    );
     let (_, seen) = call_at(&c.http, &other.base, "dataset_form", json!({"id": id})).await;
-    assert_eq!(seen["name"], "moved", "the other instance still holds the old dataset");
+    assert_eq!(
+        seen["name"], "moved",
+        "the other instance still holds the old dataset"
+    );
     // The old source is read no more.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let old_hits = *source.hits.lock().unwrap();

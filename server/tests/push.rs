@@ -523,7 +523,9 @@ async fn a_view_stream_hears_of_a_publish_and_only_of_its_own_dashboard() {
         .await;
     assert_eq!(status, 422);
     let (status, _) = app
-        .get(&format!("/api/v1/live?datasets={dataset}&dashboard=missing"))
+        .get(&format!(
+            "/api/v1/live?datasets={dataset}&dashboard=missing"
+        ))
         .await;
     assert_eq!(status, 404);
 }

@@ -791,7 +791,8 @@ async fn an_edited_dataset_keeps_its_credential_and_its_viewers_get_the_new_rows
     let id = created["id"].as_str().unwrap().to_string();
     let dashboard = app.create_dashboard("Regions").await;
     let mut doc = common::dashboard_doc("Regions", Some(&id));
-    doc["widgets"][0]["binding"] = json!({"dataset": id, "slots": {"value": ["v"]}, "row": {"pick": "last"}});
+    doc["widgets"][0]["binding"] =
+        json!({"dataset": id, "slots": {"value": ["v"]}, "row": {"pick": "last"}});
     doc["schema_version"] = json!(2);
     doc["widgets"][0]["look"] = json!({"title": "West"});
     doc["widgets"][0]["props"] = json!({});
@@ -835,10 +836,16 @@ async fn an_edited_dataset_keeps_its_credential_and_its_viewers_get_the_new_rows
         .unwrap()
         .unwrap();
     let config = serde_json::to_string(&stored.source.config).unwrap();
-    assert!(config.contains("\"sealed\":\"v1.") && !config.contains("k-9"), "{config}");
+    assert!(
+        config.contains("\"sealed\":\"v1.") && !config.contains("k-9"),
+        "{config}"
+    );
     // The binding is untouched: the widget says the field is gone, nothing breaks.
     let kept = app.ok("load_editor", json!({"id": dashboard})).await;
-    assert_eq!(kept["stored"]["dashboard"]["widgets"][0]["binding"]["dataset"], json!(id));
+    assert_eq!(
+        kept["stored"]["dashboard"]["widgets"][0]["binding"]["dataset"],
+        json!(id)
+    );
     assert_eq!(app.get(&format!("/view/{dashboard}")).await.0, 200);
 
     // A sealed value sent back in a form is refused; so is an unknown dataset.

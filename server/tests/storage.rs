@@ -416,14 +416,20 @@ async fn screens_show_the_draft_until_published_then_the_published_version(backe
         }
     );
     let shown = s.get_shown(&ws(), &id).await.unwrap().unwrap();
-    assert_eq!((shown.dashboard.name.as_str(), shown.version, shown.revision), ("v1", Some(1), 2));
+    assert_eq!(
+        (shown.dashboard.name.as_str(), shown.version, shown.revision),
+        ("v1", Some(1), 2)
+    );
 
     // A publish of a stale revision changes nothing.
     assert_eq!(
         s.publish_dashboard(&ws(), &id, 1, "user:u1").await.unwrap(),
         PublishOutcome::Conflict { current: 2 }
     );
-    assert_eq!(s.get_shown(&ws(), &id).await.unwrap().unwrap().version, Some(1));
+    assert_eq!(
+        s.get_shown(&ws(), &id).await.unwrap().unwrap().version,
+        Some(1)
+    );
 
     let PublishOutcome::Published(second) =
         s.publish_dashboard(&ws(), &id, 2, "user:u2").await.unwrap()
@@ -432,7 +438,10 @@ async fn screens_show_the_draft_until_published_then_the_published_version(backe
     };
     assert_eq!(second.version, 2);
     let shown = s.get_shown(&ws(), &id).await.unwrap().unwrap();
-    assert_eq!((shown.dashboard.name.as_str(), shown.version), ("v2", Some(2)));
+    assert_eq!(
+        (shown.dashboard.name.as_str(), shown.version),
+        ("v2", Some(2))
+    );
 
     // The history, newest first, and any version's document.
     let listed: Vec<_> = s

@@ -2,9 +2,9 @@
 //! save the draft with a revision check, publish it, list and load published versions,
 //! delete.
 
-use super::{DashboardSummary, EditorData, ScreenData, VersionSummary};
 #[cfg(feature = "ssr")]
 use super::PublishedDashboard;
+use super::{DashboardSummary, EditorData, ScreenData, VersionSummary};
 use crate::error::AppError;
 use crate::model::{Dashboard, DashboardId, Document};
 use leptos::prelude::*;

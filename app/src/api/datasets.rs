@@ -2,8 +2,8 @@
 //! with its pipeline ("Test" in the editor), create a dataset over any polled source
 //! type, and edit, rename or delete one.
 
-use crate::error::AppError;
 use super::{CatalogueEntry, DatasetUpdated, EditableDataset};
+use crate::error::AppError;
 use crate::model::{DatasetForm, DatasetId, DatasetSummary, NewHttpDataset, Preview};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;

@@ -7,8 +7,8 @@
 //! [`Caller::may`] grants, so a server function cannot reach data without asking.
 
 use super::{
-    DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    CatalogueEntry, DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary,
+    CatalogueEntry, DashboardSummary, DatasetUpdated, EditableDataset, NewPushToken, NewShareLink,
+    PushToken, ScreenData, ShareLink, ShareOptions, StoredDashboard, VersionSummary,
 };
 /// What server functions ask the caller for (`authorized(Action::…)`).
 pub use crate::auth::Action;

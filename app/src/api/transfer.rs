@@ -23,7 +23,8 @@ pub const TEMPLATES: &[Template] = &[
     Template {
         slug: "sales-wall",
         name: "Sales wall",
-        description: "Revenue against target, orders per minute, orders by region and traffic sources.",
+        description:
+            "Revenue against target, orders per minute, orders by region and traffic sources.",
     },
     Template {
         slug: "service-health",
@@ -154,7 +155,8 @@ mod tests {
     #[test]
     fn every_template_is_a_valid_export_reading_only_demo_datasets() {
         for t in TEMPLATES {
-            let doc = template_document(t.slug).unwrap_or_else(|| panic!("{} has no document", t.slug));
+            let doc =
+                template_document(t.slug).unwrap_or_else(|| panic!("{} has no document", t.slug));
             let exported = Exported::parse(doc).unwrap_or_else(|e| panic!("{}: {e}", t.slug));
             assert_eq!(exported.dashboard.name, t.name, "{}", t.slug);
             assert!(exported.dashboard.widgets.len() >= 5, "{}", t.slug);

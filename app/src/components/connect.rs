@@ -13,9 +13,9 @@ use crate::api::{
     DatasetUpdated, EditableDataset,
 };
 use crate::model::{
-    CellRange, Credential, DatasetForm, DatasetId, DatasetSummary, HttpAuth, HttpMethod, HttpSource, KeyValue,
-    Pagination, Preview, ResponseFormat, SheetFile, SheetSource, SourceConfig, SqlDriver, SqlParam,
-    SqlSource, UploadInfo,
+    CellRange, Credential, DatasetForm, DatasetId, DatasetSummary, HttpAuth, HttpMethod,
+    HttpSource, KeyValue, Pagination, Preview, ResponseFormat, SheetFile, SheetSource,
+    SourceConfig, SqlDriver, SqlParam, SqlSource, UploadInfo,
 };
 use leptos::prelude::*;
 
@@ -223,7 +223,8 @@ impl Fields {
                     .into(),
                 );
                 f.host.set(sql.host.clone());
-                f.port.set(sql.port.map(|p| p.to_string()).unwrap_or_default());
+                f.port
+                    .set(sql.port.map(|p| p.to_string()).unwrap_or_default());
                 f.database.set(sql.database.clone());
                 f.user.set(sql.user.clone());
                 f.tls.set(sql.require_tls);
@@ -256,7 +257,8 @@ impl Fields {
                 }
                 f.sheet.set(sheet.sheet.clone().unwrap_or_default());
                 f.header_row.set(sheet.header_row.to_string());
-                f.range.set(sheet.range.map(String::from).unwrap_or_default());
+                f.range
+                    .set(sheet.range.map(String::from).unwrap_or_default());
             }
             SourceConfig::Push(_) => {}
         }
@@ -543,7 +545,9 @@ pub fn ConnectData(
         });
     };
     let rename = move |_| {
-        let Some(id) = edit_id.get_value() else { return };
+        let Some(id) = edit_id.get_value() else {
+            return;
+        };
         let name = f.name.get_untracked();
         busy.set(true);
         leptos::task::spawn_local(async move {
@@ -565,7 +569,9 @@ pub fn ConnectData(
         });
     };
     let delete = move |_| {
-        let Some(id) = edit_id.get_value() else { return };
+        let Some(id) = edit_id.get_value() else {
+            return;
+        };
         let sure = window()
             .confirm_with_message("Delete this dataset? Its rows and push tokens go with it.")
             .unwrap_or(false);

@@ -3,9 +3,9 @@
 //! map each dataset it reads onto one of this workspace's or leave it unbound).
 
 use crate::api::{import_dashboard, list_datasets};
-use crate::model::transfer::{DatasetChoice, Exported};
 #[cfg(feature = "hydrate")]
 use crate::model::transfer::MAX_IMPORT_BYTES;
+use crate::model::transfer::{DatasetChoice, Exported};
 use crate::model::{DatasetId, DatasetSummary};
 use leptos::prelude::*;
 
@@ -245,7 +245,10 @@ mod tests {
     #[test]
     fn an_export_file_is_named_after_its_dashboard() {
         assert_eq!(export_file_name("Sales wall"), "sales-wall.wallboard.json");
-        assert_eq!(export_file_name("Ops / EU (2026)"), "ops-eu-2026.wallboard.json");
+        assert_eq!(
+            export_file_name("Ops / EU (2026)"),
+            "ops-eu-2026.wallboard.json"
+        );
         assert_eq!(export_file_name("///"), "dashboard.wallboard.json");
     }
 }

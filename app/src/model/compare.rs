@@ -104,8 +104,11 @@ mod tests {
         to.widgets.swap(0, 1);
         let extra = WidgetId::parse("w3").unwrap();
         let rect = to.widgets[0].rect;
-        to.widgets
-            .push(Widget::new(extra, rect, WidgetKind::Kpi(Default::default())));
+        to.widgets.push(Widget::new(
+            extra,
+            rect,
+            WidgetKind::Kpi(Default::default()),
+        ));
         assert_eq!(
             differences(&from, &to),
             [

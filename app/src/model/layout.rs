@@ -626,7 +626,10 @@ mod tests {
         let scaled = scale_group(&members, from, to, &HD);
         assert_eq!(scaled, vec![rect(0, 0, 200, 100), rect(200, 100, 200, 100)]);
         let one = [rect(10, 10, 50, 50)];
-        assert_eq!(scale_group(&one, one[0], rect(20, 30, 90, 70), &HD), vec![rect(20, 30, 90, 70)]);
+        assert_eq!(
+            scale_group(&one, one[0], rect(20, 30, 90, 70), &HD),
+            vec![rect(20, 30, 90, 70)]
+        );
     }
 
     #[test]
@@ -658,7 +661,11 @@ mod tests {
         assert_eq!(out[2].x, 275);
         assert_eq!(out[1].x, 500);
         assert_eq!(distribute(&rects[..2], Axis::X), rects[..2].to_vec());
-        let tall = [rect(0, 0, 10, 100), rect(0, 900, 10, 100), rect(0, 10, 10, 100)];
+        let tall = [
+            rect(0, 0, 10, 100),
+            rect(0, 900, 10, 100),
+            rect(0, 10, 10, 100),
+        ];
         assert_eq!(distribute(&tall, Axis::Y)[2].y, 450);
     }
 

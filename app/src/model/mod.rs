@@ -12,12 +12,12 @@ pub mod history;
 mod ids;
 pub mod layout;
 pub mod migrate;
-pub mod transfer;
 mod preview;
 mod share;
 mod sheet;
 mod source;
 mod sql;
+pub mod transfer;
 mod validation;
 
 pub use binding::*;

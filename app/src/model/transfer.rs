@@ -230,7 +230,10 @@ mod tests {
         let back = Exported::parse(&text).unwrap();
         assert_eq!(back.dashboard, sample());
         assert_eq!(
-            back.datasets.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(),
+            back.datasets
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>(),
             ["Orders", "Tickets"]
         );
     }
@@ -269,7 +272,10 @@ mod tests {
         assert_eq!(Exported::parse("{nope").unwrap_err().field, "");
         assert_eq!(Exported::parse("[1]").unwrap_err().field, "");
         let huge = format!("\"{}\"", "x".repeat(MAX_IMPORT_BYTES));
-        assert!(Exported::parse(&huge).unwrap_err().message.contains("at most"));
+        assert!(Exported::parse(&huge)
+            .unwrap_err()
+            .message
+            .contains("at most"));
         let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
         assert_eq!(Exported::parse(&deep).unwrap_err().field, "");
     }
@@ -299,7 +305,10 @@ mod tests {
     fn a_name_matches_only_when_one_dataset_has_it() {
         let (a, b, c) = (ds("a"), ds("b"), ds("c"));
         let available = [(&a, "Orders"), (&b, "Tickets"), (&c, "Tickets")];
-        assert_eq!(Exported::match_by_name("Orders", available), Some(a.clone()));
+        assert_eq!(
+            Exported::match_by_name("Orders", available),
+            Some(a.clone())
+        );
         assert_eq!(Exported::match_by_name("Tickets", available), None);
         assert_eq!(Exported::match_by_name("Nope", available), None);
     }

@@ -3,7 +3,9 @@
 //! that show it; **Connect data…** makes a new one, **Edit** opens it in the same
 //! form, **Delete** removes one nothing reads (or says what does).
 
-use crate::api::{dataset_catalogue, load_dataset_settings, delete_dataset, who_am_i, EditableDataset};
+use crate::api::{
+    dataset_catalogue, delete_dataset, load_dataset_settings, who_am_i, EditableDataset,
+};
 use crate::auth::Role;
 use crate::components::{clock, ConnectData, ErrorPanel};
 use crate::model::{DatasetId, SourceKind};

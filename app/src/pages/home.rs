@@ -3,8 +3,8 @@
 //! or delete one (a viewer sees the list with view and kiosk links).
 
 use crate::api::{
-    create_dashboard, create_from_template, delete_dashboard, duplicate_dashboard,
-    list_dashboards, who_am_i, TEMPLATES,
+    create_dashboard, create_from_template, delete_dashboard, duplicate_dashboard, list_dashboards,
+    who_am_i, TEMPLATES,
 };
 use crate::auth::{Me, Role};
 use crate::components::transfer::ImportPanel;

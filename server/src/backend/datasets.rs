@@ -55,7 +55,9 @@ impl Core {
         let upload = self.storage.get_upload(id).await.ok().flatten()?;
         let size = upload.bytes.len() as u64;
         let bytes = axum::body::Bytes::from(upload.bytes);
-        let (format, sheets) = crate::http::uploads::inspect(self, name, &bytes).await.ok()?;
+        let (format, sheets) = crate::http::uploads::inspect(self, name, &bytes)
+            .await
+            .ok()?;
         Some(UploadInfo {
             id: id.clone(),
             name: name.to_string(),
@@ -259,8 +261,13 @@ impl Core {
         };
         self.bus.dataset_changed(id).await;
         self.forget_upload(source.config.upload(), None).await;
-        self.audit(scope, "dataset_deleted", &format!("dataset:{id}"), json!({}))
-            .await;
+        self.audit(
+            scope,
+            "dataset_deleted",
+            &format!("dataset:{id}"),
+            json!({}),
+        )
+        .await;
         Ok(())
     }
 

@@ -10,8 +10,8 @@ use crate::storage::SourcedDataset;
 use crate::storage::{PublishOutcome, SaveOutcome, StorageError, VersionRow};
 use app::api::ssr::Backend;
 use app::api::{
-    DashboardSummary, NewPushToken, NewShareLink, PushToken, ScreenData, ShareLink, ShareOptions,
-    CatalogueEntry, DatasetUpdated, EditableDataset, StoredDashboard, VersionSummary,
+    CatalogueEntry, DashboardSummary, DatasetUpdated, EditableDataset, NewPushToken, NewShareLink,
+    PushToken, ScreenData, ShareLink, ShareOptions, StoredDashboard, VersionSummary,
     MAX_VERSIONS_LISTED,
 };
 use app::auth::{
@@ -361,8 +361,11 @@ impl Backend for Core {
                 .dataset_uses(scope.workspace(), &dataset.id)
                 .await
                 .map_err(storage_error)?;
-            let mut used_by: Vec<String> =
-                uses.dashboards.into_iter().map(|(_, name, _)| name).collect();
+            let mut used_by: Vec<String> = uses
+                .dashboards
+                .into_iter()
+                .map(|(_, name, _)| name)
+                .collect();
             used_by.extend(uses.joined_by.into_iter().map(|n| format!("joined by {n}")));
             entries.push(CatalogueEntry {
                 dataset,

@@ -29,8 +29,10 @@ impl DatasetUses {
                 if widgets.is_empty() {
                     format!("{name} (a published version)")
                 } else {
-                    let titled: Vec<String> =
-                        widgets.iter().map(|w| format!("\u{201c}{w}\u{201d}")).collect();
+                    let titled: Vec<String> = widgets
+                        .iter()
+                        .map(|w| format!("\u{201c}{w}\u{201d}"))
+                        .collect();
                     format!("{name} (widgets {})", titled.join(", "))
                 }
             })
@@ -176,8 +178,11 @@ impl Storage {
                 })
                 .collect();
             if !widgets.is_empty() {
-                uses.dashboards
-                    .push((parse_id(&dashboard, "dashboard", DashboardId::parse)?, name, widgets));
+                uses.dashboards.push((
+                    parse_id(&dashboard, "dashboard", DashboardId::parse)?,
+                    name,
+                    widgets,
+                ));
             }
         }
         for (dashboard, name, document) in published {

@@ -205,7 +205,11 @@ impl EditorState {
         if chosen.is_empty() {
             return None;
         }
-        Some(self.dashboard.with_untracked(|d| Clip::of(d, &chosen)).to_json())
+        Some(
+            self.dashboard
+                .with_untracked(|d| Clip::of(d, &chosen))
+                .to_json(),
+        )
     }
 
     /// Pastes clipboard text; anything but copied widgets is ignored (`false`).

@@ -4,9 +4,7 @@
 
 use super::EditorState;
 use crate::components::stage_style;
-use crate::model::layout::{
-    self, Align, Axis, Guide, Handle, Snapper, Stack, SNAP_SCREEN_PX,
-};
+use crate::model::layout::{self, Align, Axis, Guide, Handle, Snapper, Stack, SNAP_SCREEN_PX};
 use crate::model::{Rect, Widget, WidgetId, WidgetKind, GRID};
 use crate::widgets::WidgetBody;
 use leptos::{ev, html, prelude::*};
@@ -18,24 +16,51 @@ pub(super) const SHORTCUTS: &[(&str, &str)] = &[
     ("Ctrl+Z", "Undo"),
     ("Ctrl+Shift+Z or Ctrl+Y", "Redo"),
     ("Click, Shift+click", "Select a widget, add or remove one"),
-    ("Drag on the empty canvas", "Select the widgets the box touches"),
+    (
+        "Drag on the empty canvas",
+        "Select the widgets the box touches",
+    ),
     ("Ctrl+A", "Select every widget"),
     ("Esc", "Select nothing; close this panel"),
     ("Tab", "Go to the next widget (it is selected)"),
     ("Arrows", "Move the selection one grid step (10 px)"),
     ("Alt+arrows", "Move the selection one pixel"),
-    ("Alt while dragging", "Move or resize freely, without snapping"),
-    ("Delete or Backspace", "Delete the selection (locked widgets stay)"),
+    (
+        "Alt while dragging",
+        "Move or resize freely, without snapping",
+    ),
+    (
+        "Delete or Backspace",
+        "Delete the selection (locked widgets stay)",
+    ),
     ("Ctrl+D", "Duplicate the selection"),
-    ("Ctrl+C, Ctrl+X, Ctrl+V", "Copy, cut, paste (also between tabs and dashboards)"),
+    (
+        "Ctrl+C, Ctrl+X, Ctrl+V",
+        "Copy, cut, paste (also between tabs and dashboards)",
+    ),
     ("Ctrl+]  /  Ctrl+[", "Bring forward / send backward"),
-    ("Ctrl+Shift+]  /  Ctrl+Shift+[", "Bring to front / send to back"),
+    (
+        "Ctrl+Shift+]  /  Ctrl+Shift+[",
+        "Bring to front / send to back",
+    ),
     ("Ctrl+Shift+L", "Lock or unlock the selection"),
-    ("Alt+A, Alt+H, Alt+D", "Align left edges, horizontal centres, right edges"),
-    ("Alt+W, Alt+V, Alt+S", "Align top edges, vertical centres, bottom edges"),
-    ("Alt+Shift+H, Alt+Shift+V", "Distribute horizontally, vertically"),
+    (
+        "Alt+A, Alt+H, Alt+D",
+        "Align left edges, horizontal centres, right edges",
+    ),
+    (
+        "Alt+W, Alt+V, Alt+S",
+        "Align top edges, vertical centres, bottom edges",
+    ),
+    (
+        "Alt+Shift+H, Alt+Shift+V",
+        "Distribute horizontally, vertically",
+    ),
     ("Ctrl+=  /  Ctrl+-", "Zoom in / out"),
-    ("Shift+1  /  Shift+0", "Zoom to fit / to the design size (100 %)"),
+    (
+        "Shift+1  /  Shift+0",
+        "Zoom to fit / to the design size (100 %)",
+    ),
     ("?", "Show or hide these shortcuts"),
 ];
 
@@ -115,7 +140,10 @@ impl Geometry {
     }
 
     fn contains(&self, x: f64, y: f64) -> bool {
-        x >= self.left && y >= self.top && x <= self.left + self.width && y <= self.top + self.height
+        x >= self.left
+            && y >= self.top
+            && x <= self.left + self.width
+            && y <= self.top + self.height
     }
 }
 
@@ -177,7 +205,11 @@ impl Pointer {
                 .iter()
                 .filter(|w| !moving.iter().any(|(id, _)| id == &w.id))
                 .map(|w| w.rect);
-            Snapper::new(others, d.resolution, (SNAP_SCREEN_PX * g.scale).round() as i32)
+            Snapper::new(
+                others,
+                d.resolution,
+                (SNAP_SCREEN_PX * g.scale).round() as i32,
+            )
         })
     }
 
@@ -227,7 +259,8 @@ impl Pointer {
             Vec::new()
         };
         let start = g.design(f64::from(ev.client_x()), f64::from(ev.client_y()));
-        self.gesture.set_value(Some(Gesture::Marquee { start, base }));
+        self.gesture
+            .set_value(Some(Gesture::Marquee { start, base }));
     }
 
     fn on_move(&self, state: &EditorState, ev: &ev::PointerEvent) {
@@ -288,9 +321,12 @@ impl Pointer {
             }
             Some(Gesture::Marquee { start, base }) => {
                 let (cx, cy) = g.design(x, y);
-                let (w, h) = state
-                    .dashboard
-                    .with_untracked(|d| (f64::from(d.resolution.width), f64::from(d.resolution.height)));
+                let (w, h) = state.dashboard.with_untracked(|d| {
+                    (
+                        f64::from(d.resolution.width),
+                        f64::from(d.resolution.height),
+                    )
+                });
                 let clamp = |v: f64, max: f64| v.clamp(0.0, max).round() as i32;
                 let (x0, x1) = (clamp(start.0.min(cx), w), clamp(start.0.max(cx), w));
                 let (y0, y1) = (clamp(start.1.min(cy), h), clamp(start.1.max(cy), h));

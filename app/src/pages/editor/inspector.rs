@@ -4,16 +4,14 @@
 
 use super::{EditorState, Notice};
 use crate::api::{
-    create_share_link, load_dataset_settings, list_share_links, revoke_share_link,
-    DatasetUpdated, NewShareLink, ShareLink, ShareOptions,
+    create_share_link, list_share_links, load_dataset_settings, revoke_share_link, DatasetUpdated,
+    NewShareLink, ShareLink, ShareOptions,
 };
-use crate::components::{
-    ConnectData, DatasetStatus, PushTokens, RowsTable,
-};
+use crate::components::{ConnectData, DatasetStatus, PushTokens, RowsTable};
 use crate::model::layout::{self, Align, Axis, Stack};
 use crate::model::{
-    text_of, title_from_field, Accepts, Agg, Binding, DashboardId, DatasetSummary, FieldKind,
-    Link, Look, Resolution, RowPick, Shape, Theme, WidgetId, WidgetKind,
+    text_of, title_from_field, Accepts, Agg, Binding, DashboardId, DatasetSummary, FieldKind, Link,
+    Look, Resolution, RowPick, Shape, Theme, WidgetId, WidgetKind,
 };
 use crate::widgets::format::{Color, Locale, Notation, Step, Thresholds};
 use crate::widgets::inspect::{self, Edit};
@@ -49,7 +47,12 @@ fn SelectionInspector(state: EditorState, count: usize) -> impl IntoView {
     let bounds = move || {
         state.selected.with(|s| {
             state.dashboard.with(|d| {
-                layout::bounds(d.widgets.iter().filter(|w| s.contains(&w.id)).map(|w| w.rect))
+                layout::bounds(
+                    d.widgets
+                        .iter()
+                        .filter(|w| s.contains(&w.id))
+                        .map(|w| w.rect),
+                )
             })
         })
     };
@@ -80,7 +83,10 @@ fn ArrangePanel(state: EditorState) -> impl IntoView {
             })
         })
     };
-    let button = |testid: &'static str, text: &'static str, title: &'static str, act: fn(&EditorState)| {
+    let button = |testid: &'static str,
+                  text: &'static str,
+                  title: &'static str,
+                  act: fn(&EditorState)| {
         view! {
             <button class="small" data-testid=testid title=title aria-label=title on:click=move |_: ev::MouseEvent| act(&state)>
                 {text}

@@ -23,8 +23,8 @@ use crate::components::{ConnectionBadge, ErrorPanel};
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
 use crate::hooks::LiveFrames;
-use crate::model::history::History;
 use crate::model::compare::differences;
+use crate::model::history::History;
 use crate::model::{
     copy_name, Dashboard, DashboardId, DatasetSummary, Document, WidgetId, WidgetKind,
 };
@@ -224,7 +224,8 @@ impl EditorState {
         self.in_flight.set_value(true);
         self.saving.set(SaveState::Saving);
         leptos::task::spawn_local(async move {
-            let outcome = save_dashboard(id.clone(), Document::new(dashboard.clone()), revision).await;
+            let outcome =
+                save_dashboard(id.clone(), Document::new(dashboard.clone()), revision).await;
             self.in_flight.set_value(false);
             match outcome {
                 Ok(next) => {
@@ -537,7 +538,8 @@ fn ConflictPanel(state: EditorState) -> impl IntoView {
         if lines.is_empty() {
             view! { <p class="hint">"nothing"</p> }.into_any()
         } else {
-            view! { <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> }.into_any()
+            view! { <ul>{lines.into_iter().map(|l| view! { <li>{l}</li> }).collect_view()}</ul> }
+                .into_any()
         }
     };
     move || {

@@ -5,7 +5,9 @@
 //! **Export** saves the draft as a file to import elsewhere.
 
 use super::{EditorState, Notice, SaveState};
-use crate::api::{list_versions, load_version, publish_dashboard, PublishedDashboard, VersionSummary};
+use crate::api::{
+    list_versions, load_version, publish_dashboard, PublishedDashboard, VersionSummary,
+};
 use crate::components::transfer::{download, export_file_name};
 use crate::model::compare::differences;
 use crate::model::transfer::Exported;
@@ -15,7 +17,9 @@ use leptos::prelude::*;
 impl EditorState {
     /// Publishes the draft; unsaved changes are saved first, then published.
     pub(super) fn publish(self) {
-        let dirty = self.dashboard.with_untracked(|d| self.saved.with_untracked(|s| d != s));
+        let dirty = self
+            .dashboard
+            .with_untracked(|d| self.saved.with_untracked(|s| d != s));
         if matches!(self.saving.get_untracked(), SaveState::Conflict(_)) {
             self.tell(Notice::Problem(
                 "Not published: resolve the conflict with the other save first.".into(),
@@ -120,11 +124,19 @@ pub(super) fn PublishControls(state: EditorState) -> impl IntoView {
         state.published.with(|published| match published {
             None => ("Not published: screens show the draft".to_string(), false),
             Some(p) => {
-                let changes = state.saved.with(|saved| differences(&p.dashboard, saved).len());
+                let changes = state
+                    .saved
+                    .with(|saved| differences(&p.dashboard, saved).len());
                 match changes {
                     0 => (format!("Published: version {}", p.version), true),
-                    1 => (format!("1 change not published (live: version {})", p.version), false),
-                    n => (format!("{n} changes not published (live: version {})", p.version), false),
+                    1 => (
+                        format!("1 change not published (live: version {})", p.version),
+                        false,
+                    ),
+                    n => (
+                        format!("{n} changes not published (live: version {})", p.version),
+                        false,
+                    ),
                 }
             }
         })
