@@ -114,17 +114,7 @@ pub fn ImportPanel() -> impl IntoView {
             };
             let available = list_datasets().await.unwrap_or_default();
             choices.set(
-                exported
-                    .datasets
-                    .iter()
-                    .map(|r| DatasetChoice {
-                        from: r.id.clone(),
-                        to: Exported::match_by_name(
-                            &r.name,
-                            available.iter().map(|d| (&d.id, d.name.as_str())),
-                        ),
-                    })
-                    .collect(),
+                exported.choices_by_name(available.iter().map(|d| (&d.id, d.name.as_str()))),
             );
             datasets.set(available);
             chosen.set(Some(Chosen { text, exported }));

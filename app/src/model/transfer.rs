@@ -163,6 +163,21 @@ impl Exported {
         }
     }
 
+    /// For each referenced dataset, the one of `available` with its name (when exactly
+    /// one has it), else none: what an import offers before the author changes it.
+    pub fn choices_by_name<'a>(
+        &self,
+        available: impl IntoIterator<Item = (&'a DatasetId, &'a str)> + Clone,
+    ) -> Vec<DatasetChoice> {
+        self.datasets
+            .iter()
+            .map(|r| DatasetChoice {
+                from: r.id.clone(),
+                to: Self::match_by_name(&r.name, available.clone()),
+            })
+            .collect()
+    }
+
     /// The dashboard with each reference rebound as `choices` say; a reference without
     /// a choice, or chosen `None`, leaves its widgets unbound. Returns how many widgets
     /// lost their binding.

@@ -100,8 +100,7 @@ impl Core {
         form: DatasetForm,
     ) -> Result<DatasetUpdated, AppError> {
         let before = self.dataset_in(scope, id).await?;
-        let (mut source, dataset) = self.edited(scope, id, form).await?;
-        self.check_references(scope, &source, &dataset).await?;
+        let (source, dataset) = self.edited(scope, id, form).await?;
         if dataset
             .pipeline
             .joined_datasets()
@@ -113,25 +112,7 @@ impl Core {
                 message: "a dataset cannot join itself".into(),
             });
         }
-        let preview = self.preview(&source, &dataset).await?;
-        if let Some(error) = preview.pipeline_error {
-            return Err(AppError::Invalid {
-                field: "pipeline".into(),
-                message: error,
-            });
-        }
-        let dataset = Dataset {
-            fields: preview.fields,
-            ..dataset
-        };
-        self.poll
-            .readers
-            .vault
-            .seal_all(&mut source.config, source.id.as_str())
-            .map_err(|e| AppError::Invalid {
-                field: "source".into(),
-                message: e.to_string(),
-            })?;
+        let (source, dataset) = self.tested(scope, source, dataset).await?;
         dataset.validate()?;
         source.config.validate()?;
         if !self

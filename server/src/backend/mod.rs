@@ -383,28 +383,8 @@ impl Backend for Core {
         scope: &Scope,
         form: DatasetForm,
     ) -> Result<DatasetSummary, AppError> {
-        let (mut source, dataset) = from_form(form)?;
-        self.check_references(scope, &source, &dataset).await?;
-        // The fields a widget can bind are those of a first successful read.
-        let preview = self.preview(&source, &dataset).await?;
-        if let Some(error) = preview.pipeline_error {
-            return Err(AppError::Invalid {
-                field: "pipeline".into(),
-                message: error,
-            });
-        }
-        let dataset = Dataset {
-            fields: preview.fields,
-            ..dataset
-        };
-        self.poll
-            .readers
-            .vault
-            .seal_all(&mut source.config, source.id.as_str())
-            .map_err(|e| AppError::Invalid {
-                field: "source".into(),
-                message: e.to_string(),
-            })?;
+        let (source, dataset) = from_form(form)?;
+        let (source, dataset) = self.tested(scope, source, dataset).await?;
         self.add_dataset(scope, source, dataset).await
     }
 
@@ -827,6 +807,38 @@ impl Core {
             }
         }
         Ok(())
+    }
+
+    /// A new or changed dataset as it is stored: its references checked, its source
+    /// read once and its pipeline run without error (the fields a widget can bind are
+    /// those of this read), its credentials sealed.
+    async fn tested(
+        &self,
+        scope: &Scope,
+        mut source: DataSource,
+        dataset: Dataset,
+    ) -> Result<(DataSource, Dataset), AppError> {
+        self.check_references(scope, &source, &dataset).await?;
+        let preview = self.preview(&source, &dataset).await?;
+        if let Some(error) = preview.pipeline_error {
+            return Err(AppError::Invalid {
+                field: "pipeline".into(),
+                message: error,
+            });
+        }
+        let dataset = Dataset {
+            fields: preview.fields,
+            ..dataset
+        };
+        self.poll
+            .readers
+            .vault
+            .seal_all(&mut source.config, source.id.as_str())
+            .map_err(|e| AppError::Invalid {
+                field: "source".into(),
+                message: e.to_string(),
+            })?;
+        Ok((source, dataset))
     }
 
     /// Reads `source` once for `dataset` and runs the pipeline on what it gives.

@@ -60,15 +60,16 @@ fn SelectionInspector(state: EditorState, count: usize) -> impl IntoView {
         <aside class="inspector" aria-label="Selection" data-testid="inspector">
             <h2>{format!("{count} widgets selected")}</h2>
             <p class="geometry" data-testid="selection-geometry">
-                {move || {
-                    bounds()
-                        .map(|r| format!("x {} · y {} · {} × {}", r.x, r.y, r.w, r.h))
-                        .unwrap_or_default()
-                }}
+                {move || bounds().map(|r| box_text(&r)).unwrap_or_default()}
             </p>
             <ArrangePanel state />
         </aside>
     }
+}
+
+/// A box as the inspector shows it: "x 100 · y 40 · 400 × 240".
+fn box_text(r: &crate::model::Rect) -> String {
+    format!("x {} · y {} · {} × {}", r.x, r.y, r.w, r.h)
 }
 
 /// Align, distribute, stack, lock, duplicate and delete the selection.
@@ -204,11 +205,7 @@ fn WidgetInspector(state: EditorState, id: WidgetId) -> impl IntoView {
             <DataPanel state id=id.get_value() />
             <LookPanel edit=edit_look />
             <p class="geometry" data-testid="geometry">
-                {move || {
-                    rect()
-                        .map(|r| format!("x {} · y {} · {} × {}", r.x, r.y, r.w, r.h))
-                        .unwrap_or_default()
-                }}
+                {move || rect().map(|r| box_text(&r)).unwrap_or_default()}
             </p>
             <ArrangePanel state />
         </aside>
