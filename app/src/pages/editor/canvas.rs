@@ -544,14 +544,18 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
         }
     });
 
-    let widget_ids = move || {
+    // Memos, so that a drag (which changes only rectangles) does not rewrite the stage's
+    // style or class, nor walk the widget list, on every move: only what moved changes.
+    let widget_ids = Memo::new(move |_| {
         state
             .dashboard
             .with(|d| d.widgets.iter().map(|w| w.id.clone()).collect::<Vec<_>>())
-    };
+    });
     let resolution = Memo::new(move |_| state.dashboard.with(|d| d.resolution));
+    let stage_base = Memo::new(move |_| state.dashboard.with(stage_style));
+    let theme_class = Memo::new(move |_| state.dashboard.with(|d| d.theme.css_class()));
     let stage_css = move || {
-        let base = state.dashboard.with(stage_style);
+        let base = stage_base.get();
         match state.zoom.get() {
             Zoom::Fit => base,
             Zoom::Scale(z) => format!(
@@ -608,7 +612,7 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
             }
         >
             <div
-                class=move || format!("stage editor-stage {}", state.dashboard.with(|d| d.theme.css_class()))
+                class=move || format!("stage editor-stage {}", theme_class.get())
                 style=stage_css
                 node_ref=pointer.canvas
                 data-testid="canvas"
@@ -616,8 +620,8 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
                 aria-multiselectable="true"
                 aria-label="Canvas: Tab to a widget, arrows to move it, ? for every shortcut"
             >
-                <For each=widget_ids key=|id| id.clone() let:wid>
-                    <EditorWidget state wid />
+                <For each=move || widget_ids.get() key=|id| id.clone() let:wid>
+                    <EditorWidget state wid resolution />
                 </For>
                 <div class="selection-frame" data-testid="selection-frame" style=frame_css>
                     {handles}
@@ -674,7 +678,11 @@ fn blur_active() {
 }
 
 #[component]
-fn EditorWidget(state: EditorState, wid: WidgetId) -> impl IntoView {
+fn EditorWidget(
+    state: EditorState,
+    wid: WidgetId,
+    resolution: Memo<crate::model::Resolution>,
+) -> impl IntoView {
     let id = StoredValue::new(wid);
     let widget = Memo::new(move |_| {
         state
@@ -692,9 +700,10 @@ fn EditorWidget(state: EditorState, wid: WidgetId) -> impl IntoView {
             Widget::new(id.get_value(), rect, WidgetKind::Kpi(Default::default()))
         })
     });
+    let rect = Memo::new(move |_| widget.with(|w| w.as_ref().map(|w| w.rect)));
     let style = move || {
-        let res = state.dashboard.with(|d| d.resolution);
-        widget.get().map(|w| w.rect.css(&res)).unwrap_or_default()
+        let res = resolution.get();
+        rect.get().map(|r| r.css(&res)).unwrap_or_default()
     };
     let selected = move || state.is_selected(&id.get_value());
     let locked = move || widget.with(|w| w.as_ref().is_some_and(|w| w.locked));

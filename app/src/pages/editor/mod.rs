@@ -367,17 +367,19 @@ fn Editor(data: EditorData) -> impl IntoView {
     state.follow_history();
     state.autosave();
     let dirty = move || state.dashboard.with(|d| state.saved.with(|s| d != s));
+    // The name alone, so the title and the name field are not touched by a drag.
+    let name = Memo::new(move |_| state.dashboard.with(|d| d.name.clone()));
     let id = stored.id.to_string();
 
     view! {
-        <Title text=move || format!("{} · Editor", state.dashboard.with(|d| d.name.clone()))/>
+        <Title text=move || format!("{} · Editor", name.get())/>
         <div class="editor">
             <header class="editor-bar">
                 <a class="brand" href="/">"Wallboard"</a>
                 <input
                     class="dashboard-name"
                     aria-label="Dashboard name"
-                    prop:value=move || state.dashboard.with(|d| d.name.clone())
+                    prop:value=move || name.get()
                     on:input=move |ev| state.dashboard.update(|d| d.name = event_target_value(&ev))
                 />
                 <button
