@@ -13,7 +13,7 @@
 // <base> is a running Wallboard (release build). Stops by itself.
 const { chromium } = require('playwright-core');
 const { benchSession, signedPage } = require('./session.cjs');
-const { CATEGORIES, mainThreadPerFrame } = require('./trace.cjs');
+const { CATEGORIES, mainThreadPerFrame, slowFrameBreakdown } = require('./trace.cjs');
 
 const base = process.argv[2];
 const count = Number(process.argv[3] ?? 200);
@@ -118,7 +118,8 @@ const r1 = (x) => Math.round(x * 10) / 10;
     undo: { steps, work_ms_p50: r1(pct(undo.work, 0.5)), work_ms_p95: r1(pct(undo.work, 0.95)), work_ms_max: r1(Math.max(...undo.work)),
       to_next_frame_ms_p50: r1(pct(undo.toFrame, 0.5)), to_next_frame_ms_p95: r1(pct(undo.toFrame, 0.95)), steps_left: undone ? 0 : 'some (the long drag)' },
     selection_drag: { selected: chosen, frames: group.length, frame_ms_p50: r1(pct(group, 0.5)), frame_ms_p95: r1(pct(group, 0.95)),
-      main_thread_ms_per_frame: { p50: r1(pct(perFrame, 0.5)), p95: r1(pct(perFrame, 0.95)), max: r1(Math.max(0, ...perFrame)), frames: perFrame.length } },
+      main_thread_ms_per_frame: { p50: r1(pct(perFrame, 0.5)), p95: r1(pct(perFrame, 0.95)), max: r1(Math.max(0, ...perFrame)), frames: perFrame.length },
+      frames_over_12_ms: { count: perFrame.filter((ms) => ms >= 12).length, total_ms_by_event: slowFrameBreakdown(trace, 12) } },
   }));
   await browser.close();
 })();

@@ -25,3 +25,28 @@ function mainThreadPerFrame(trace) {
 }
 
 module.exports = { CATEGORIES, mainThreadPerFrame };
+
+/** Milliseconds by event name (self time not separated: nested events count in their
+ * parents too) over the frames whose main-thread work is at or above `threshold` ms:
+ * where the slow frames go. The names are Chromium's (FunctionCall, UpdateLayoutTree,
+ * Layout, Paint, …). */
+function slowFrameBreakdown(trace, threshold) {
+  const events = trace.traceEvents ?? trace;
+  const mains = events.filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain');
+  const busy = (m) => events.filter((e) => e.pid === m.pid && e.tid === m.tid && isTask(e)).length;
+  const main = mains.sort((a, b) => busy(b) - busy(a))[0];
+  const onMain = events.filter((e) => main && e.pid === main.pid && e.tid === main.tid);
+  const starts = onMain.filter((e) => e.name === 'BeginMainThreadFrame').map((e) => e.ts).sort((a, b) => a - b);
+  const perFrame = mainThreadPerFrame(trace);
+  const slow = new Set(perFrame.map((ms, i) => (ms >= threshold ? i : -1)).filter((i) => i >= 0));
+  const byName = {};
+  for (const e of onMain) {
+    if (e.ph !== 'X' || isTask(e) || !e.dur) continue;
+    let lo = 0, hi = starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (starts[mid] <= e.ts) lo = mid; else hi = mid - 1; }
+    if (slow.has(lo)) byName[e.name] = (byName[e.name] ?? 0) + e.dur / 1000;
+  }
+  return Object.fromEntries(Object.entries(byName).sort((a, b) => b[1] - a[1]).slice(0, 8).map(([k, v]) => [k, Math.round(v)]));
+}
+
+module.exports.slowFrameBreakdown = slowFrameBreakdown;

@@ -48,8 +48,8 @@ test('the home page, the editor, its dialogs, the catalogue and settings name ev
   await expectNamed(page, 'editor, several selected');
   await page.getByTestId('help').click();
   await expectNamed(page, 'editor, shortcuts');
-  await page.getByTestId('help').click();
   await page.getByTestId('history').click();
+  await expect(page.getByTestId('help-panel')).toHaveCount(0);
   await expect(page.getByTestId('history-panel')).toBeVisible();
   await expectNamed(page, 'editor, history');
   await page.getByTestId('history').click();

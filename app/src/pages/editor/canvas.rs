@@ -156,6 +156,12 @@ pub(super) struct Pointer {
     guides: RwSignal<Vec<Guide>>,
     marquee: RwSignal<Option<Rect>>,
     canvas: NodeRef<html::Div>,
+    /// A move, resize or marquee is in progress: the widgets stop taking the pointer
+    /// (no hit testing of the whole canvas on every move).
+    moving: RwSignal<bool>,
+    /// Where the canvas was when the gesture began (it does not move during one), so a
+    /// move does not read the layout back after the last one changed it.
+    fixed: StoredValue<Option<Geometry>>,
 }
 
 impl Pointer {
@@ -166,7 +172,15 @@ impl Pointer {
             guides: RwSignal::new(Vec::new()),
             marquee: RwSignal::new(None),
             canvas: NodeRef::new(),
+            moving: RwSignal::new(false),
+            fixed: StoredValue::new(None),
         }
+    }
+
+    /// Marks the start of a move, resize or marquee on a canvas at `g`.
+    fn began(&self, g: Geometry) {
+        self.fixed.set_value(Some(g));
+        self.moving.set(true);
     }
 
     pub(super) fn geometry(&self, state: &EditorState) -> Option<Geometry> {
@@ -230,6 +244,7 @@ impl Pointer {
         };
         let snapper = self.snapper(state, &origins, &g);
         let start = (f64::from(ev.client_x()), f64::from(ev.client_y()));
+        self.began(g);
         self.gesture.set_value(Some(match handle {
             None => Gesture::Move {
                 clicked,
@@ -259,14 +274,18 @@ impl Pointer {
             Vec::new()
         };
         let start = g.design(f64::from(ev.client_x()), f64::from(ev.client_y()));
+        self.began(g);
         self.gesture
             .set_value(Some(Gesture::Marquee { start, base }));
     }
 
     fn on_move(&self, state: &EditorState, ev: &ev::PointerEvent) {
+        if !self.busy() {
+            return;
+        }
         let (x, y) = (f64::from(ev.client_x()), f64::from(ev.client_y()));
         let free = ev.alt_key();
-        let Some(g) = self.geometry(state) else {
+        let Some(g) = self.fixed.get_value().or_else(|| self.geometry(state)) else {
             return;
         };
         let delta = |start: (f64, f64)| {
@@ -377,6 +396,8 @@ impl Pointer {
         self.ghost.set(None);
         self.guides.set(Vec::new());
         self.marquee.set(None);
+        self.fixed.set_value(None);
+        self.moving.set(false);
         // One drag, resize or placement is one step of the history.
         state.seal_history();
         let kind = match gesture {
@@ -479,7 +500,10 @@ fn on_key(state: EditorState, ev: &ev::KeyboardEvent) -> bool {
     }
     let step = if alt { 1 } else { GRID };
     match key.as_str() {
-        "?" => state.help.update(|h| *h = !*h),
+        "?" => {
+            state.versions.set(None);
+            state.help.update(|h| *h = !*h);
+        }
         "Escape" => {
             state.help.set(false);
             state.clear_selection();
@@ -602,6 +626,7 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
     view! {
         <section
             class="canvas-area"
+            class:gesturing=move || pointer.moving.get()
             on:pointerdown=move |ev| {
                 if ev.button() != 0 {
                     return;

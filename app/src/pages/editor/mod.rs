@@ -405,7 +405,10 @@ fn Editor(data: EditorData) -> impl IntoView {
                     data-testid="help"
                     title="Keyboard shortcuts (?)"
                     aria-label="Keyboard shortcuts"
-                    on:click=move |_| state.help.update(|h| *h = !*h)
+                    on:click=move |_| {
+                        state.versions.set(None);
+                        state.help.update(|h| *h = !*h);
+                    }
                 >
                     "?"
                 </button>

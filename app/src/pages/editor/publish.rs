@@ -104,6 +104,8 @@ impl EditorState {
             self.versions.set(None);
             return;
         }
+        // The history and the shortcuts share a corner of the screen: one at a time.
+        self.help.set(false);
         let id = self.id.get_value();
         leptos::task::spawn_local(async move {
             match list_versions(id).await {
