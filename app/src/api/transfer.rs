@@ -117,8 +117,8 @@ pub async fn create_from_template(slug: String) -> Result<Imported, AppError> {
                 .ok_or_else(|| AppError::not_found(&format!("template {slug:?}")))?;
             let exported = Exported::parse(document)?;
             let available = backend.list_datasets(&scope).await?;
-            let choices = exported
-                .choices_by_name(available.iter().map(|d| (&d.id, d.name.as_str())));
+            let choices =
+                exported.choices_by_name(available.iter().map(|d| (&d.id, d.name.as_str())));
             let (dashboard, unbound) = exported.rebind(&choices);
             let id = backend.create_dashboard(&scope, dashboard).await?;
             Ok(Imported { id, unbound })

@@ -113,9 +113,8 @@ pub fn ImportPanel() -> impl IntoView {
                 Err(e) => return problem.set(Some(format!("This file cannot be imported: {e}"))),
             };
             let available = list_datasets().await.unwrap_or_default();
-            choices.set(
-                exported.choices_by_name(available.iter().map(|d| (&d.id, d.name.as_str()))),
-            );
+            choices
+                .set(exported.choices_by_name(available.iter().map(|d| (&d.id, d.name.as_str()))));
             datasets.set(available);
             chosen.set(Some(Chosen { text, exported }));
         });
