@@ -162,6 +162,10 @@ pub(super) struct Pointer {
     /// Where the canvas was when the gesture began (it does not move during one), so a
     /// move does not read the layout back after the last one changed it.
     fixed: StoredValue<Option<Geometry>>,
+    /// How far (design pixels) the selection being moved is shown moved: during a move
+    /// the widgets are only translated on screen (no layout, no dashboard change per
+    /// mouse move); the rectangles are written once, when the button is released.
+    shift: StoredValue<Option<(i32, i32)>>,
 }
 
 impl Pointer {
@@ -174,7 +178,28 @@ impl Pointer {
             canvas: NodeRef::new(),
             moving: RwSignal::new(false),
             fixed: StoredValue::new(None),
+            shift: StoredValue::new(None),
         }
+    }
+
+    /// Shows the widgets `ids` and the selection frame translated by `transform` (a CSS
+    /// transform; empty: back in place), straight on the elements.
+    fn translate(&self, ids: &[(WidgetId, Rect)], transform: &str) {
+        use wasm_bindgen::JsCast;
+        let Some(canvas) = self.canvas.get_untracked() else {
+            return;
+        };
+        let set = |selector: &str| {
+            if let Ok(Some(el)) = canvas.query_selector(selector) {
+                if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
+                    let _ = el.style().set_property("transform", transform);
+                }
+            }
+        };
+        for (id, _) in ids {
+            set(&format!("[data-widget=\"{id}\"]"));
+        }
+        set("[data-testid=selection-frame]");
     }
 
     /// Marks the start of a move, resize or marquee on a canvas at `g`.
@@ -306,19 +331,21 @@ impl Pointer {
             }) => {
                 let (dx, dy) = delta(*start);
                 let (to, guides) = snapper.moved(*frame, dx, dy, free);
-                let (ddx, ddy) = (to.x - frame.x, to.y - frame.y);
-                let rects: Vec<(WidgetId, Rect)> = origins
-                    .iter()
-                    .map(|(id, r)| {
-                        let moved = Rect {
-                            x: r.x + ddx,
-                            y: r.y + ddy,
-                            ..*r
-                        };
-                        (id.clone(), moved)
-                    })
-                    .collect();
-                self.apply(state, &rects, guides);
+                let shift = (to.x - frame.x, to.y - frame.y);
+                if self.shift.get_value().unwrap_or((0, 0)) != shift {
+                    self.shift.set_value(Some(shift));
+                    self.translate(
+                        origins,
+                        &format!(
+                            "translate({:.2}px, {:.2}px)",
+                            f64::from(shift.0) / g.scale,
+                            f64::from(shift.1) / g.scale
+                        ),
+                    );
+                }
+                if self.guides.with_untracked(|g| g != &guides) {
+                    self.guides.set(guides);
+                }
             }
             Some(Gesture::Resize {
                 handle,
@@ -398,6 +425,25 @@ impl Pointer {
         self.marquee.set(None);
         self.fixed.set_value(None);
         self.moving.set(false);
+        // A move is written now, once, and the elements put back where it says.
+        if let (Some((ddx, ddy)), Gesture::Move { origins, .. }) = (
+            self.shift.try_update_value(Option::take).flatten(),
+            &gesture,
+        ) {
+            let rects: Vec<(WidgetId, Rect)> = origins
+                .iter()
+                .map(|(id, r)| {
+                    let moved = Rect {
+                        x: r.x + ddx,
+                        y: r.y + ddy,
+                        ..*r
+                    };
+                    (id.clone(), moved)
+                })
+                .collect();
+            self.apply(state, &rects, Vec::new());
+            self.translate(origins, "");
+        }
         // One drag, resize or placement is one step of the history.
         state.seal_history();
         let kind = match gesture {
