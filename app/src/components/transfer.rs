@@ -97,7 +97,7 @@ pub fn ImportPanel() -> impl IntoView {
     let choices = RwSignal::new(Vec::<DatasetChoice>::new());
     let busy = RwSignal::new(false);
 
-    let on_file = move |_| {
+    let on_file = move || {
         let Some(input) = file.get_untracked() else {
             return;
         };
@@ -119,6 +119,17 @@ pub fn ImportPanel() -> impl IntoView {
             chosen.set(Some(Chosen { text, exported }));
         });
     };
+
+    // A file chosen before the page hydrated fired its change event into nothing: read
+    // it once the panel is live.
+    Effect::new(move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(input) = file.get() {
+            if input.files().is_some_and(|files| files.length() > 0) {
+                on_file();
+            }
+        }
+    });
 
     let import = move |_| {
         let Some(Chosen { text, .. }) = chosen.get_untracked() else {
@@ -155,7 +166,7 @@ pub fn ImportPanel() -> impl IntoView {
                     accept=".json,application/json"
                     data-testid="import-file"
                     node_ref=file
-                    on:change=on_file
+                    on:change=move |_| on_file()
                 />
             </label>
             {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="import-problem">{p}</p> })}
