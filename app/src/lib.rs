@@ -23,11 +23,13 @@ use leptos_router::{
     path, SsrMode,
 };
 
-/// Whether `path` is a screen (view, kiosk or share page): served the viewer bundle.
+/// Whether `path` is a screen (view, kiosk, share page or a TV): served the viewer
+/// bundle.
 pub fn is_screen_path(path: &str) -> bool {
-    ["/view/", "/kiosk/", "/s/"]
-        .iter()
-        .any(|p| path.starts_with(p))
+    path == "/tv"
+        || ["/view/", "/kiosk/", "/s/"]
+            .iter()
+            .any(|p| path.starts_with(p))
 }
 
 /// The HTML document around the app; rendered on the server only. Screens load the
@@ -35,9 +37,12 @@ pub fn is_screen_path(path: &str) -> bool {
 /// whole application (`wallboard.js`, hydrating [`App`]).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
+    let screen =
+        use_context::<http::request::Parts>().is_some_and(|p| is_screen_path(p.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let screen = false;
+    #[cfg(feature = "ssr")]
     let options = {
-        let screen =
-            use_context::<http::request::Parts>().is_some_and(|p| is_screen_path(p.uri.path()));
         let mut options = options;
         if screen {
             options.output_name = "viewer".into();
@@ -52,6 +57,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <meta name="color-scheme" content="dark light" />
                 <link rel="icon" type="image/svg+xml" href="/pkg/favicon.svg" />
+                // A screen without JavaScript still shows the server's values, fresh
+                // every minute.
+                {screen.then(|| view! { <noscript><meta http-equiv="refresh" content="60" /></noscript> })}
                 <HydrationScripts options />
                 <MetaTags />
             </head>
@@ -77,6 +85,7 @@ pub fn ScreenApp() -> impl IntoView {
                 <Route path=path!("/kiosk/:id") view=pages::KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token") view=pages::SharePage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token/kiosk") view=pages::ShareKioskPage ssr=SsrMode::Async />
+                <Route path=path!("/tv") view=pages::TvPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }
@@ -93,12 +102,14 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async />
                 <Route path=path!("/settings") view=pages::SettingsPage ssr=SsrMode::Async />
                 <Route path=path!("/data") view=pages::DataPage ssr=SsrMode::Async />
+                <Route path=path!("/screens") view=pages::ScreensPage ssr=SsrMode::Async />
                 <Route path=path!("/edit/:id") view=pages::EditorPage ssr=SsrMode::Async />
                 <Route path=path!("/view/:id") view=pages::ViewPage ssr=SsrMode::Async />
                 <Route path=path!("/view/:id/v/:version") view=pages::VersionPage ssr=SsrMode::Async />
                 <Route path=path!("/kiosk/:id") view=pages::KioskPage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token") view=pages::SharePage ssr=SsrMode::Async />
                 <Route path=path!("/s/:token/kiosk") view=pages::ShareKioskPage ssr=SsrMode::Async />
+                <Route path=path!("/tv") view=pages::TvPage ssr=SsrMode::Async />
             </Routes>
         </Router>
     }

@@ -508,6 +508,12 @@ fn own_routes() -> Vec<OwnRoute> {
         ),
         route(
             Method::GET,
+            "/api/v1/live/screen",
+            Default,
+            get(http::stream::screen),
+        ),
+        route(
+            Method::GET,
             "/demo/metrics",
             Default,
             get(crate::demo::metrics),

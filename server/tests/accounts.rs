@@ -125,6 +125,7 @@ async fn without_a_session_every_route_but_the_public_ones_refuses() {
     // What answers without a session, as documented in the README.
     let expected = [
         "GET /api/v1/images/{id}",
+        "GET /api/v1/live/screen",
         "GET /api/v1/live/share/{token}",
         "GET /demo/metrics",
         "GET /healthz",
@@ -137,7 +138,9 @@ async fn without_a_session_every_route_but_the_public_ones_refuses() {
         "GET /s/:token/kiosk",
         "GET /setup",
         "GET /signin",
+        "GET /tv",
         "POST /api/fn/load_shared",
+        "POST /api/fn/load_tv",
         "POST /api/v1/datasets/{id}/rows",
         "POST /invite/{token}",
         "POST /reset/{token}",

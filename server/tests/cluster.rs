@@ -598,3 +598,92 @@ async fn sessions_share_revocations_and_publishes_hold_on_every_instance() {
         started.elapsed()
     );
 }
+
+#[tokio::test]
+async fn a_screen_on_one_instance_switches_when_assigned_on_another() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let c = Cluster::start(2).await;
+    let (a, b) = (&c.nodes[0], &c.nodes[1]);
+    let first = call_at(
+        &c.http,
+        &a.base,
+        "create_dashboard",
+        json!({"name": "first"}),
+    )
+    .await
+    .1;
+    let second = call_at(
+        &c.http,
+        &a.base,
+        "create_dashboard",
+        json!({"name": "second"}),
+    )
+    .await
+    .1;
+    // The TV opens /tv on B (no session) and takes the device cookie it is given.
+    let res = common::plain_client()
+        .post(format!("{}/api/fn/load_tv", b.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    let cookie = res
+        .headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("wb_device="))
+        .map(|v| v.split(';').next().unwrap().to_string())
+        .expect("a device cookie");
+    let state: serde_json::Value = res.json().await.unwrap();
+    let code = state["Pairing"]["code"].as_str().unwrap().to_string();
+    // Paired on A, its stream on B.
+    let (status, screen) = call_at(
+        &c.http,
+        &a.base,
+        "pair_screen",
+        json!({"code": code, "settings": {"name": "wall", "shows": {"kind": "dashboard", "id": first}}}),
+    )
+    .await;
+    assert_eq!(status, 200, "{screen}");
+    let mut stream = SseReader::open_with(
+        &signed_stream_client(&cookie),
+        &b.base,
+        "/api/v1/live/screen",
+    )
+    .await;
+    stream.next(SOON).await.expect("a snapshot");
+    let started = Instant::now();
+    let (status, _) = call_at(
+        &c.http,
+        &a.base,
+        "update_screen",
+        json!({"id": screen["id"], "settings": {"name": "wall", "shows": {"kind": "dashboard", "id": second}}}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let last = tokio::time::timeout(Duration::from_secs(2), async {
+        let mut last = None;
+        while let Some((name, _)) = stream.next(Duration::from_secs(2)).await {
+            last = Some(name);
+        }
+        last
+    })
+    .await
+    .expect("the screen's stream on B heard of the change on A within 2 s");
+    assert_eq!(last.as_deref(), Some("layout"));
+    eprintln!(
+        "screen on B told to switch {:?} after the change on A",
+        started.elapsed()
+    );
+    let shown: serde_json::Value = signed_client(&cookie)
+        .post(format!("{}/api/fn/load_tv", b.base))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(shown["Showing"]["slides"][0]["dashboard"]["name"], "second");
+}

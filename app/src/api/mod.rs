@@ -6,6 +6,7 @@ mod account;
 mod dashboards;
 mod datasets;
 mod push;
+mod screens;
 mod shares;
 #[cfg(feature = "ssr")]
 pub mod ssr;
@@ -15,6 +16,7 @@ pub use account::*;
 pub use dashboards::*;
 pub use datasets::*;
 pub use push::*;
+pub use screens::*;
 pub use shares::*;
 pub use transfer::*;
 

@@ -203,6 +203,49 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<ScreenData, AppError>;
     /// Origins the operator lets embed widgets show (`WALLBOARD_EMBED_ORIGINS`).
     fn embed_origins(&self) -> Vec<String>;
+
+    // Screens and playlists (`api::screens`).
+    async fn pair_screen(
+        &self,
+        scope: &Scope,
+        code: String,
+        settings: super::ScreenSettings,
+    ) -> Result<super::ScreenSummary, AppError>;
+    async fn list_screens(&self, scope: &Scope) -> Result<Vec<super::ScreenSummary>, AppError>;
+    async fn update_screen(
+        &self,
+        scope: &Scope,
+        id: &crate::model::ScreenId,
+        settings: super::ScreenSettings,
+    ) -> Result<(), AppError>;
+    async fn reload_screen(
+        &self,
+        scope: &Scope,
+        id: &crate::model::ScreenId,
+    ) -> Result<(), AppError>;
+    async fn unpair_screen(
+        &self,
+        scope: &Scope,
+        id: &crate::model::ScreenId,
+    ) -> Result<(), AppError>;
+    async fn list_playlists(&self, scope: &Scope) -> Result<Vec<super::PlaylistSummary>, AppError>;
+    async fn save_playlist(
+        &self,
+        scope: &Scope,
+        id: Option<crate::model::PlaylistId>,
+        playlist: crate::model::Playlist,
+    ) -> Result<crate::model::PlaylistId, AppError>;
+    async fn delete_playlist(
+        &self,
+        scope: &Scope,
+        id: &crate::model::PlaylistId,
+    ) -> Result<(), AppError>;
+    /// What the TV with these headers (its device cookie) shows, and the `Set-Cookie`
+    /// value of a new device token when it had none that works.
+    async fn tv_state(
+        &self,
+        headers: &http::HeaderMap,
+    ) -> Result<(super::TvState, Option<String>), AppError>;
 }
 
 /// The refresh interval of each polled dataset among `datasets`.

@@ -362,6 +362,10 @@ mod imp {
                             closing.close();
                             layout_changes.update(|n| *n += 1);
                         }
+                        Ok(LiveEvent::Reload) => {
+                            closing.close();
+                            let _ = window().location().reload();
+                        }
                         Err(err) => {
                             leptos::logging::warn!("live stream: unreadable message: {err}")
                         }
@@ -369,7 +373,14 @@ mod imp {
                 }
             };
             let mut callbacks: Vec<Closure<dyn FnMut(web_sys::Event)>> = Vec::new();
-            for name in ["snapshot", "frame", "append", "reconnect", "layout"] {
+            for name in [
+                "snapshot",
+                "frame",
+                "append",
+                "reconnect",
+                "layout",
+                "reload",
+            ] {
                 let cb = Closure::<dyn FnMut(web_sys::Event)>::new(on_message(source.clone()));
                 source.add_event_listener_with_callback(name, cb.as_ref().unchecked_ref())?;
                 callbacks.push(cb);

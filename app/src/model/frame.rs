@@ -149,6 +149,8 @@ pub enum LiveEvent {
     /// What the page shows changed (the dashboard was published): load it again. The
     /// stream ends; the page's new layout opens its own.
     Layout,
+    /// An editor asked this screen to reload its page.
+    Reload,
 }
 
 impl LiveEvent {
@@ -159,6 +161,7 @@ impl LiveEvent {
             LiveEvent::Append(_) => "append",
             LiveEvent::Reconnect => "reconnect",
             LiveEvent::Layout => "layout",
+            LiveEvent::Reload => "reload",
         }
     }
 }

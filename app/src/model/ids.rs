@@ -104,6 +104,14 @@ string_id!(
     /// A share-link token: 256 random bits, base64url without padding (43 characters).
     ShareToken, "a share token", 64
 );
+string_id!(
+    /// A paired screen's id: server-generated, random.
+    ScreenId, "a screen id", 64
+);
+string_id!(
+    /// A playlist's id: server-generated, random.
+    PlaylistId, "a playlist id", 64
+);
 
 #[cfg(test)]
 mod tests {

@@ -109,8 +109,13 @@ pub struct SharedView {
 
 impl SharedView {
     pub fn of(dashboard: &Dashboard) -> Self {
+        Self::of_all([dashboard])
+    }
+
+    /// What the widgets of all `dashboards` bind (a playlist's slides).
+    pub fn of_all<'a>(dashboards: impl IntoIterator<Item = &'a Dashboard>) -> Self {
         let mut bound: Vec<(DatasetId, Vec<String>, bool)> = Vec::new();
-        for widget in &dashboard.widgets {
+        for widget in dashboards.into_iter().flat_map(|d| &d.widgets) {
             let Some(binding) = &widget.binding else {
                 continue;
             };

@@ -45,6 +45,7 @@ fn AccountBar(me: Me) -> impl IntoView {
                     }
                 })}
             <a href="/data" data-testid="data-link">"Data"</a>
+            <a href="/screens" data-testid="screens-link">"Screens"</a>
             <a href="/settings">"Settings"</a>
             <form method="post" action="/signout">
                 <button type="submit" class="small">"Sign out"</button>

@@ -5,14 +5,18 @@ mod editor;
 mod home;
 mod not_found;
 mod screen;
+mod screens;
 mod settings;
+mod tv;
 
 pub use data::DataPage;
 pub use editor::EditorPage;
 pub use home::HomePage;
 pub use not_found::NotFound;
 pub use screen::{KioskPage, ShareKioskPage, SharePage, VersionPage, ViewPage};
+pub use screens::ScreensPage;
 pub use settings::SettingsPage;
+pub use tv::TvPage;
 
 use crate::error::AppError;
 use leptos::prelude::*;

@@ -66,6 +66,9 @@ pub fn is_public(method: &Method, path: &str) -> bool {
             (read || *method == Method::POST) && !token.is_empty()
         }
         ["api", "v1", "live", "share", token] => read && !token.is_empty(),
+        // A TV: its pairing page and what it shows, by its device cookie.
+        ["tv"] | ["api", "v1", "live", "screen"] => read,
+        ["api", "fn", "load_tv"] => *method == Method::POST,
         ["api", "v1", "images", id] => read && !id.is_empty(),
         ["api", "fn", "load_shared"] => *method == Method::POST,
         ["api", "v1", "datasets", id, "rows"] => *method == Method::POST && !id.is_empty(),
@@ -429,6 +432,9 @@ mod tests {
             (&post, "/s/abc"),
             (&get, "/api/v1/live/share/abc"),
             (&post, "/api/fn/load_shared"),
+            (&get, "/tv"),
+            (&get, "/api/v1/live/screen"),
+            (&post, "/api/fn/load_tv"),
             (&post, "/api/v1/datasets/d1/rows"),
             (&get, "/signin"),
             (&post, "/signin"),
@@ -444,6 +450,8 @@ mod tests {
             (&get, "/kiosk/d1"),
             (&get, "/api/v1/live"),
             (&post, "/api/fn/list_dashboards"),
+            (&post, "/api/fn/pair_screen"),
+            (&post, "/tv"),
             (&post, "/api/fn/load_shared/x"),
             (&post, "/api/v1/uploads"),
             (&Method::PUT, "/s/abc"),

@@ -3,6 +3,7 @@
 //! as `Unavailable` or an opaque `Internal`.
 
 mod datasets;
+pub mod screens;
 
 use crate::auth::members;
 use crate::startup::Core;
@@ -14,6 +15,7 @@ use app::api::{
     PushToken, ScreenData, ShareLink, ShareOptions, StoredDashboard, VersionSummary,
     MAX_VERSIONS_LISTED,
 };
+use app::api::{PlaylistSummary, ScreenSettings, ScreenSummary, TvState};
 use app::auth::{
     ApiTokenForm, ApiTokenSummary, AuditLine, Caller, Me, MemberSummary, NewApiToken, NewInvite,
     Role, Scope,
@@ -24,7 +26,7 @@ use app::model::{
     DatasetSummary, Extracted, Frame, JsonPathExpr, NewHttpDataset, NewPushDataset, Preview,
     PushSource, PushTokenId, RefreshInterval, ShareToken, SourceConfig, SourceId,
 };
-use app::model::{ApiTokenId, ShareLinkId, UserId};
+use app::model::{ApiTokenId, Playlist, PlaylistId, ScreenId, ShareLinkId, UserId};
 use serde_json::json;
 
 /// Logs a storage error with its cause chain and turns it into what a client may see.
@@ -563,6 +565,66 @@ impl Backend for Core {
         Ok(())
     }
 
+    async fn pair_screen(
+        &self,
+        scope: &Scope,
+        code: String,
+        settings: ScreenSettings,
+    ) -> Result<ScreenSummary, AppError> {
+        screens::pair(self, scope, code, settings).await
+    }
+
+    async fn list_screens(&self, scope: &Scope) -> Result<Vec<ScreenSummary>, AppError> {
+        self.storage
+            .list_screens(scope.workspace())
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn update_screen(
+        &self,
+        scope: &Scope,
+        id: &ScreenId,
+        settings: ScreenSettings,
+    ) -> Result<(), AppError> {
+        screens::update(self, scope, id, settings).await
+    }
+
+    async fn reload_screen(&self, scope: &Scope, id: &ScreenId) -> Result<(), AppError> {
+        screens::reload(self, scope, id).await
+    }
+
+    async fn unpair_screen(&self, scope: &Scope, id: &ScreenId) -> Result<(), AppError> {
+        screens::unpair(self, scope, id).await
+    }
+
+    async fn list_playlists(&self, scope: &Scope) -> Result<Vec<PlaylistSummary>, AppError> {
+        self.storage
+            .list_playlists(scope.workspace())
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn save_playlist(
+        &self,
+        scope: &Scope,
+        id: Option<PlaylistId>,
+        playlist: Playlist,
+    ) -> Result<PlaylistId, AppError> {
+        screens::save_playlist(self, scope, id, playlist).await
+    }
+
+    async fn delete_playlist(&self, scope: &Scope, id: &PlaylistId) -> Result<(), AppError> {
+        screens::delete_playlist(self, scope, id).await
+    }
+
+    async fn tv_state(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<(TvState, Option<String>), AppError> {
+        screens::tv_state(self, headers).await
+    }
+
     fn embed_origins(&self) -> Vec<String> {
         self.config.embed_origins.clone()
     }
@@ -643,29 +705,7 @@ impl Backend for Core {
             .ok_or_else(gone)?
             .dashboard;
         let view = SharedView::of(&dashboard);
-        let shown = view.datasets();
-        // Only the share's own workspace's datasets, whatever the document names.
-        let datasets: Vec<_> = self
-            .storage
-            .list_datasets_in(&shared.workspace)
-            .await
-            .map_err(storage_error)?
-            .into_iter()
-            .filter(|d| shown.contains(&d.dataset.id))
-            .collect();
-        let mut frames = Vec::new();
-        for d in &datasets {
-            let frame = match self.bus.latest(&d.dataset.id).await {
-                Some(p) => p.frame.clone(),
-                None => Frame::empty(d.dataset.id.clone()),
-            };
-            frames.extend(view.frame(&frame));
-        }
-        let intervals = datasets
-            .iter()
-            .filter(|d| d.source.config.is_polled())
-            .map(|d| (d.dataset.id.clone(), u64::from(d.dataset.refresh)))
-            .collect();
+        let (frames, intervals) = screens::view_frames(self, &shared.workspace, &view).await?;
         Ok(ScreenData {
             dashboard,
             frames,

@@ -17,8 +17,8 @@
 
 use super::conn::Deadline;
 use super::site::Refused;
-use super::stream::{open_datasets, open_share, read_query, resume_point, Refusal};
-use super::stream::{LiveQuery, ResumeQuery, Viewer, CONTENT_TYPE};
+use super::stream::{open_datasets, open_screen, open_share, read_query, resume_point, Refusal};
+use super::stream::{LiveQuery, ResumeQuery, ScreenQuery, Viewer, CONTENT_TYPE};
 use crate::startup::Core;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -164,6 +164,11 @@ enum Request {
         query: String,
         last_event_id: Option<String>,
     },
+    /// A paired TV's stream (its device cookie is among `credentials`).
+    Screen {
+        query: String,
+        last_event_id: Option<String>,
+    },
 }
 
 impl Request {
@@ -197,11 +202,20 @@ impl Request {
                 let resume = resume_point(last_event_id.as_deref(), q.last_event_id.clone());
                 open_share(core, token, credentials, resume, Some(client)).await
             }
+            Request::Screen {
+                query,
+                last_event_id,
+            } => {
+                let q: ScreenQuery = read_query(&query)?;
+                let resume = resume_point(last_event_id.as_deref(), q.last_event_id.clone());
+                open_screen(core, credentials, &q, resume, Some(client)).await
+            }
         }
     }
 }
 
-/// Parses `GET /api/v1/live?… HTTP/1.1` or `GET /api/v1/live/share/{token}?…` and the
+/// Parses `GET /api/v1/live?… HTTP/1.1`, `GET /api/v1/live/share/{token}?…` or
+/// `GET /api/v1/live/screen?…` and the
 /// `Host`, `Last-Event-ID` and `X-Forwarded-For` headers; `None` for anything else.
 fn parse(head: &[u8]) -> Option<Head> {
     let text = std::str::from_utf8(head).ok()?;
@@ -236,6 +250,11 @@ fn parse(head: &[u8]) -> Option<Head> {
     let query = query.to_string();
     let request = if path == "/api/v1/live" {
         Request::Datasets {
+            query,
+            last_event_id,
+        }
+    } else if path == "/api/v1/live/screen" {
+        Request::Screen {
             query,
             last_event_id,
         }
@@ -377,6 +396,10 @@ mod tests {
         assert_eq!(parse(b"POST /api/v1/live HTTP/1.1"), None);
         assert_eq!(parse(b"GET /api/v1/liveX HTTP/1.1"), None);
         assert_eq!(parse(b"GET /api/v1/live/share/ HTTP/1.1"), None);
+        assert!(matches!(
+            parse(b"GET /api/v1/live/screen?w=1 HTTP/1.1\r\nHost: x").map(|h| h.request),
+            Some(Request::Screen { .. })
+        ));
         assert_eq!(parse(b"GET /api/v1/live/share/a/b HTTP/1.1"), None);
         assert_eq!(parse(b"GET /api/v1/live"), None);
         assert_eq!(parse(&[0xff, 0xfe]), None);

@@ -226,6 +226,136 @@ pub async fn share(
     }
 }
 
+/// What a TV's page reports of itself when it opens its stream.
+#[derive(serde::Deserialize, Default)]
+pub struct ScreenQuery {
+    /// The panel's size in CSS pixels.
+    #[serde(default)]
+    pub w: Option<u32>,
+    #[serde(default)]
+    pub h: Option<u32>,
+    /// The version of Wallboard the page runs.
+    #[serde(default)]
+    pub v: Option<String>,
+    #[serde(default)]
+    pub last_event_id: Option<String>,
+}
+
+/// How often an open screen's stream checks its screen and reports it seen.
+const SCREEN_RECHECK: Duration = Duration::from_secs(5);
+/// How often an open screen's stream records it as seen.
+const SCREEN_TOUCH: Duration = Duration::from_secs(30);
+
+/// `GET /api/v1/live/screen`: a paired TV's stream (its device cookie decides what it
+/// carries: every slide of what the screen shows, cut down like a share page's).
+pub async fn screen(State(core): State<Arc<Core>>, req: Parts) -> Response {
+    let client = client_of(&core, &req);
+    let opened = async {
+        let query: ScreenQuery = read_query(req.uri.query().unwrap_or_default())?;
+        let resume = resume_point(last_event_id(&req.headers), query.last_event_id.clone());
+        open_screen(&core, &req.headers, &query, resume, client).await
+    };
+    match opened.await {
+        Ok(viewer) => viewer.into_response(),
+        Err(refusal) => refusal.into_response(),
+    }
+}
+
+/// Opens the stream of the screen whose device token `headers` carry; an unknown,
+/// unpaired or forged token is refused (401). The stream sends `layout` and ends when
+/// what the screen shows changes (assigned, unpaired, a playlist edited, a slide
+/// published), and `reload` when an editor asks the screen to reload.
+pub async fn open_screen(
+    core: &Arc<Core>,
+    headers: &HeaderMap,
+    query: &ScreenQuery,
+    resume: Option<String>,
+    client: Option<IpAddr>,
+) -> Result<Viewer, Refusal> {
+    use crate::backend::screens;
+    let screen = screens::paired_screen(core, headers)
+        .await?
+        .ok_or_else(|| AppError::Unauthorized {
+            message: "this screen is not paired: open /tv to pair it".into(),
+        })?;
+    let resolution = match (query.w, query.h) {
+        (Some(w), Some(h)) if w > 0 && h > 0 && w <= 100_000 && h <= 100_000 => {
+            Some(format!("{w}\u{d7}{h}"))
+        }
+        _ => None,
+    };
+    let version = query.v.as_deref().filter(|v| {
+        v.len() <= 32
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    });
+    core.storage
+        .touch_screen(&screen.id, resolution.as_deref(), version)
+        .await
+        .map_err(crate::backend::storage_error)?;
+    let slides = screens::slides(core, &screen.workspace, &screen.shows).await?;
+    let view = SharedView::of_all(slides.iter().map(|(_, s)| &s.dashboard));
+    // A publish of any dashboard it shows changes the page.
+    let layouts = slides.iter().map(|(id, _)| layout_key(id)).collect();
+    let state = core
+        .storage
+        .screen_state(&screen.id)
+        .await
+        .map_err(crate::backend::storage_error)?;
+    let ended = screen_ended(core.clone(), screen, state, layouts);
+    Viewer::open(
+        core,
+        view.datasets(),
+        Some(view),
+        resume,
+        client,
+        Box::pin(ended),
+    )
+    .await
+}
+
+/// Resolves when a screen's stream must stop: what it shows changed (announced on the
+/// bus, or found in a check), it was unpaired, or an editor asked it to reload. While
+/// open, the screen is recorded as seen every `SCREEN_TOUCH`.
+async fn screen_ended(
+    core: Arc<Core>,
+    screen: crate::storage::ScreenRow,
+    state: Option<crate::storage::ScreenState>,
+    layouts: Vec<String>,
+) -> Stop {
+    use crate::backend::screens;
+    let changed = screens::screen_key(&screen.id);
+    let reload = screens::reload_key(&screen.id);
+    let playlist = match &screen.shows {
+        app::model::Shows::Playlist(id) => Some(screens::playlist_key(id)),
+        _ => None,
+    };
+    let mut revocations = core.hub.revocations();
+    let mut touched = Instant::now();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(SCREEN_RECHECK) => {}
+            heard = revocations.recv() => match heard {
+                Ok(key) if key == reload => return Stop::Reload,
+                Ok(key) if key == changed || playlist.as_ref() == Some(&key) || layouts.contains(&key) => {
+                    return Stop::Republished
+                }
+                Ok(_) => continue,
+                // Missed announcements: check the database now.
+                Err(_) => {}
+            },
+        }
+        match core.storage.screen_state(&screen.id).await {
+            Ok(now) if now != state => return Stop::Republished,
+            Ok(_) | Err(_) => {}
+        }
+        if touched.elapsed() >= SCREEN_TOUCH {
+            touched = Instant::now();
+            let _ = core.storage.touch_screen(&screen.id, None, None).await;
+        }
+    }
+}
+
 /// Opens the stream of the datasets named in `query.datasets` (comma-separated ids) for
 /// `client`; a dataset or dashboard outside `scope`'s workspace is "not found". The
 /// stream ends when any of `ends_on` is revoked (the caller's session or user: signing
@@ -482,6 +612,8 @@ enum Stop {
     /// What the page shows changed (published): the client loads the new layout,
     /// which opens a new stream.
     Republished,
+    /// An editor asked the screen to reload its page.
+    Reload,
 }
 
 type StopFuture = Pin<Box<dyn Future<Output = Stop> + Send>>;
@@ -666,6 +798,12 @@ impl Viewer {
                 "layout",
                 &event_id(&self.id_prefix, &self.held),
                 r#"{"type":"layout"}"#,
+                false,
+            )),
+            Stop::Reload => Some(event_bytes(
+                "reload",
+                &event_id(&self.id_prefix, &self.held),
+                r#"{"type":"reload"}"#,
                 false,
             )),
             Stop::Revoked => None,

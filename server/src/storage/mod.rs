@@ -82,11 +82,13 @@ macro_rules! with_pool {
 mod accounts;
 mod dataset_changes;
 mod push;
+mod screens;
 mod uploads;
 mod versions;
 pub use accounts::{ApiTokenRow, AuditEntry, MemberChange, NewUser, SessionRow, UserRow};
 pub use dataset_changes::DatasetUses;
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
+pub use screens::{ScreenRow, ScreenState, ONLINE_MS};
 pub use uploads::Upload;
 pub use versions::{PublishOutcome, Shown, VersionRow};
 
