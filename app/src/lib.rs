@@ -42,6 +42,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let screen = false;
     #[cfg(feature = "ssr")]
+    let tv = use_context::<http::request::Parts>().is_some_and(|p| p.uri.path() == "/tv");
+    #[cfg(not(feature = "ssr"))]
+    let tv = false;
+    #[cfg(feature = "ssr")]
     let options = {
         let mut options = options;
         if screen {
@@ -60,6 +64,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // A screen without JavaScript still shows the server's values, fresh
                 // every minute.
                 {screen.then(|| view! { <noscript><meta http-equiv="refresh" content="60" /></noscript> })}
+                {tv.then(|| view! { <script nonce=leptos::nonce::use_nonce() inner_html=pages::TV_WATCHDOG></script> })}
                 <HydrationScripts options />
                 <MetaTags />
             </head>

@@ -1,7 +1,8 @@
 // The author's pages for a screen reader: every control has a name (labels, button
 // text or aria-label), every ARIA attribute and role is valid, every dialog is named —
 // checked with axe-core on the home page, the editor (nothing selected, a widget
-// selected, the Connect data dialog, the history), the data catalogue and settings.
+// selected, the Connect data dialog, the history), the data catalogue, settings and the
+// Screens page with its playlist editor.
 import AxeBuilder from '@axe-core/playwright';
 import { expect, test, type Page } from '@playwright/test';
 import { waitLive } from './support/actions';
@@ -64,4 +65,10 @@ test('the home page, the editor, its dialogs, the catalogue and settings name ev
   await expectNamed(page, 'data catalogue');
   await page.goto('/settings');
   await expectNamed(page, 'settings');
+  await page.goto('/screens');
+  await page.getByTestId('add-screen').waitFor();
+  await expectNamed(page, 'screens');
+  await page.getByTestId('new-playlist').click();
+  await page.getByTestId('add-slide').click();
+  await expectNamed(page, 'screens, playlist editor');
 });

@@ -81,6 +81,8 @@ test('a TV pairs by code, switches to what it is given, rotates a playlist, and 
   await editor.getByTestId('slide-seconds').nth(1).press('Tab');
   await editor.getByTestId('playlist-save').click();
   await expect(editor).toHaveCount(0);
+  const saved = (await callFn(request, 'list_playlists', {})).find((p: any) => p.playlist.name === `Rotation ${stamp}`);
+  expect(saved.playlist.slides.map((s: any) => s.seconds)).toEqual([5, 5]);
   await page.getByTestId('screen-shows').first().selectOption({ label: `Rotation ${stamp} (playlist)` });
   await expect(slide).toHaveCount(2, { timeout: 3000 });
   const current = tv.locator('[data-testid=tv-slide][data-current=true]');

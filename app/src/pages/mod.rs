@@ -16,7 +16,7 @@ pub use not_found::NotFound;
 pub use screen::{KioskPage, ShareKioskPage, SharePage, VersionPage, ViewPage};
 pub use screens::ScreensPage;
 pub use settings::SettingsPage;
-pub use tv::TvPage;
+pub use tv::{TvPage, WATCHDOG as TV_WATCHDOG};
 
 use crate::error::AppError;
 use leptos::prelude::*;

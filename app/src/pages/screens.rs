@@ -395,17 +395,24 @@ fn PlaylistEditor(
 ) -> impl IntoView {
     let name = RwSignal::new(playlist.name.clone());
     let slides = RwSignal::new(playlist.slides.clone());
+    // Moves when slides are added, removed or reordered: only then are the rows drawn
+    // again (a value typed in a row must not redraw the others under the cursor).
+    let shape = RwSignal::new(0u32);
+    let reshape = move |f: Box<dyn FnOnce(&mut Vec<Slide>)>| {
+        slides.update(|all| f(all));
+        shape.update(|n| *n += 1);
+    };
     let problem = RwSignal::new(None::<String>);
     let first = dashboards.first().map(|d| d.id.clone());
     let add = move |_| {
         if let Some(dashboard) = first.clone() {
-            slides.update(|all| {
+            reshape(Box::new(move |all| {
                 all.push(Slide {
                     dashboard,
                     seconds: 30,
                     transition: SlideTransition::Fade,
                 })
-            });
+            }));
         }
     };
     let save = move |ev: leptos::ev::SubmitEvent| {
@@ -425,10 +432,11 @@ fn PlaylistEditor(
     };
     let dashboards = StoredValue::new(dashboards);
     let rows = move || {
-        let count = slides.with(Vec::len);
+        shape.track();
+        let count = slides.with_untracked(Vec::len);
         (0..count)
             .map(|i| {
-                let slide = slides.with(|all| all[i].clone());
+                let slide = slides.with_untracked(|all| all[i].clone());
                 let set = move |f: Box<dyn Fn(&mut Slide)>| {
                     slides.update(|all| {
                         if let Some(s) = all.get_mut(i) {
@@ -451,7 +459,7 @@ fn PlaylistEditor(
                             }>{options}</select>
                         <input type="number" aria-label=format!("Seconds for dashboard {}", i + 1) data-testid="slide-seconds"
                             min=MIN_SLIDE_SECONDS max=MAX_SLIDE_SECONDS prop:value=slide.seconds.to_string()
-                            on:change=move |ev| {
+                            on:input=move |ev| {
                                 let seconds = event_target_value(&ev).trim().parse().unwrap_or(0);
                                 set(Box::new(move |s| s.seconds = seconds));
                             } />
@@ -465,11 +473,11 @@ fn PlaylistEditor(
                             <option value="cut" selected=slide.transition == SlideTransition::Cut>"cut"</option>
                         </select>
                         <button type="button" class="small" aria-label=format!("Move dashboard {} up", i + 1) disabled=i == 0
-                            on:click=move |_| slides.update(|all| all.swap(i - 1, i))>"↑"</button>
+                            on:click=move |_| reshape(Box::new(move |all| all.swap(i - 1, i)))>"↑"</button>
                         <button type="button" class="small" aria-label=format!("Move dashboard {} down", i + 1) disabled=i + 1 == count
-                            on:click=move |_| slides.update(|all| all.swap(i, i + 1))>"↓"</button>
+                            on:click=move |_| reshape(Box::new(move |all| all.swap(i, i + 1)))>"↓"</button>
                         <button type="button" class="small danger" aria-label=format!("Remove dashboard {}", i + 1)
-                            on:click=move |_| slides.update(|all| { all.remove(i); })>"Remove"</button>
+                            on:click=move |_| reshape(Box::new(move |all| { all.remove(i); }))>"Remove"</button>
                     </li>
                 }
             })

@@ -21,7 +21,8 @@ const PAIRING_POLL_MS: u64 = 1000;
 #[cfg(feature = "hydrate")]
 const CURSOR_IDLE_MS: u64 = 3000;
 
-/// The watchdog, plain JavaScript so it outlives a failed wasm module: the page stamps
+/// The watchdog, plain JavaScript so it outlives a failed wasm module (the shell puts
+/// it in the head of `/tv`, outside what hydrates): the page stamps
 /// `__wbAlive` while it is connected; when the stamp is older than ten minutes (the
 /// module died, or the stream could not reconnect) and the server answers `/healthz`,
 /// the page reloads. Reloads are spaced at least ten minutes apart, doubling after each
@@ -46,10 +47,8 @@ setInterval(function(){
 pub fn TvPage() -> impl IntoView {
     let data = Resource::new(|| (), |_| load_tv());
     let refetch = Callback::new(move |()| data.refetch());
-    let nonce = leptos::nonce::use_nonce();
     view! {
         <Title text="Wallboard screen" />
-        <script nonce=nonce inner_html=WATCHDOG></script>
         <Transition>
             {move || Suspend::new(async move {
                 match data.await {
