@@ -15,7 +15,11 @@
 //       with its microtasks and that frame's style, layout and paint.
 //   node end2end/bench/widgets.cjs <base> soak <minutes>
 //       A kiosk of 100 mixed widgets, 10 datasets pushed 10 times a second, for
-//       <minutes>: JS heap (after a forced GC) and DOM nodes every minute.
+//       <minutes>: JS heap (after a forced GC), DOM nodes and the wasm module's linear
+//       memory every minute.
+//   node end2end/bench/widgets.cjs <base> tvsoak <minutes>
+//       The same, on a paired TV (`/tv`, no session) showing a playlist of two
+//       dashboards of 50 of those widgets each, turning every 5 s with a fade.
 //
 // <base> is a running Wallboard, e.g. http://127.0.0.1:3000 (release build). The load
 // is bounded: at most 10 datasets × 10 pushes/s, and every mode stops by itself.
@@ -220,22 +224,49 @@ async function line(points) {
   await browser.close();
 }
 
-async function soak(minutes) {
+// The size of every WebAssembly memory the page holds (MB): JS heap figures leave
+// the wasm module's linear memory out.
+async function wasmMemoryMb(cdp) {
+  const proto = await cdp.send('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype' });
+  const found = await cdp.send('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId });
+  const sizes = await cdp.send('Runtime.callFunctionOn', {
+    objectId: found.objects.objectId,
+    functionDeclaration: 'function () { return this.map((m) => m.buffer.byteLength); }',
+    returnByValue: true,
+  });
+  return r1(sizes.result.value.reduce((a, b) => a + b, 0) / 1048576);
+}
+
+async function soak(minutes, tv) {
   const datasets = [];
   for (let i = 0; i < 10; i++) datasets.push(await pushedDataset(`soak ${i}`, 30));
   for (const d of datasets) await push(d, Array.from({ length: 30 }, (_, i) => row(i)));
-  const id = await kioskDashboard(100, datasets);
   const browser = await launch();
-  const page = await signedPage(browser, base, cookie, { viewport: { width: 1920, height: 1080 } });
-  await page.goto(`${base}/kiosk/${id}`);
-  await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  let page;
+  if (tv) {
+    const first = await kioskDashboard(50, datasets);
+    const second = await kioskDashboard(50, datasets);
+    const playlist = await post('save_playlist', { playlist: { name: 'soak', slides: [
+      { dashboard: first, seconds: 5, transition: 'fade' }, { dashboard: second, seconds: 5, transition: 'fade' }] } });
+    const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
+    page = await context.newPage();
+    await page.goto(`${base}/tv`);
+    const code = (await page.getByTestId('tv-code').textContent()).replace(/\s/g, '');
+    await post('pair_screen', { code, settings: { name: 'soak', shows: { kind: 'playlist', id: playlist } } });
+    await page.getByTestId('tv-slide').first().waitFor({ state: 'attached' });
+  } else {
+    const id = await kioskDashboard(100, datasets);
+    page = await signedPage(browser, base, cookie, { viewport: { width: 1920, height: 1080 } });
+    await page.goto(`${base}/kiosk/${id}`);
+    await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  }
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
   const sample = async () => {
     await cdp.send('HeapProfiler.collectGarbage');
     const m = (await cdp.send('Performance.getMetrics')).metrics;
     const get = (n) => m.find((x) => x.name === n).value;
-    return { heap_mb: r1(get('JSHeapUsedSize') / 1048576), nodes: get('Nodes') };
+    return { heap_mb: r1(get('JSHeapUsedSize') / 1048576), nodes: get('Nodes'), wasm_mb: await wasmMemoryMb(cdp) };
   };
   const samples = [{ minute: 0, ...(await sample()) }];
   const end = Date.now() + minutes * 60000;
@@ -248,9 +279,10 @@ async function soak(minutes) {
   const first = samples[1] ?? samples[0];
   const last = samples[samples.length - 1];
   console.log(JSON.stringify({
-    minutes, samples,
+    minutes, page: tv ? 'tv' : 'kiosk', samples,
     heap_change_pct: r1(100 * (last.heap_mb - first.heap_mb) / first.heap_mb),
     nodes_change_pct: r1(100 * (last.nodes - first.nodes) / first.nodes),
+    wasm_change_pct: r1(100 * (last.wasm_mb - first.wasm_mb) / first.wasm_mb),
   }));
   await browser.close();
 }
@@ -259,6 +291,7 @@ async function soak(minutes) {
   cookie = await benchSession(base);
   if (mode === 'kiosk') await kiosk(args[0] ?? 100, args[1] ?? 10, args[2] ?? 30, args[3] ?? 10);
   else if (mode === 'line') await line(args[0] ?? 10000);
-  else if (mode === 'soak') await soak(args[0] ?? 60);
-  else { console.error('usage: widgets.cjs <base> kiosk|line|soak …'); process.exit(2); }
+  else if (mode === 'soak') await soak(args[0] ?? 60, false);
+  else if (mode === 'tvsoak') await soak(args[0] ?? 60, true);
+  else { console.error('usage: widgets.cjs <base> kiosk|line|soak|tvsoak …'); process.exit(2); }
 })().catch((e) => { console.error(e); process.exit(1); });

@@ -97,6 +97,17 @@ test('a TV pairs by code, switches to what it is given, rotates a playlist, and 
   await expect(slide.first().getByTestId('widget-stale')).toBeVisible({ timeout: 8000 });
   await expect(slide.first().getByTestId('widget-stale')).toContainText('stale');
 
+  // The same playlist through a share link, opened by someone with no account.
+  const rotation = page.getByTestId('playlist-row').filter({ hasText: `Rotation ${stamp}` });
+  await rotation.getByTestId('playlist-share').click();
+  const url = await rotation.getByTestId('playlist-share-url').textContent();
+  const guest = await browser.newContext({ baseURL, storageState: { cookies: [], origins: [] } });
+  const shared = await guest.newPage();
+  await shared.goto(url!);
+  await expect(shared.getByTestId('tv-slide')).toHaveCount(2);
+  await expect(shared.locator('[data-testid=tv-slide][data-current=true]')).toHaveAttribute('data-name', second, { timeout: 8000 });
+  await guest.close();
+
   // Unpaired: the TV shows a code again, at once.
   page.once('dialog', (d) => d.accept());
   await page.getByTestId('screen-unpair').first().click();

@@ -139,6 +139,7 @@ async fn without_a_session_every_route_but_the_public_ones_refuses() {
         "GET /setup",
         "GET /signin",
         "GET /tv",
+        "POST /api/fn/load_share_page",
         "POST /api/fn/load_shared",
         "POST /api/fn/load_tv",
         "POST /api/v1/datasets/{id}/rows",

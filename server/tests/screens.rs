@@ -372,3 +372,106 @@ async fn pairing_codes_waiting_are_bounded_and_the_server_still_answers() {
     let code = tv.code(&app.base).await;
     assert_eq!(code.len(), 6);
 }
+
+#[tokio::test]
+async fn a_playlist_share_link_shows_every_slide_until_revoked() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let base = app.base.clone();
+    let (dataset, secret) =
+        create_pushed_dataset(&app.http, &base, json!({"kind": "replace"})).await;
+    let lobby = dashboard_on(&app, "Lobby", &dataset).await;
+    let sales = dashboard_on(&app, "Sales", &dataset).await;
+    push_at(&app.http, &base, &dataset, &secret, &json!([{"n": 5}])).await;
+    let slides = json!([{"dashboard": lobby, "seconds": 5}, {"dashboard": sales, "seconds": 5}]);
+    let playlist = app
+        .ok(
+            "save_playlist",
+            json!({"playlist": {"name": "Rotation", "slides": slides}}),
+        )
+        .await;
+    let made = app
+        .ok("create_playlist_share", json!({"id": playlist}))
+        .await;
+    let token = made["token"].as_str().unwrap().to_string();
+    let link = made["link"]["id"].clone();
+
+    // Anyone with the link: both slides, values cut down to what the widgets show.
+    let anonymous = plain_client();
+    let (status, page) = call_at(
+        &anonymous,
+        &base,
+        "load_share_page",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    let show = &page["Playlist"];
+    assert_eq!(show["screen"], "Rotation");
+    assert_eq!(show["slides"].as_array().unwrap().len(), 2);
+    assert_eq!(show["frames"][0]["rows"], json!([{"n": 5}]));
+    // A dashboard's link still opens its dashboard through the same function.
+    let dash = app.ok("create_share_link", json!({"id": lobby})).await;
+    let (status, page) = call_at(
+        &anonymous,
+        &base,
+        "load_share_page",
+        json!({"token": dash["token"]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(page["Dashboard"].is_object(), "{page}");
+    let html = anonymous
+        .get(format!("{base}/s/{token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(html.status(), 200);
+    let html = html.text().await.unwrap();
+    assert_eq!(
+        html.matches("data-testid=\"tv-slide\"").count(),
+        2,
+        "both slides in the first HTML"
+    );
+
+    // Its stream carries the data; editing the playlist sends `layout`.
+    let path = format!("/api/v1/live/share/{token}");
+    let mut stream = SseReader::open_at(&base, &path).await;
+    stream.next(SOON).await.expect("a snapshot");
+    push_at(&app.http, &base, &dataset, &secret, &json!([{"n": 6}])).await;
+    stream.frame_where(SOON, |f| f["rows"][0]["n"] == 6).await;
+    app.ok(
+        "save_playlist",
+        json!({"id": playlist, "playlist": {"name": "Rotation", "slides": [{"dashboard": sales, "seconds": 9}]}}),
+    )
+    .await;
+    assert_eq!(last_event(&mut stream).await.as_deref(), Some("layout"));
+
+    // Revoked: the open stream ends, the page and the stream are refused.
+    let mut stream = SseReader::open_at(&base, &path).await;
+    stream.next(SOON).await.expect("a snapshot");
+    let listed = app
+        .ok("list_playlist_shares", json!({"id": playlist}))
+        .await;
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert!(listed[0]["views"].as_i64().unwrap() >= 1);
+    app.ok(
+        "revoke_playlist_share",
+        json!({"id": playlist, "link": link}),
+    )
+    .await;
+    tokio::time::timeout(Duration::from_secs(3), async {
+        while stream.next(Duration::from_secs(3)).await.is_some() {}
+    })
+    .await
+    .expect("the revoked link's stream ends within 3 s");
+    let (status, _) = call_at(
+        &anonymous,
+        &base,
+        "load_share_page",
+        json!({"token": token}),
+    )
+    .await;
+    assert_eq!(status, 404);
+    let res = anonymous.get(format!("{base}{path}")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+}

@@ -77,6 +77,13 @@ pub struct TvSlide {
     pub transition: Transition,
 }
 
+/// What a share link opens: a dashboard, or a playlist (shown like a TV's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum SharePage {
+    Dashboard(super::ScreenData),
+    Playlist(TvShow),
+}
+
 /// The device cookie a TV keeps (HttpOnly; the server stores only its SHA-256).
 pub const DEVICE_COOKIE: &str = "wb_device";
 
@@ -210,6 +217,64 @@ pub async fn load_tv() -> Result<TvState, AppError> {
                 }
             }
             Ok(state)
+        }
+        .await,
+    )
+}
+
+/// What share link `token` opens (a dashboard or a playlist); `NotFound` for unknown,
+/// revoked or expired links alike. The share pages' one server function.
+#[server(prefix = "/api/fn", endpoint = "load_share_page", input = Json)]
+pub async fn load_share_page(token: crate::model::ShareToken) -> Result<SharePage, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            // A password-protected link's pass is a cookie the share page set.
+            let headers = leptos::prelude::use_context::<http::request::Parts>()
+                .map(|p| p.headers)
+                .unwrap_or_default();
+            backend()?.share_page(&token, &headers).await
+        }
+        .await,
+    )
+}
+
+/// Makes a share link of playlist `id`; its token is in the answer and nowhere else.
+#[server(prefix = "/api/fn", endpoint = "create_playlist_share", input = Json)]
+pub async fn create_playlist_share(id: PlaylistId) -> Result<super::NewShareLink, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.create_playlist_share(&scope, &id).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api/fn", endpoint = "list_playlist_shares", input = Json)]
+pub async fn list_playlist_shares(id: PlaylistId) -> Result<Vec<super::ShareLink>, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.list_playlist_shares(&scope, &id).await
+        }
+        .await,
+    )
+}
+
+/// Revokes link `link` of playlist `id`; its open pages stop at once.
+#[server(prefix = "/api/fn", endpoint = "revoke_playlist_share", input = Json)]
+pub async fn revoke_playlist_share(
+    id: PlaylistId,
+    link: crate::model::ShareLinkId,
+) -> Result<(), AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            backend.revoke_playlist_share(&scope, &id, &link).await
         }
         .await,
     )

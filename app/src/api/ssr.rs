@@ -240,6 +240,28 @@ pub trait Backend: Send + Sync + 'static {
         scope: &Scope,
         id: &crate::model::PlaylistId,
     ) -> Result<(), AppError>;
+    /// What share link `token` opens: a dashboard (as `shared_screen`) or a playlist.
+    async fn share_page(
+        &self,
+        token: &ShareToken,
+        headers: &http::HeaderMap,
+    ) -> Result<super::SharePage, AppError>;
+    async fn create_playlist_share(
+        &self,
+        scope: &Scope,
+        id: &crate::model::PlaylistId,
+    ) -> Result<NewShareLink, AppError>;
+    async fn list_playlist_shares(
+        &self,
+        scope: &Scope,
+        id: &crate::model::PlaylistId,
+    ) -> Result<Vec<ShareLink>, AppError>;
+    async fn revoke_playlist_share(
+        &self,
+        scope: &Scope,
+        id: &crate::model::PlaylistId,
+        link: &ShareLinkId,
+    ) -> Result<(), AppError>;
     /// What the TV with these headers (its device cookie) shows, and the `Set-Cookie`
     /// value of a new device token when it had none that works.
     async fn tv_state(

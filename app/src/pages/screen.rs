@@ -1,13 +1,13 @@
 //! The read-only screens: `/view/{id}`, `/kiosk/{id}`, and the share pages
 //! `/s/{token}` and `/s/{token}/kiosk`, which show a dashboard's published version
-//! (its draft until it is first published); and `/view/{id}/v/{n}`, an editor's
+//! (its draft until it is first published) or a playlist (as a TV shows it); and `/view/{id}/v/{n}`, an editor's
 //! preview of published version `n`. All render the current values on the server (the
 //! route waits for its data), then follow the live stream; when the dashboard is
 //! published, the stream says so and the page switches to the new layout in place,
 //! keeping the old one on screen until the new one is loaded.
 
 use super::param;
-use crate::api::{load_screen, load_shared, load_version_screen, ScreenData};
+use crate::api::{load_screen, load_share_page, load_version_screen, ScreenData, SharePage};
 use crate::components::{ConnectionBadge, DashboardCanvas, ErrorPanel};
 use crate::error::AppError;
 use crate::hooks::use_live_frames;
@@ -74,10 +74,28 @@ fn by_id(mode: Mode) -> AnyView {
     loaded(data, mode)
 }
 
+/// A share page: a dashboard, or a playlist shown like a TV's (all slides live, in
+/// turn).
 fn by_token(mode: Mode) -> AnyView {
     let token = param("token", "share link", ShareToken::parse);
-    let data = Resource::new(token, |token| async move { load_shared(token?).await });
-    loaded(data, mode)
+    let data = Resource::new(token, |token| async move { load_share_page(token?).await });
+    let reload = Callback::new(move |()| data.refetch());
+    view! {
+        <Transition>
+            {move || Suspend::new(async move {
+                match data.await {
+                    Ok(SharePage::Dashboard(shown)) => {
+                        view! { <Screen data=shown mode reload /> }.into_any()
+                    }
+                    Ok(SharePage::Playlist(show)) => {
+                        view! { <super::tv::Showing show refetch=reload /> }.into_any()
+                    }
+                    Err(error) => view! { <ErrorPanel error /> }.into_any(),
+                }
+            })}
+        </Transition>
+    }
+    .into_any()
 }
 
 /// The screen of `data`; when its stream says the layout changed, `data` is loaded

@@ -5,9 +5,9 @@
 //! each with its time on screen and how it comes in.
 
 use crate::api::{
-    delete_playlist, list_dashboards, list_playlists, list_screens, pair_screen, reload_screen,
-    save_playlist, unpair_screen, update_screen, who_am_i, DashboardSummary, PlaylistSummary,
-    ScreenSettings, ScreenSummary,
+    create_playlist_share, delete_playlist, list_dashboards, list_playlist_shares, list_playlists,
+    list_screens, pair_screen, reload_screen, revoke_playlist_share, save_playlist, unpair_screen,
+    update_screen, who_am_i, DashboardSummary, PlaylistSummary, ScreenSettings, ScreenSummary,
 };
 use crate::auth::Role;
 use crate::components::{clock, ErrorPanel};
@@ -272,6 +272,7 @@ pub fn ScreensPage() -> impl IntoView {
                             .collect::<Vec<_>>()
                             .join(" → ");
                         let (edit_doc, edit_id, del_id, del_name) = (p.playlist.clone(), p.id.clone(), p.id.clone(), p.playlist.name.clone());
+                        let share_id = p.id.clone();
                         let remove = move |_| {
                             let sure = window()
                                 .confirm_with_message(&format!(
@@ -288,6 +289,7 @@ pub fn ScreensPage() -> impl IntoView {
                                 <th scope="row">{p.playlist.name.clone()}</th>
                                 <td>{summary}</td>
                                 <td class="actions">
+                                    {editor.then(|| view! { <PlaylistShares id=share_id.clone() /> })}
                                     {editor.then(|| view! {
                                         <button class="small" data-testid="playlist-edit"
                                             on:click=move |_| editing.set(Some((Some(edit_id.clone()), edit_doc.clone())))>"Edit"</button>
@@ -323,6 +325,66 @@ pub fn ScreensPage() -> impl IntoView {
                 </Suspense>
             })}
         </main>
+    }
+}
+
+/// A playlist's share links: a new one shows its address once; each live one can be
+/// revoked (its open pages stop at once).
+#[component]
+fn PlaylistShares(id: PlaylistId) -> impl IntoView {
+    let list = {
+        let id = id.clone();
+        Resource::new(|| (), move |_| list_playlist_shares(id.clone()))
+    };
+    let made = RwSignal::new(None::<String>);
+    let problem = RwSignal::new(None::<String>);
+    let create = {
+        let id = id.clone();
+        move |_| {
+            let id = id.clone();
+            leptos::task::spawn_local(async move {
+                match create_playlist_share(id).await {
+                    Ok(link) => {
+                        let origin = window().location().origin().unwrap_or_default();
+                        made.set(Some(format!("{origin}{}", link.view_path())));
+                        list.refetch();
+                    }
+                    Err(e) => problem.set(Some(e.to_string())),
+                }
+            });
+        }
+    };
+    let id = StoredValue::new(id);
+    view! {
+        <div class="playlist-shares">
+            <button class="small" data-testid="playlist-share" on:click=create>"New share link"</button>
+            {move || made.get().map(|url| view! {
+                <p class="hint">"Shown once: " <a href=url.clone() target="_blank" data-testid="playlist-share-url">{url.clone()}</a></p>
+            })}
+            {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
+            <Transition>
+                {move || Suspend::new(async move {
+                    list.await.unwrap_or_default().into_iter().map(|link| {
+                        let link_id = link.id.clone();
+                        let revoke = move |_| {
+                            let (id, link) = (id.get_value(), link_id.clone());
+                            leptos::task::spawn_local(async move {
+                                match revoke_playlist_share(id, link).await {
+                                    Ok(()) => list.refetch(),
+                                    Err(e) => problem.set(Some(e.to_string())),
+                                }
+                            });
+                        };
+                        view! {
+                            <span class="share-chip" data-testid="playlist-share-link">
+                                {format!("link of {} · {} views", clock(link.created_at_ms), link.views)}
+                                <button class="small danger" aria-label="Revoke this share link" data-testid="playlist-share-revoke" on:click=revoke>"Revoke"</button>
+                            </span>
+                        }
+                    }).collect_view()
+                })}
+            </Transition>
+        </div>
     }
 }
 
@@ -384,6 +446,9 @@ fn AddScreen(
     }
 }
 
+/// A change to the list of slides.
+type SlidesEdit = Box<dyn FnOnce(&mut Vec<Slide>)>;
+
 /// The dialog that makes or changes a playlist.
 #[component]
 fn PlaylistEditor(
@@ -398,7 +463,7 @@ fn PlaylistEditor(
     // Moves when slides are added, removed or reordered: only then are the rows drawn
     // again (a value typed in a row must not redraw the others under the cursor).
     let shape = RwSignal::new(0u32);
-    let reshape = move |f: Box<dyn FnOnce(&mut Vec<Slide>)>| {
+    let reshape = move |f: SlidesEdit| {
         slides.update(|all| f(all));
         shape.update(|n| *n += 1);
     };

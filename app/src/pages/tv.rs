@@ -155,8 +155,9 @@ fn stream_url(base: &str) -> String {
     base.to_string()
 }
 
+/// A TV's content (also a playlist's share page).
 #[component]
-fn Showing(show: TvShow, refetch: Callback<()>) -> impl IntoView {
+pub(super) fn Showing(show: TvShow, refetch: Callback<()>) -> impl IntoView {
     let TvShow {
         screen,
         fit,

@@ -70,7 +70,7 @@ pub fn is_public(method: &Method, path: &str) -> bool {
         ["tv"] | ["api", "v1", "live", "screen"] => read,
         ["api", "fn", "load_tv"] => *method == Method::POST,
         ["api", "v1", "images", id] => read && !id.is_empty(),
-        ["api", "fn", "load_shared"] => *method == Method::POST,
+        ["api", "fn", "load_shared"] | ["api", "fn", "load_share_page"] => *method == Method::POST,
         ["api", "v1", "datasets", id, "rows"] => *method == Method::POST && !id.is_empty(),
         ["signin"] | ["setup"] => read || *method == Method::POST,
         ["signout"] => *method == Method::POST,

@@ -618,6 +618,45 @@ impl Backend for Core {
         screens::delete_playlist(self, scope, id).await
     }
 
+    async fn share_page(
+        &self,
+        token: &ShareToken,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<app::api::SharePage, AppError> {
+        match self.shared_screen(token, headers).await {
+            Err(AppError::NotFound { .. }) => screens::shared_playlist(self, token).await,
+            other => other.map(app::api::SharePage::Dashboard),
+        }
+    }
+
+    async fn create_playlist_share(
+        &self,
+        scope: &Scope,
+        id: &PlaylistId,
+    ) -> Result<NewShareLink, AppError> {
+        screens::create_playlist_share(self, scope, id).await
+    }
+
+    async fn list_playlist_shares(
+        &self,
+        scope: &Scope,
+        id: &PlaylistId,
+    ) -> Result<Vec<ShareLink>, AppError> {
+        self.storage
+            .list_playlist_shares(scope.workspace(), id)
+            .await
+            .map_err(storage_error)
+    }
+
+    async fn revoke_playlist_share(
+        &self,
+        scope: &Scope,
+        id: &PlaylistId,
+        link: &ShareLinkId,
+    ) -> Result<(), AppError> {
+        screens::revoke_playlist_share(self, scope, id, link).await
+    }
+
     async fn tv_state(
         &self,
         headers: &axum::http::HeaderMap,

@@ -149,23 +149,128 @@ pub async fn tv_state(
 /// What `screen` shows now: its slides (the published version of each dashboard) and
 /// their frames, cut down to what the widgets bind.
 pub async fn show(core: &Core, screen: &crate::storage::ScreenRow) -> Result<TvShow, AppError> {
-    let slides: Vec<TvSlide> = slides(core, &screen.workspace, &screen.shows)
+    show_of(
+        core,
+        &screen.workspace,
+        &screen.shows,
+        screen.name.clone(),
+        screen.fit,
+        "/api/v1/live/screen".to_string(),
+    )
+    .await
+}
+
+/// The slides of `shows` in `ws` and their frames, as a page named `name` shows them.
+async fn show_of(
+    core: &Core,
+    ws: &WorkspaceId,
+    shows: &Shows,
+    name: String,
+    fit: app::model::Fit,
+    stream_url: String,
+) -> Result<TvShow, AppError> {
+    let slides: Vec<TvSlide> = slides(core, ws, shows)
         .await?
         .into_iter()
         .map(|(_, slide)| slide)
         .collect();
     let view = SharedView::of_all(slides.iter().map(|s| &s.dashboard));
-    let (frames, intervals) = view_frames(core, &screen.workspace, &view).await?;
+    let (frames, intervals) = view_frames(core, ws, &view).await?;
     Ok(TvShow {
-        screen: screen.name.clone(),
-        fit: screen.fit,
+        screen: name,
+        fit,
         slides,
         frames,
-        stream_url: "/api/v1/live/screen".to_string(),
+        stream_url,
         intervals,
         embed_origins: core.config.embed_origins.clone(),
         rendered_at_ms: crate::now_ms(),
     })
+}
+
+/// What playlist share link `token` opens; `NotFound` for unknown or revoked links.
+pub async fn shared_playlist(
+    core: &Core,
+    token: &app::model::ShareToken,
+) -> Result<app::api::SharePage, AppError> {
+    let hash = crate::auth::shares::token_hash(token);
+    let shared = core
+        .storage
+        .shared_playlist(&hash)
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| AppError::not_found("share link"))?;
+    if let Err(err) = core.storage.count_playlist_share_view(&shared.link).await {
+        tracing::warn!(error = %err, "could not count a share view");
+    }
+    let name = core
+        .storage
+        .get_playlist(&shared.workspace, &shared.playlist)
+        .await
+        .map_err(storage_error)?
+        .map(|(p, _)| p.name)
+        .unwrap_or_default();
+    let show = show_of(
+        core,
+        &shared.workspace,
+        &Shows::Playlist(shared.playlist),
+        name,
+        app::model::Fit::Letterbox,
+        format!("/api/v1/live/share/{token}"),
+    )
+    .await?;
+    Ok(app::api::SharePage::Playlist(show))
+}
+
+pub async fn create_playlist_share(
+    core: &Core,
+    scope: &Scope,
+    id: &PlaylistId,
+) -> Result<app::api::NewShareLink, AppError> {
+    let token = super::new_share_token();
+    let link = core
+        .storage
+        .insert_playlist_share(
+            scope.workspace(),
+            id,
+            &crate::auth::shares::token_hash(&token),
+        )
+        .await
+        .map_err(storage_error)?
+        .ok_or_else(|| AppError::not_found("playlist"))?;
+    core.audit(
+        scope,
+        "share_link_created",
+        &format!("share_link:{}", link.id),
+        json!({"playlist": id}),
+    )
+    .await;
+    Ok(app::api::NewShareLink { link, token })
+}
+
+pub async fn revoke_playlist_share(
+    core: &Core,
+    scope: &Scope,
+    id: &PlaylistId,
+    link: &app::model::ShareLinkId,
+) -> Result<(), AppError> {
+    if !core
+        .storage
+        .revoke_playlist_share(scope.workspace(), id, link)
+        .await
+        .map_err(storage_error)?
+    {
+        return Err(AppError::not_found("share link"));
+    }
+    core.bus.revoke(&format!("share:{link}")).await;
+    core.audit(
+        scope,
+        "share_link_revoked",
+        &format!("share_link:{link}"),
+        json!({"playlist": id}),
+    )
+    .await;
+    Ok(())
 }
 
 /// The slides of `shows` in `ws`: none for nothing, one for a dashboard, a playlist's

@@ -437,7 +437,12 @@ pub async fn open_share(
     client: Option<IpAddr>,
 ) -> Result<Viewer, Refusal> {
     let token = ShareToken::parse(token).map_err(|_| AppError::not_found("share link"))?;
-    let (shared, hash) = crate::auth::shares::open(core, &token, headers).await?;
+    let (shared, hash) = match crate::auth::shares::open(core, &token, headers).await {
+        Err(AppError::NotFound { .. }) => {
+            return open_playlist_share(core, &token, resume, client).await
+        }
+        opened => opened?,
+    };
     let shown = core
         .storage
         .get_shown(&shared.workspace, &shared.dashboard)
@@ -455,6 +460,69 @@ pub async fn open_share(
         Box::pin(ended),
     )
     .await
+}
+
+/// Opens the stream of a playlist's share link: every slide's datasets, cut down to
+/// what the widgets bind. Revoking the link ends it; a change of the playlist or a
+/// publish of one of its dashboards sends `layout`.
+async fn open_playlist_share(
+    core: &Arc<Core>,
+    token: &ShareToken,
+    resume: Option<String>,
+    client: Option<IpAddr>,
+) -> Result<Viewer, Refusal> {
+    use crate::backend::screens;
+    let hash = crate::auth::shares::token_hash(token);
+    let shared = core
+        .storage
+        .shared_playlist(&hash)
+        .await
+        .map_err(crate::backend::storage_error)?
+        .ok_or_else(|| AppError::not_found("share link"))?;
+    let shows = app::model::Shows::Playlist(shared.playlist.clone());
+    let slides = screens::slides(core, &shared.workspace, &shows).await?;
+    let view = SharedView::of_all(slides.iter().map(|(_, s)| &s.dashboard));
+    let mut watched: Vec<String> = slides.iter().map(|(id, _)| layout_key(id)).collect();
+    watched.push(screens::playlist_key(&shared.playlist));
+    let ended = playlist_share_ended(core.clone(), hash, shared, watched);
+    Viewer::open(
+        core,
+        view.datasets(),
+        Some(view),
+        resume,
+        client,
+        Box::pin(ended),
+    )
+    .await
+}
+
+/// Resolves when a playlist share stream must stop: its link was revoked (announced,
+/// or found in a check), or what it shows changed (`changes` announced, or the
+/// playlist's revision moved).
+async fn playlist_share_ended(
+    core: Arc<Core>,
+    token_hash: String,
+    shared: crate::storage::SharedPlaylist,
+    changes: Vec<String>,
+) -> Stop {
+    let key = format!("share:{}", shared.link);
+    let mut revocations = core.hub.revocations();
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(SHARE_RECHECK) => {}
+            heard = revocations.recv() => match heard {
+                Ok(revoked) if revoked == key => return Stop::Revoked,
+                Ok(changed) if changes.contains(&changed) => return Stop::Republished,
+                Ok(_) => continue,
+                Err(_) => {}
+            },
+        }
+        match core.storage.shared_playlist(&token_hash).await {
+            Ok(None) => return Stop::Revoked,
+            Ok(Some(now)) if now.revision != shared.revision => return Stop::Republished,
+            Ok(Some(_)) | Err(_) => continue,
+        }
+    }
 }
 
 /// Resolves when a share stream must stop: its link was revoked (announced on the

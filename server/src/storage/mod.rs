@@ -88,7 +88,7 @@ mod versions;
 pub use accounts::{ApiTokenRow, AuditEntry, MemberChange, NewUser, SessionRow, UserRow};
 pub use dataset_changes::DatasetUses;
 pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
-pub use screens::{ScreenRow, ScreenState, ONLINE_MS};
+pub use screens::{ScreenRow, ScreenState, SharedPlaylist, ONLINE_MS};
 pub use uploads::Upload;
 pub use versions::{PublishOutcome, Shown, VersionRow};
 

@@ -453,3 +453,146 @@ fn decode_playlist(id: &str, text: &str) -> Result<Playlist> {
 fn encode_playlist(playlist: &Playlist) -> String {
     serde_json::to_string(playlist).expect("a playlist serializes")
 }
+
+/// What a live playlist share link opens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedPlaylist {
+    pub link: app::model::ShareLinkId,
+    pub playlist: PlaylistId,
+    pub workspace: WorkspaceId,
+    /// The playlist's revision: a change of it changes what the link shows.
+    pub revision: i64,
+}
+
+impl Storage {
+    /// Makes a share link of playlist `id` of `ws` (by its token's hash); `None` if
+    /// there is no such playlist.
+    pub async fn insert_playlist_share(
+        &self,
+        ws: &WorkspaceId,
+        id: &PlaylistId,
+        token_hash: &str,
+    ) -> Result<Option<app::api::ShareLink>> {
+        if self.get_playlist(ws, id).await?.is_none() {
+            return Ok(None);
+        }
+        let now = crate::now_ms();
+        let link = app::model::ShareLinkId::parse(crate::new_id()).expect("hex is a valid id");
+        with_pool!(self, |p| {
+            sqlx::query(
+                "INSERT INTO playlist_share_links (id, playlist_id, token, created_at)
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(link.as_str())
+            .bind(id.as_str())
+            .bind(token_hash)
+            .bind(now)
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(Some(app::api::ShareLink {
+            id: link,
+            created_at_ms: now,
+            expires_at_ms: None,
+            has_password: false,
+            views: 0,
+            last_view_ms: None,
+        }))
+    }
+
+    /// The live share links of playlist `id` of `ws`, oldest first.
+    pub async fn list_playlist_shares(
+        &self,
+        ws: &WorkspaceId,
+        id: &PlaylistId,
+    ) -> Result<Vec<app::api::ShareLink>> {
+        let rows = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, i64, i64, Option<i64>)>(
+                "SELECT s.id, s.created_at, s.views, s.last_view_at
+                 FROM playlist_share_links s JOIN playlists pl ON pl.id = s.playlist_id
+                 WHERE s.playlist_id = $1 AND pl.workspace_id = $2 AND s.revoked_at IS NULL
+                 ORDER BY s.created_at",
+            )
+            .bind(id.as_str())
+            .bind(ws.as_str())
+            .fetch_all(p)
+            .await
+        })?;
+        rows.into_iter()
+            .map(|(link, created_at_ms, views, last_view_ms)| {
+                Ok(app::api::ShareLink {
+                    id: parse_id(&link, "share link", app::model::ShareLinkId::parse)?,
+                    created_at_ms,
+                    expires_at_ms: None,
+                    has_password: false,
+                    views,
+                    last_view_ms,
+                })
+            })
+            .collect()
+    }
+
+    /// Revokes link `link` of playlist `id` of `ws`; `false` if there is no such live
+    /// link.
+    pub async fn revoke_playlist_share(
+        &self,
+        ws: &WorkspaceId,
+        id: &PlaylistId,
+        link: &app::model::ShareLinkId,
+    ) -> Result<bool> {
+        let done = with_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE playlist_share_links SET revoked_at = $1
+                 WHERE id = $2 AND playlist_id = $3 AND revoked_at IS NULL
+                   AND playlist_id IN (SELECT id FROM playlists WHERE workspace_id = $4)",
+            )
+            .bind(crate::now_ms())
+            .bind(link.as_str())
+            .bind(id.as_str())
+            .bind(ws.as_str())
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// What the live playlist link with token hash `token_hash` opens.
+    pub async fn shared_playlist(&self, token_hash: &str) -> Result<Option<SharedPlaylist>> {
+        let row = with_pool!(self, |p| {
+            sqlx::query_as::<_, (String, String, String, i64)>(
+                "SELECT s.id, pl.id, pl.workspace_id, pl.revision
+                 FROM playlist_share_links s JOIN playlists pl ON pl.id = s.playlist_id
+                 WHERE s.token = $1 AND s.revoked_at IS NULL",
+            )
+            .bind(token_hash)
+            .fetch_optional(p)
+            .await
+        })?;
+        row.map(|(link, playlist, workspace, revision)| {
+            Ok(SharedPlaylist {
+                link: parse_id(&link, "share link", app::model::ShareLinkId::parse)?,
+                playlist: parse_id(&playlist, "playlist", PlaylistId::parse)?,
+                workspace: parse_id(&workspace, "workspace", WorkspaceId::parse)?,
+                revision,
+            })
+        })
+        .transpose()
+    }
+
+    /// Counts one opening of playlist link `link`.
+    pub async fn count_playlist_share_view(&self, link: &app::model::ShareLinkId) -> Result<()> {
+        with_pool!(self, |p| {
+            sqlx::query(
+                "UPDATE playlist_share_links SET views = views + 1, last_view_at = $1 WHERE id = $2",
+            )
+            .bind(crate::now_ms())
+            .bind(link.as_str())
+            .execute(p)
+            .await
+            .map(|_| ())
+        })?;
+        Ok(())
+    }
+}
