@@ -23,13 +23,14 @@ async function openTv(browser: Browser, baseURL: string): Promise<Page> {
   return tv;
 }
 
-async function dashboardOn(request: Parameters<typeof callFn>[0], name: string, data: PushedDataset) {
+/** A dashboard of one KPI on `data`; `look` may carry the widget's own "stale after". */
+async function dashboardOn(request: Parameters<typeof callFn>[0], name: string, data: PushedDataset, look: object = {}) {
   const id: string = await callFn(request, 'create_dashboard', { name });
   await callFn(request, 'save_dashboard', {
     id, revision: 1,
     dashboard: { schema_version: 2, name, resolution: { width: 1920, height: 1080 },
       widgets: [{ id: 'w1', rect: { x: 100, y: 100, w: 600, h: 300 }, kind: 'kpi', props: {},
-        look: { title: name, stale_after_secs: 3 },
+        look: { title: name, ...look },
         binding: { dataset: data.id, slots: { value: ['n'] }, row: { pick: 'last' } } }] },
   });
   return id;
@@ -41,8 +42,11 @@ test('a TV pairs by code, switches to what it is given, rotates a playlist, and 
   const data = await createPushed(request, `tv ${stamp}`, { n: 'number' }, { kind: 'replace' }, [{ n: 11 }]);
   const first = `Lobby ${stamp}`;
   const second = `Sales ${stamp}`;
-  await dashboardOn(request, first, data);
+  // The first widget says when it is stale itself; the second follows its dataset's
+  // "stale after" (a pushed dataset has no interval to go by).
+  await dashboardOn(request, first, data, { stale_after_secs: 3 });
   await dashboardOn(request, second, data);
+  await callFn(request, 'update_dataset_basics', { id: data.id, name: data.name, stale_after_secs: 4 });
 
   const tv = await openTv(browser, baseURL!);
   const code = (await tv.getByTestId('tv-code').textContent())!.replace(/\s/g, '');
@@ -93,9 +97,11 @@ test('a TV pairs by code, switches to what it is given, rotates a playlist, and 
   await data.push([{ n: 77 }]);
   for (const i of [0, 1]) await expect(slide.nth(i).locator('[data-widget=w1]')).toContainText('77');
 
-  // The data stops: after its 3 s, the widget says how old it is.
+  // The data stops: after the widget's 3 s and the dataset's 4 s, each says how old it is.
   await expect(slide.first().getByTestId('widget-stale')).toBeVisible({ timeout: 8000 });
-  await expect(slide.first().getByTestId('widget-stale')).toContainText('stale');
+  for (const i of [0, 1]) {
+    await expect(slide.nth(i).getByTestId('widget-stale')).toContainText('stale', { timeout: 8000 });
+  }
 
   // The same playlist through a share link, opened by someone with no account.
   const rotation = page.getByTestId('playlist-row').filter({ hasText: `Rotation ${stamp}` });

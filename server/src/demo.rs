@@ -180,6 +180,7 @@ async fn http_dataset(
         always_refresh: false,
         pipeline: Default::default(),
         columns: Columns::Discovered,
+        stale_after_secs: None,
     };
     Ok(core.add_dataset(scope, source, dataset).await?.id)
 }
@@ -289,6 +290,7 @@ async fn create(core: &Core, url: &str) -> Result<(), app::error::AppError> {
             scope,
             NewPushDataset {
                 name: "Demo: response times (pushed)".into(),
+                stale_after_secs: Some(30),
                 fields: vec![
                     Field {
                         name: "time".into(),

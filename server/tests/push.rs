@@ -77,9 +77,76 @@ async fn a_replace_dataset_shows_only_the_last_push(backend: Backend) {
     assert_eq!(live.numbers(&id), vec![9]);
 }
 
+/// A pushed dataset has no interval to judge its age by: its own "stale after" is
+/// kept, changed with its name, bounded, and handed to the screens that show it.
+async fn a_pushed_dataset_says_when_its_rows_are_stale(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let form = json!({ "form": {
+        "name": "door sensor", "fields": [{ "name": "n", "kind": "number" }],
+        "mode": { "kind": "replace" }, "stale_after_secs": 90
+    }});
+    let made = app.ok("create_push_dataset", form).await;
+    let id = made["id"].as_str().unwrap().to_string();
+    assert_eq!(made["stale_after_secs"], json!(90));
+
+    let changed = app
+        .ok(
+            "update_dataset_basics",
+            json!({ "id": id, "name": "front door", "stale_after_secs": 45 }),
+        )
+        .await;
+    assert_eq!(changed["name"], json!("front door"));
+    assert_eq!(changed["stale_after_secs"], json!(45));
+    let editable = app.ok("dataset_form", json!({ "id": id })).await;
+    assert_eq!(editable["stale_after_secs"], json!(45));
+
+    // Out of bounds: refused, naming the field; nothing changes.
+    for bad in [json!(0), json!(30 * 24 * 3600 + 1)] {
+        let (status, body) = app
+            .call(
+                "update_dataset_basics",
+                json!({ "id": id, "name": "renamed", "stale_after_secs": bad }),
+            )
+            .await;
+        assert_eq!(status, 422, "{bad}: {body}");
+        assert_eq!(body["field"], json!("stale_after_secs"));
+    }
+    let listed = app.ok("list_datasets", json!({})).await;
+    let entry = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["id"] == json!(id))
+        .unwrap()
+        .clone();
+    assert_eq!(entry["name"], json!("front door"));
+    assert_eq!(entry["stale_after_secs"], json!(45));
+
+    // A share page of a dashboard reading it (a draft never published shows as it is)
+    // carries the limit for its stale badges.
+    let dashboard = app.create_dashboard("Doors").await;
+    let doc = common::dashboard_doc("Doors", Some(&id));
+    app.ok(
+        "save_dashboard",
+        json!({ "id": dashboard, "dashboard": doc, "revision": 1 }),
+    )
+    .await;
+    let link = app
+        .ok("create_share_link", json!({ "id": dashboard }))
+        .await;
+    let shared = app
+        .ok("load_shared", json!({ "token": link["token"] }))
+        .await;
+    assert_eq!(
+        shared["freshness"],
+        json!([[id, { "interval_ms": null, "stale_after_ms": 45_000 }]])
+    );
+}
+
 on_both_backends!(
     pushed_rows_reach_a_viewer_as_appends_and_are_kept,
     a_replace_dataset_shows_only_the_last_push,
+    a_pushed_dataset_says_when_its_rows_are_stale,
 );
 
 #[tokio::test]

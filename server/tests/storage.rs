@@ -204,6 +204,7 @@ async fn sources_datasets_and_frames_are_kept(backend: Backend) {
         always_refresh: true,
         pipeline: Default::default(),
         columns: Default::default(),
+        stale_after_secs: None,
     };
     s.insert_source_and_dataset(&ws(), &source, &dataset)
         .await
@@ -260,6 +261,7 @@ async fn pushed_dataset(s: &Storage, mode: PushMode) -> DatasetId {
         always_refresh: false,
         pipeline: Default::default(),
         columns: Default::default(),
+        stale_after_secs: None,
     };
     s.insert_source_and_dataset(&ws(), &source, &dataset)
         .await

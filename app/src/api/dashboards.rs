@@ -109,7 +109,7 @@ async fn screen(
     Ok(ScreenData {
         frames,
         stream_url,
-        intervals: super::ssr::intervals(backend, scope, &datasets).await?,
+        freshness: super::ssr::freshness(backend, scope, &datasets).await?,
         embed_origins: backend.embed_origins(),
         rendered_at_ms: crate::widgets::now_ms(),
         dashboard,

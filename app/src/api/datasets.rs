@@ -82,14 +82,21 @@ pub async fn update_dataset(id: DatasetId, form: DatasetForm) -> Result<DatasetU
     )
 }
 
-/// Renames a dataset (any kind, pushed ones included).
-#[server(prefix = "/api/fn", endpoint = "rename_dataset", input = Json)]
-pub async fn rename_dataset(id: DatasetId, name: String) -> Result<DatasetSummary, AppError> {
+/// Changes a dataset's name and "stale after" (any kind; the only settings of a
+/// pushed one).
+#[server(prefix = "/api/fn", endpoint = "update_dataset_basics", input = Json)]
+pub async fn update_dataset_basics(
+    id: DatasetId,
+    name: String,
+    #[server(default)] stale_after_secs: Option<u32>,
+) -> Result<DatasetSummary, AppError> {
     use super::ssr::*;
     respond(
         async {
             let (backend, scope) = authorized(Action::EditData)?;
-            backend.rename_dataset(&scope, &id, name).await
+            backend
+                .update_dataset_basics(&scope, &id, name, stale_after_secs)
+                .await
         }
         .await,
     )

@@ -87,10 +87,10 @@ pub struct ScreenData {
     pub frames: Vec<Frame>,
     /// Where the live stream for this screen is.
     pub stream_url: String,
-    /// The refresh interval (ms) of each polled dataset the widgets read, for their
+    /// What to expect of the updates of each dataset the widgets read, for their
     /// stale badges.
     #[serde(default)]
-    pub intervals: Vec<(crate::model::DatasetId, u64)>,
+    pub freshness: Vec<(crate::model::DatasetId, crate::model::Freshness)>,
     /// Origins embed widgets may show (`WALLBOARD_EMBED_ORIGINS`).
     #[serde(default)]
     pub embed_origins: Vec<String>,
@@ -208,6 +208,9 @@ pub struct EditableDataset {
     pub form: Option<crate::model::DatasetForm>,
     pub has_credentials: bool,
     pub upload: Option<crate::model::UploadInfo>,
+    /// The dataset's "stale after" (also in `form` for polled ones).
+    #[serde(default)]
+    pub stale_after_secs: Option<u32>,
 }
 
 /// One line of the data catalogue: a dataset, how its refreshes go, and where it is

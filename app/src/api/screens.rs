@@ -65,7 +65,7 @@ pub struct TvShow {
     pub slides: Vec<TvSlide>,
     pub frames: Vec<Frame>,
     pub stream_url: String,
-    pub intervals: Vec<(crate::model::DatasetId, u64)>,
+    pub freshness: Vec<(crate::model::DatasetId, crate::model::Freshness)>,
     pub embed_origins: Vec<String>,
     pub rendered_at_ms: i64,
 }

@@ -19,8 +19,8 @@ use crate::auth::{
 use crate::error::AppError;
 use crate::model::{ApiTokenId, ShareLinkId, UserId};
 use crate::model::{
-    Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, NewHttpDataset,
-    NewPushDataset, Preview, PushTokenId, ShareToken,
+    Dashboard, DashboardId, DatasetForm, DatasetId, DatasetSummary, Frame, Freshness,
+    NewHttpDataset, NewPushDataset, Preview, PushTokenId, ShareToken,
 };
 use std::sync::Arc;
 
@@ -102,11 +102,13 @@ pub trait Backend: Send + Sync + 'static {
         id: &DatasetId,
         form: DatasetForm,
     ) -> Result<DatasetUpdated, AppError>;
-    async fn rename_dataset(
+    /// Changes a dataset's name and "stale after", its other settings kept.
+    async fn update_dataset_basics(
         &self,
         scope: &Scope,
         id: &DatasetId,
         name: String,
+        stale_after_secs: Option<u32>,
     ) -> Result<DatasetSummary, AppError>;
     /// Every dataset of the workspace with its status and where it is used.
     async fn dataset_catalogue(&self, scope: &Scope) -> Result<Vec<CatalogueEntry>, AppError>;
@@ -270,18 +272,18 @@ pub trait Backend: Send + Sync + 'static {
     ) -> Result<(super::TvState, Option<String>), AppError>;
 }
 
-/// The refresh interval of each polled dataset among `datasets`.
-pub async fn intervals(
+/// What screens expect of the updates of each of `datasets` (stale badges).
+pub async fn freshness(
     backend: &dyn Backend,
     scope: &Scope,
     datasets: &[DatasetId],
-) -> Result<Vec<(DatasetId, u64)>, AppError> {
+) -> Result<Vec<(DatasetId, Freshness)>, AppError> {
     Ok(backend
         .list_datasets(scope)
         .await?
         .into_iter()
-        .filter(|d| d.push.is_none() && datasets.contains(&d.id))
-        .map(|d| (d.id, u64::from(d.refresh)))
+        .filter(|d| datasets.contains(&d.id))
+        .map(|d| (d.id.clone(), Freshness::of(&d)))
         .collect())
 }
 

@@ -9,7 +9,7 @@
 use super::data::NewPushedDataset;
 use super::pipeline_editor::{pipeline_of, PipelineEditor, RowsTable, StepDraft};
 use crate::api::{
-    create_dataset, delete_dataset, preview_dataset, rename_dataset, update_dataset,
+    create_dataset, delete_dataset, preview_dataset, update_dataset, update_dataset_basics,
     DatasetUpdated, EditableDataset,
 };
 use crate::model::{
@@ -50,6 +50,8 @@ struct Fields {
     kind: RwSignal<String>,
     refresh: RwSignal<String>,
     always: RwSignal<bool>,
+    /// Seconds; empty: a few refresh intervals.
+    stale_after: RwSignal<String>,
     // HTTP
     url: RwSignal<String>,
     method: RwSignal<String>,
@@ -97,6 +99,7 @@ impl Fields {
             kind: s("http"),
             refresh: s("10"),
             always: RwSignal::new(false),
+            stale_after: s(""),
             url: s(""),
             method: s("GET"),
             query: s(""),
@@ -145,6 +148,11 @@ impl Fields {
             seconds.to_string()
         });
         f.always.set(form.always_refresh);
+        f.stale_after.set(
+            form.stale_after_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
         if !form.path.trim().is_empty() {
             f.path.set(form.path.clone());
         }
@@ -386,6 +394,20 @@ impl Fields {
         })
     }
 
+    /// The "stale after" typed: empty for none, else whole seconds.
+    fn stale_after_secs(&self) -> Result<Option<u32>, String> {
+        let text = self.stale_after.get_untracked();
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        let secs = text
+            .parse()
+            .map_err(|_| "stale after: whole seconds, or empty".to_string())?;
+        crate::model::validate_stale_after(Some(secs)).map_err(|e| e.to_string())?;
+        Ok(Some(secs))
+    }
+
     fn form(&self, steps: &[StepDraft]) -> Result<DatasetForm, String> {
         let source = self.source()?;
         let seconds: f64 = self.refresh.get_untracked().trim().parse().unwrap_or(0.0);
@@ -401,6 +423,7 @@ impl Fields {
             refresh_ms: (seconds * 1000.0).round() as u64,
             always_refresh: self.always.get_untracked(),
             pipeline: pipeline_of(steps)?,
+            stale_after_secs: self.stale_after_secs()?,
         };
         form.parse().map_err(|e| e.to_string())?;
         Ok(form)
@@ -478,6 +501,11 @@ pub fn ConnectData(
     let pushed = editing.as_ref().is_some_and(|e| e.form.is_none());
     if let Some(e) = editing.as_ref().filter(|e| e.form.is_none()) {
         f.name.set(e.name.clone());
+        f.stale_after.set(
+            e.stale_after_secs
+                .map(|s| s.to_string())
+                .unwrap_or_default(),
+        );
     }
     // Credentials are write-only: an edit shows none, and one left blank is kept.
     let secret_hint: &'static str = if editing.as_ref().is_some_and(|e| e.has_credentials) {
@@ -549,9 +577,14 @@ pub fn ConnectData(
             return;
         };
         let name = f.name.get_untracked();
+        let stale_after = match f.stale_after_secs() {
+            Ok(secs) => secs,
+            Err(e) => return problem.set(Some(e)),
+        };
+        problem.set(None);
         busy.set(true);
         leptos::task::spawn_local(async move {
-            match rename_dataset(id, name).await {
+            match update_dataset_basics(id, name, stale_after).await {
                 Ok(dataset) => {
                     if let Some(updated) = updated {
                         updated.run(DatasetUpdated {
@@ -753,10 +786,11 @@ pub fn ConnectData(
             {pushed.then(|| view! {
                 <div class="connect-body">
                     <div class="connect-source">
-                        <p class="hint">"A pushed dataset's rows come from the push API; its name can change here."</p>
+                        <p class="hint">"A pushed dataset's rows come from the push API; its name and when it counts as stale change here."</p>
                         <Text label="Name" name="dataset-name" value=f.name />
+                        <Text label="Stale after (s) without a push; empty: never" name="dataset-stale-after" value=f.stale_after kind="number" />
                         <div class="actions">
-                            <button class="primary" on:click=rename disabled=busy data-testid="save-dataset">"Save name"</button>
+                            <button class="primary" on:click=rename disabled=busy data-testid="save-dataset">"Save"</button>
                             <button class="danger" on:click=delete disabled=busy data-testid="delete-dataset">"Delete dataset"</button>
                         </div>
                         {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
@@ -795,6 +829,7 @@ pub fn ConnectData(
                 </Show>
                 <div class="row">
                     <Text label="Refresh every (s)" name="dataset-refresh" value=f.refresh kind="number" />
+                    <Text label="Stale after (s); empty: a few refreshes" name="dataset-stale-after" value=f.stale_after kind="number" />
                     <label class="inline"><input type="checkbox" name="dataset-always" prop:checked=f.always on:change=move |ev| f.always.set(event_target_checked(&ev)) />"Refresh even when no screen shows it"</label>
                 </div>
                 <div class="actions">

@@ -56,6 +56,7 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
     let field = RwSignal::new("value".to_string());
     let append = RwSignal::new(false);
     let keep = RwSignal::new("1000".to_string());
+    let stale_after = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let create = move |_| {
         let mode = if append.get_untracked() {
@@ -72,7 +73,18 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
         } else {
             PushMode::Replace
         };
+        let stale_after_secs = match stale_after.get_untracked().trim() {
+            "" => None,
+            text => match text.parse() {
+                Ok(secs) => Some(secs),
+                Err(_) => {
+                    problem.set(Some("stale after: whole seconds, or empty".into()));
+                    return;
+                }
+            },
+        };
         let form = NewPushDataset {
+            stale_after_secs,
             name: name.get_untracked(),
             fields: vec![Field {
                 name: field.get_untracked().trim().to_string(),
@@ -129,6 +141,16 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
                     />
                 </label>
             </Show>
+            <label>
+                "Stale after (s) without a push; empty: never"
+                <input
+                    name="push-stale-after"
+                    type="number"
+                    min="1"
+                    prop:value=stale_after
+                    on:input=move |ev| stale_after.set(event_target_value(&ev))
+                />
+            </label>
             <button class="primary" on:click=create data-testid="create-pushed">"Create dataset"</button>
             {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
         </div>

@@ -19,6 +19,10 @@ pub struct DatasetForm {
     pub always_refresh: bool,
     #[serde(default)]
     pub pipeline: Pipeline,
+    /// Seconds after the last update when screens mark its widgets stale (`None`: a
+    /// few refresh intervals).
+    #[serde(default)]
+    pub stale_after_secs: Option<u32>,
 }
 
 impl DatasetForm {
@@ -42,6 +46,7 @@ impl DatasetForm {
         let path = JsonPathExpr::parse(path).map_err(|e| e.within("path"))?;
         let refresh =
             RefreshInterval::from_millis(self.refresh_ms).map_err(|e| e.within("refresh_ms"))?;
+        super::source::validate_stale_after(self.stale_after_secs)?;
         if self.pipeline.steps.len() > 50 {
             return Err(Invalid::new("pipeline", "a pipeline has at most 50 steps"));
         }

@@ -754,6 +754,71 @@ pub struct Dataset {
     /// columns are kept and `fields` only record the shape last seen (`Discovered`).
     #[serde(default)]
     pub columns: Columns,
+    /// Seconds after its last update when the dataset's rows count as stale on
+    /// screens; `None`: a few refresh intervals (polled), never (pushed).
+    #[serde(default)]
+    pub stale_after_secs: Option<u32>,
+}
+
+/// The longest "stale after" a dataset may set: 30 days.
+pub const MAX_STALE_AFTER_SECS: u32 = 30 * 24 * 3600;
+
+/// Checks a dataset's "stale after" (1 s to 30 days when set).
+pub fn validate_stale_after(secs: Option<u32>) -> Result<(), Invalid> {
+    match secs {
+        Some(s) if s == 0 || s > MAX_STALE_AFTER_SECS => Err(Invalid::new(
+            "stale_after_secs",
+            "stale after is 1 second to 30 days (2592000 s), or empty",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// What a screen expects of a dataset's updates, for its widgets' stale badges.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Freshness {
+    /// The polling interval (ms) of a polled dataset.
+    #[serde(default)]
+    pub interval_ms: Option<u64>,
+    /// The dataset's own "stale after" (ms).
+    #[serde(default)]
+    pub stale_after_ms: Option<u64>,
+}
+
+impl Freshness {
+    /// A dataset's: `polled` says whether its refresh interval applies.
+    pub fn new(polled: bool, refresh: RefreshInterval, stale_after_secs: Option<u32>) -> Self {
+        Self {
+            interval_ms: polled.then(|| refresh.millis()),
+            stale_after_ms: stale_after_secs.map(|s| u64::from(s) * 1000),
+        }
+    }
+
+    pub fn of(summary: &DatasetSummary) -> Self {
+        Self::new(
+            summary.push.is_none(),
+            summary.refresh,
+            summary.stale_after_secs,
+        )
+    }
+
+    /// After how long without an update a widget reading this dataset is stale: the
+    /// widget's own seconds (`Some(0)`: never) before the dataset's "stale after",
+    /// before `intervals` × the polling interval (0: never).
+    pub fn limit_ms(this: Option<Self>, widget_secs: Option<u32>, intervals: u32) -> Option<u64> {
+        match widget_secs {
+            Some(0) => None,
+            Some(secs) => Some(u64::from(secs) * 1000),
+            None => {
+                let this = this?;
+                this.stale_after_ms.or_else(|| {
+                    this.interval_ms
+                        .filter(|_| intervals > 0)
+                        .map(|ms| ms * u64::from(intervals))
+                })
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -804,6 +869,7 @@ impl Dataset {
                 }],
             );
         }
+        validate_stale_after(self.stale_after_secs)?;
         validate_name_and_fields(&self.name, &self.fields)
     }
 
@@ -1031,6 +1097,8 @@ pub struct DatasetSummary {
     pub always_refresh: bool,
     #[serde(default = "http_kind")]
     pub kind: SourceKind,
+    #[serde(default)]
+    pub stale_after_secs: Option<u32>,
 }
 
 fn http_kind() -> SourceKind {
@@ -1050,6 +1118,7 @@ impl DatasetSummary {
             },
             kind: source.kind(),
             always_refresh: d.always_refresh,
+            stale_after_secs: d.stale_after_secs,
         }
     }
 }
@@ -1060,11 +1129,15 @@ pub struct NewPushDataset {
     pub name: String,
     pub fields: Vec<Field>,
     pub mode: PushMode,
+    /// Seconds without a push after which screens mark its widgets stale.
+    #[serde(default)]
+    pub stale_after_secs: Option<u32>,
 }
 
 impl NewPushDataset {
     pub fn validate(&self) -> Result<(), Invalid> {
         validate_name_and_fields(&self.name, &self.fields)?;
+        validate_stale_after(self.stale_after_secs)?;
         self.mode.validate()
     }
 }
@@ -1197,6 +1270,44 @@ mod tests {
         assert_eq!(replaced, sql(Some(Credential::plain("new"))));
     }
 
+    #[test]
+    fn the_widget_then_the_dataset_then_the_interval_say_when_data_is_stale() {
+        let polled = Freshness {
+            interval_ms: Some(10_000),
+            stale_after_ms: None,
+        };
+        let pushed = Freshness {
+            interval_ms: None,
+            stale_after_ms: Some(60_000),
+        };
+        let both = Freshness {
+            stale_after_ms: Some(5_000),
+            ..polled
+        };
+        assert_eq!(Freshness::limit_ms(Some(polled), None, 3), Some(30_000));
+        assert_eq!(Freshness::limit_ms(Some(polled), None, 0), None);
+        assert_eq!(Freshness::limit_ms(Some(pushed), None, 3), Some(60_000));
+        assert_eq!(Freshness::limit_ms(Some(both), None, 3), Some(5_000));
+        assert_eq!(Freshness::limit_ms(Some(both), Some(2), 3), Some(2_000));
+        assert_eq!(Freshness::limit_ms(Some(both), Some(0), 3), None);
+        assert_eq!(Freshness::limit_ms(None, None, 3), None);
+        assert_eq!(Freshness::limit_ms(None, Some(7), 3), Some(7_000));
+        assert_eq!(
+            Freshness::limit_ms(Some(Freshness::default()), None, 3),
+            None
+        );
+    }
+
+    #[test]
+    fn stale_after_is_bounded() {
+        assert!(validate_stale_after(None).is_ok());
+        assert!(validate_stale_after(Some(1)).is_ok());
+        assert!(validate_stale_after(Some(MAX_STALE_AFTER_SECS)).is_ok());
+        let zero = validate_stale_after(Some(0)).unwrap_err();
+        assert_eq!(zero.field, "stale_after_secs");
+        assert!(validate_stale_after(Some(MAX_STALE_AFTER_SECS + 1)).is_err());
+    }
+
     fn dataset(path: &str, fields: &[(&str, FieldKind)]) -> Dataset {
         Dataset {
             id: DatasetId::parse("d1").unwrap(),
@@ -1214,6 +1325,7 @@ mod tests {
             always_refresh: false,
             pipeline: Default::default(),
             columns: Columns::Declared,
+            stale_after_secs: None,
         }
     }
 
@@ -1275,6 +1387,7 @@ mod tests {
         .validate()
         .is_ok());
         let form = NewPushDataset {
+            stale_after_secs: None,
             name: "orders".into(),
             fields: vec![
                 Field {

@@ -129,14 +129,14 @@ fn Screen(
         dashboard,
         frames,
         stream_url,
-        intervals,
+        freshness,
         embed_origins,
         rendered_at_ms,
     } = data;
     // People use view and share pages; kiosks show a wall nobody touches.
     Screen::provide(
         mode != Mode::Kiosk,
-        intervals.into_iter().collect(),
+        freshness.into_iter().collect(),
         embed_origins,
         rendered_at_ms,
     );

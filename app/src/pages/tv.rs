@@ -164,13 +164,13 @@ pub(super) fn Showing(show: TvShow, refetch: Callback<()>) -> impl IntoView {
         slides,
         frames,
         stream_url: base,
-        intervals,
+        freshness,
         embed_origins,
         rendered_at_ms,
     } = show;
     Screen::provide(
         false,
-        intervals.into_iter().collect(),
+        freshness.into_iter().collect(),
         embed_origins,
         rendered_at_ms,
     );

@@ -10,7 +10,7 @@
 use super::format::age;
 use super::Ctx;
 use crate::hooks::LiveFrames;
-use crate::model::{DatasetId, Frame, Link, Rect, Widget, WidgetId};
+use crate::model::{DatasetId, Frame, Freshness, Link, Rect, Widget, WidgetId};
 use leptos::prelude::*;
 use std::collections::HashMap;
 
@@ -22,8 +22,8 @@ pub struct Screen {
     pub now: Signal<i64>,
     /// Tooltips, legends, sortable headers and links (not on kiosks).
     pub interactive: bool,
-    /// Refresh interval of each dataset, in ms (polled datasets only).
-    pub intervals: StoredValue<HashMap<DatasetId, u64>>,
+    /// What to expect of each dataset's updates (stale badges).
+    pub freshness: StoredValue<HashMap<DatasetId, Freshness>>,
     /// Origins the operator allows embed widgets to show (`WALLBOARD_EMBED_ORIGINS`).
     pub embed_origins: StoredValue<Vec<String>>,
 }
@@ -35,7 +35,7 @@ impl Screen {
     /// clock takes over at the first tick.
     pub fn provide(
         interactive: bool,
-        intervals: HashMap<DatasetId, u64>,
+        freshness: HashMap<DatasetId, Freshness>,
         embed_origins: Vec<String>,
         rendered_at_ms: i64,
     ) -> Screen {
@@ -54,7 +54,7 @@ impl Screen {
         let screen = Screen {
             now: now.into(),
             interactive,
-            intervals: StoredValue::new(intervals),
+            freshness: StoredValue::new(freshness),
             embed_origins: StoredValue::new(embed_origins),
         };
         provide_context(screen);
@@ -66,7 +66,7 @@ impl Screen {
         use_context::<Screen>().unwrap_or_else(|| Screen {
             now: Signal::stored(now_ms()),
             interactive: false,
-            intervals: StoredValue::new(HashMap::new()),
+            freshness: StoredValue::new(HashMap::new()),
             embed_origins: StoredValue::new(Vec::new()),
         })
     }
@@ -175,16 +175,11 @@ fn render(
     let (cx, cy, cw, ch) = layout.content;
     let needs_data = kind.slots().iter().any(|s| s.required);
     let unbound = needs_data && binding.is_none();
-    let interval = binding
+    let freshness = binding
         .as_ref()
-        .and_then(|b| screen.intervals.with_value(|i| i.get(&b.dataset).copied()));
-    let stale_after_ms: Option<i64> = match look.stale_after_secs {
-        Some(secs) if secs > 0 => Some(i64::from(secs) * 1000),
-        Some(_) => None,
-        None => interval
-            .filter(|_| look.stale_after > 0)
-            .map(|i| i as i64 * i64::from(look.stale_after)),
-    };
+        .and_then(|b| screen.freshness.with_value(|f| f.get(&b.dataset).copied()));
+    let stale_after_ms = Freshness::limit_ms(freshness, look.stale_after_secs, look.stale_after)
+        .map(|ms| i64::try_from(ms).unwrap_or(i64::MAX));
     let accent = look
         .color
         .as_ref()

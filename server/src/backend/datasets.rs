@@ -33,6 +33,7 @@ impl Core {
             refresh_ms: dataset.refresh.millis(),
             always_refresh: dataset.always_refresh,
             pipeline: dataset.pipeline.clone(),
+            stale_after_secs: dataset.stale_after_secs,
         });
         let upload = match &source.config {
             SourceConfig::Sheet(sheet) => match &sheet.file {
@@ -48,6 +49,7 @@ impl Core {
             form,
             has_credentials: source.config.has_credentials(),
             upload,
+            stale_after_secs: dataset.stale_after_secs,
         })
     }
 
@@ -189,10 +191,12 @@ impl Core {
         scope: &Scope,
         id: &DatasetId,
         name: String,
+        stale_after_secs: Option<u32>,
     ) -> Result<DatasetSummary, AppError> {
         let entry = self.dataset_in(scope, id).await?;
         let dataset = Dataset {
             name: name.trim().to_string(),
+            stale_after_secs,
             ..entry.dataset.clone()
         };
         dataset.validate()?;
@@ -209,7 +213,7 @@ impl Core {
             scope,
             "dataset_renamed",
             &format!("dataset:{id}"),
-            json!({"name": dataset.name}),
+            json!({"name": dataset.name, "stale_after_secs": stale_after_secs}),
         )
         .await;
         Ok(DatasetSummary::of(&dataset, &entry.source.config))

@@ -304,6 +304,7 @@ impl Backend for Core {
             always_refresh: form.always_refresh,
             pipeline: form.pipeline,
             columns: Default::default(),
+            stale_after_secs: None,
         };
         self.add_dataset(scope, source, dataset).await
     }
@@ -339,13 +340,14 @@ impl Backend for Core {
         self.edit_dataset(scope, id, form).await
     }
 
-    async fn rename_dataset(
+    async fn update_dataset_basics(
         &self,
         scope: &Scope,
         id: &DatasetId,
         name: String,
+        stale_after_secs: Option<u32>,
     ) -> Result<DatasetSummary, AppError> {
-        self.rename(scope, id, name).await
+        self.rename(scope, id, name, stale_after_secs).await
     }
 
     async fn delete_dataset(&self, scope: &Scope, id: &DatasetId) -> Result<(), AppError> {
@@ -411,6 +413,7 @@ impl Backend for Core {
             always_refresh: false,
             pipeline: Default::default(),
             columns: Default::default(),
+            stale_after_secs: form.stale_after_secs,
         };
         self.add_dataset(scope, source, dataset).await
     }
@@ -744,12 +747,12 @@ impl Backend for Core {
             .ok_or_else(gone)?
             .dashboard;
         let view = SharedView::of(&dashboard);
-        let (frames, intervals) = screens::view_frames(self, &shared.workspace, &view).await?;
+        let (frames, freshness) = screens::view_frames(self, &shared.workspace, &view).await?;
         Ok(ScreenData {
             dashboard,
             frames,
             stream_url: format!("/api/v1/live/share/{token}"),
-            intervals,
+            freshness,
             embed_origins: self.embed_origins(),
             rendered_at_ms: crate::now_ms(),
         })
@@ -797,6 +800,7 @@ fn from_form(form: DatasetForm) -> Result<(DataSource, Dataset), AppError> {
         always_refresh: form.always_refresh,
         pipeline: form.pipeline,
         columns: Columns::Discovered,
+        stale_after_secs: form.stale_after_secs,
     };
     Ok((source, dataset))
 }

@@ -11,8 +11,8 @@ use app::api::{ScreenSettings, ScreenSummary, TvShow, TvSlide, TvState, DEVICE_C
 use app::auth::Scope;
 use app::error::AppError;
 use app::model::{
-    check_name, normalize_pairing_code, Frame, Playlist, PlaylistId, ScreenId, SharedView, Shows,
-    Transition, WorkspaceId, PAIRING_ALPHABET, PAIRING_CODE_LEN, PAIRING_MS,
+    check_name, normalize_pairing_code, Frame, Freshness, Playlist, PlaylistId, ScreenId,
+    SharedView, Shows, Transition, WorkspaceId, PAIRING_ALPHABET, PAIRING_CODE_LEN, PAIRING_MS,
 };
 use axum::http::HeaderMap;
 use rand::Rng as _;
@@ -175,14 +175,14 @@ async fn show_of(
         .map(|(_, slide)| slide)
         .collect();
     let view = SharedView::of_all(slides.iter().map(|s| &s.dashboard));
-    let (frames, intervals) = view_frames(core, ws, &view).await?;
+    let (frames, freshness) = view_frames(core, ws, &view).await?;
     Ok(TvShow {
         screen: name,
         fit,
         slides,
         frames,
         stream_url,
-        intervals,
+        freshness,
         embed_origins: core.config.embed_origins.clone(),
         rendered_at_ms: crate::now_ms(),
     })
@@ -316,13 +316,13 @@ pub async fn slides(
     Ok(out)
 }
 
-/// The current frames of what `view` binds in `ws`, cut down to it, and the refresh
-/// interval of each polled one (for stale badges).
+/// The current frames of what `view` binds in `ws`, cut down to it, and what to
+/// expect of each one's updates (for stale badges).
 pub async fn view_frames(
     core: &Core,
     ws: &WorkspaceId,
     view: &SharedView,
-) -> Result<(Vec<Frame>, Vec<(app::model::DatasetId, u64)>), AppError> {
+) -> Result<(Vec<Frame>, Vec<(app::model::DatasetId, Freshness)>), AppError> {
     let shown = view.datasets();
     // Only the workspace's own datasets, whatever the documents name.
     let datasets: Vec<_> = core
@@ -341,12 +341,15 @@ pub async fn view_frames(
         };
         frames.extend(view.frame(&frame));
     }
-    let intervals = datasets
+    let freshness = datasets
         .iter()
-        .filter(|d| d.source.config.is_polled())
-        .map(|d| (d.dataset.id.clone(), u64::from(d.dataset.refresh)))
+        .map(|d| {
+            let polled = d.source.config.is_polled();
+            let f = Freshness::new(polled, d.dataset.refresh, d.dataset.stale_after_secs);
+            (d.dataset.id.clone(), f)
+        })
         .collect();
-    Ok((frames, intervals))
+    Ok((frames, freshness))
 }
 
 /// Checks `settings` in `ws`: a name, and a dashboard or playlist that exists there.

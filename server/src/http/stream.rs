@@ -293,16 +293,38 @@ pub async fn open_screen(
         .touch_screen(&screen.id, resolution.as_deref(), version)
         .await
         .map_err(crate::backend::storage_error)?;
-    let slides = screens::slides(core, &screen.workspace, &screen.shows).await?;
-    let view = SharedView::of_all(slides.iter().map(|(_, s)| &s.dashboard));
     // A publish of any dashboard it shows changes the page.
-    let layouts = slides.iter().map(|(id, _)| layout_key(id)).collect();
+    let (view, layouts) = slides_view(core, &screen.workspace, &screen.shows).await?;
     let state = core
         .storage
         .screen_state(&screen.id)
         .await
         .map_err(crate::backend::storage_error)?;
     let ended = screen_ended(core.clone(), screen, state, layouts);
+    open_view(core, view, resume, client, ended).await
+}
+
+/// What `shows` puts on a screen, as a stream sees it: the view of all its slides, and
+/// the keys announcing a publish of one of their dashboards.
+async fn slides_view(
+    core: &Arc<Core>,
+    workspace: &app::model::WorkspaceId,
+    shows: &app::model::Shows,
+) -> Result<(SharedView, Vec<String>), AppError> {
+    let slides = crate::backend::screens::slides(core, workspace, shows).await?;
+    let view = SharedView::of_all(slides.iter().map(|(_, s)| &s.dashboard));
+    let layouts = slides.iter().map(|(id, _)| layout_key(id)).collect();
+    Ok((view, layouts))
+}
+
+/// A stream of `view`'s datasets cut down to what it shows, until `ended`.
+async fn open_view(
+    core: &Arc<Core>,
+    view: SharedView,
+    resume: Option<String>,
+    client: Option<IpAddr>,
+    ended: impl Future<Output = Stop> + Send + 'static,
+) -> Result<Viewer, Refusal> {
     Viewer::open(
         core,
         view.datasets(),
@@ -451,15 +473,7 @@ pub async fn open_share(
         .ok_or_else(|| AppError::not_found("share link"))?;
     let view = SharedView::of(&shown.dashboard);
     let ended = share_ended(core.clone(), hash, shared);
-    Viewer::open(
-        core,
-        view.datasets(),
-        Some(view),
-        resume,
-        client,
-        Box::pin(ended),
-    )
-    .await
+    open_view(core, view, resume, client, ended).await
 }
 
 /// Opens the stream of a playlist's share link: every slide's datasets, cut down to
@@ -480,20 +494,10 @@ async fn open_playlist_share(
         .map_err(crate::backend::storage_error)?
         .ok_or_else(|| AppError::not_found("share link"))?;
     let shows = app::model::Shows::Playlist(shared.playlist.clone());
-    let slides = screens::slides(core, &shared.workspace, &shows).await?;
-    let view = SharedView::of_all(slides.iter().map(|(_, s)| &s.dashboard));
-    let mut watched: Vec<String> = slides.iter().map(|(id, _)| layout_key(id)).collect();
+    let (view, mut watched) = slides_view(core, &shared.workspace, &shows).await?;
     watched.push(screens::playlist_key(&shared.playlist));
     let ended = playlist_share_ended(core.clone(), hash, shared, watched);
-    Viewer::open(
-        core,
-        view.datasets(),
-        Some(view),
-        resume,
-        client,
-        Box::pin(ended),
-    )
-    .await
+    open_view(core, view, resume, client, ended).await
 }
 
 /// Resolves when a playlist share stream must stop: its link was revoked (announced,

@@ -536,6 +536,7 @@ mod tests {
             always_refresh: false,
             pipeline: Default::default(),
             columns: Default::default(),
+            stale_after_secs: None,
         }
     }
 

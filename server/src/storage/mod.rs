@@ -752,6 +752,8 @@ struct DatasetConfig {
     pipeline: app::pipeline::Pipeline,
     #[serde(default)]
     columns: app::model::Columns,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    stale_after_secs: Option<u32>,
 }
 
 impl DatasetConfig {
@@ -763,6 +765,7 @@ impl DatasetConfig {
             always_refresh: d.always_refresh,
             pipeline: d.pipeline.clone(),
             columns: d.columns,
+            stale_after_secs: d.stale_after_secs,
         }
     }
 }
@@ -797,6 +800,7 @@ fn decode_dataset(id: String, name: String, source: String, config: &str) -> Res
         always_refresh: c.always_refresh,
         pipeline: c.pipeline,
         columns: c.columns,
+        stale_after_secs: c.stale_after_secs,
     })
 }
 

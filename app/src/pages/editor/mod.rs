@@ -333,12 +333,11 @@ fn Editor(data: EditorData) -> impl IntoView {
         embed_origins,
         rendered_at_ms,
     } = data;
-    let intervals = datasets
+    let freshness = datasets
         .iter()
-        .filter(|d| d.push.is_none())
-        .map(|d| (d.id.clone(), u64::from(d.refresh)))
+        .map(|d| (d.id.clone(), crate::model::Freshness::of(d)))
         .collect();
-    Screen::provide(true, intervals, embed_origins, rendered_at_ms);
+    Screen::provide(true, freshness, embed_origins, rendered_at_ms);
     let dashboard = RwSignal::new(stored.dashboard.clone());
     let bound = Memo::new(move |_| dashboard.with(Dashboard::datasets));
     let live = use_live_frames(frames, move || dataset_stream_url(&bound.get()));
