@@ -4,7 +4,8 @@
 #
 #   tools/loadtest/bench.sh SCENARIO [local|redis]
 #
-# SCENARIO: memory | latency | throughput | coalescing | scaleout | ingest
+# SCENARIO: memory | latency | throughput | coalescing | scaleout | ingest | onecore
+# SERVER_BIN picks another server binary (to compare two builds).
 # `local` is the embedded default (SQLite, in-process bus); `redis` is PostgreSQL +
 # Redis (127.0.0.1:5432 and :6379), as a cluster runs. Build first:
 #   cargo build --release -p server -p loadtest
@@ -14,6 +15,7 @@ SCENARIO=${1:?scenario}
 BACKEND=${2:-local}
 BIN=${CARGO_TARGET_DIR:-target}/release
 LOAD=$BIN/wallboard-load
+SERVER=${SERVER_BIN:-$BIN/wallboard}
 WORK=$(mktemp -d)
 PIDS=()
 cleanup() {
@@ -27,6 +29,7 @@ trap cleanup EXIT
 ulimit -n 20000
 
 PGDB=""
+PIN=""
 if [ "$BACKEND" = redis ]; then
   PGDB="wb_bench_$$"
   psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE $PGDB" >/dev/null
@@ -43,7 +46,8 @@ start_server() {
     WALLBOARD_MAX_STREAMS_PER_CLIENT=0
     WALLBOARD_STREAM_MAX_RATE=${STREAM_MAX_RATE:-20})
   [ "$BACKEND" = redis ] && env+=(REDIS_URL=redis://127.0.0.1:6379)
-  env "${env[@]}" "$BIN/wallboard" >"$WORK/server-$port.log" 2>&1 &
+  # shellcheck disable=SC2086 # PIN is a command prefix ("taskset -c 0") or nothing
+  $PIN env "${env[@]}" "$SERVER" >"$WORK/server-$port.log" 2>&1 &
   PIDS+=($!)
   echo $! >"$WORK/pid-$port"
   for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && return 0; sleep 0.1; done
@@ -112,6 +116,17 @@ case $SCENARIO in
     read -r DS TOKEN AUTH < <(setup 3901 append)
     "$LOAD" push --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" \
       --rate "${RATE:-200}" --batch "${BATCH:-1000}" --concurrency 16 --seconds 15
+    ;;
+  onecore)
+    # The server on core 0 alone, the load tool on core 1; one update per event.
+    PIN="taskset -c 0" STREAM_MAX_RATE=0 start_server 3901
+    read -r DS TOKEN AUTH < <(setup 3901)
+    echo "-- 1000 viewers, ${RATE:-200} pushes/s (expected $((${RATE:-200} * 1000)) deliveries/s)"
+    taskset -c 1 "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" --auth "$AUTH" \
+      --count 1000 --rate "${RATE:-200}" --seconds 15
+    echo "-- 10000 viewers, 2 pushes/s"
+    taskset -c 1 "$LOAD" run --server http://127.0.0.1:3901 --dataset "$DS" --token "$TOKEN" --auth "$AUTH" \
+      --count 10000 --rate 2 --seconds 15
     ;;
   *) echo "unknown scenario $SCENARIO"; exit 2 ;;
 esac

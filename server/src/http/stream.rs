@@ -33,7 +33,7 @@
 //! A [`Viewer`] yields each event as ready-to-write bytes, so the same stream is served
 //! through axum (`datasets`, `share`) or straight on a socket (`super::lean`).
 
-use crate::live::{layout_key, Watch, Wire};
+use crate::live::{layout_key, SseForm, Watch, Wire};
 use crate::startup::Core;
 use app::error::AppError;
 use app::model::{DashboardId, DatasetId, Projection, ShareToken, SharedView};
@@ -707,6 +707,9 @@ pub struct Viewer {
     /// The snapshot, until it is sent.
     first: Option<Bytes>,
     last_write: Instant,
+    /// Fires `HEARTBEAT` after the last write at the earliest; kept across events (a
+    /// new timer per event would cost a timer insertion and removal per delivery).
+    heartbeat: Pin<Box<tokio::time::Sleep>>,
     stop: StopFuture,
     done: bool,
     _slot: Slot,
@@ -789,6 +792,7 @@ impl Viewer {
             gap,
             first: Some(first),
             last_write: Instant::now(),
+            heartbeat: Box::pin(tokio::time::sleep(HEARTBEAT)),
             stop,
             done: false,
             _slot: slot,
@@ -813,8 +817,12 @@ impl Viewer {
             return None;
         }
         loop {
-            let heartbeat = self.last_write + HEARTBEAT;
-            let Viewer { watches, stop, .. } = self;
+            let Viewer {
+                watches,
+                stop,
+                heartbeat,
+                ..
+            } = self;
             let changed = async {
                 if watches.len() == 1 {
                     watches[0].rx.changed().await.map(|()| 0)
@@ -850,8 +858,13 @@ impl Viewer {
                         return Some(event);
                     }
                 }
-                () = tokio::time::sleep_until(heartbeat) => {
-                    return Some(Bytes::from_static(HEARTBEAT_BYTES));
+                () = heartbeat.as_mut() => {
+                    let due = self.last_write + HEARTBEAT;
+                    if due <= Instant::now() {
+                        self.heartbeat.as_mut().reset(Instant::now() + HEARTBEAT);
+                        return Some(Bytes::from_static(HEARTBEAT_BYTES));
+                    }
+                    self.heartbeat.as_mut().reset(due);
                 }
             }
         }
@@ -890,23 +903,27 @@ impl Viewer {
         if seq <= held {
             return None;
         }
+        let published = p.clone();
         let wire = Wire::of(p, self.projections.as_ref().map(|all| &all[i]));
-        let (name, data) = match wire.append_event() {
-            Some(append) if seq == held + 1 => ("append", append),
+        let (form, name, data) = match wire.append_event() {
+            Some(append) if seq == held + 1 => (SseForm::Append, "append", append),
             _ => {
                 if held > 0 && seq > held + 1 {
                     self.core.metrics.updates_coalesced.inc_by(seq - held - 1);
                 }
-                ("frame", wire.frame_event())
+                (SseForm::Frame, "frame", wire.frame_event())
             }
         };
         self.held[i] = seq;
-        Some(event_bytes(
-            name,
-            &event_id(&self.id_prefix, &self.held),
-            data,
-            false,
-        ))
+        let make = || event_bytes(name, &event_id(&self.id_prefix, &self.held), data, false);
+        // A stream of one dataset, unprojected and unprefixed, gets the same bytes as
+        // every other such stream at this change: its event id is the seq alone.
+        let alone = self.watches.len() == 1 && self.projections.is_none();
+        Some(if alone && self.id_prefix.is_empty() {
+            published.sse(form, make)
+        } else {
+            make()
+        })
     }
 }
 

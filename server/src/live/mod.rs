@@ -15,6 +15,7 @@ pub mod bus;
 mod redis_bus;
 
 use app::model::{Append, DatasetId, Frame, LiveEvent, Projection};
+use axum::body::Bytes;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::{mpsc, watch};
@@ -37,6 +38,16 @@ pub struct Published {
     /// When this change was an append: how many rows it dropped and added.
     appended: Option<(usize, usize)>,
     shared: Mutex<Vec<Arc<SharedForms>>>,
+    /// The whole server-sent events (name, id and data) that single-dataset viewers
+    /// receive: made by the first such viewer, shared by the rest (one `Bytes`).
+    sse: [OnceLock<Bytes>; 2],
+}
+
+/// Which whole event of a change [`Published::sse`] holds.
+#[derive(Debug, Clone, Copy)]
+pub enum SseForm {
+    Frame = 0,
+    Append = 1,
 }
 
 impl Published {
@@ -48,6 +59,7 @@ impl Published {
             append_event: None,
             appended: None,
             shared: Mutex::new(Vec::new()),
+            sse: Default::default(),
         }
     }
 
@@ -88,6 +100,11 @@ impl Published {
     /// The `append` event that leads here from the frame before, if this change was one.
     pub fn append_event(&self) -> Option<&str> {
         self.append_event.as_deref()
+    }
+
+    /// The whole event `form` of this change, made by `make` once and then shared.
+    pub fn sse(&self, form: SseForm, make: impl FnOnce() -> Bytes) -> Bytes {
+        self.sse[form as usize].get_or_init(make).clone()
     }
 
     /// The share forms of this frame under `projection`: reused if a share viewer
@@ -412,6 +429,25 @@ mod tests {
 
     fn id() -> DatasetId {
         DatasetId::parse("d").unwrap()
+    }
+
+    #[test]
+    fn a_whole_event_is_made_once_per_change_and_shared() {
+        let p = Published::full(frame(3));
+        let mut made = 0;
+        let mut make = || {
+            made += 1;
+            Bytes::from(format!(
+                "event: frame\nid: 3\ndata: {}\n\n",
+                p.frame_event()
+            ))
+        };
+        let first = p.sse(SseForm::Frame, &mut make);
+        let second = p.sse(SseForm::Frame, &mut make);
+        let append = p.sse(SseForm::Append, || Bytes::from_static(b"another"));
+        assert_eq!(made, 1, "the second viewer reuses the first one's bytes");
+        assert_eq!(first.as_ptr(), second.as_ptr(), "one copy, shared");
+        assert_ne!(first, append, "each form is kept apart");
     }
 
     fn frame(seq: u64) -> Frame {
