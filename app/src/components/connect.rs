@@ -148,11 +148,7 @@ impl Fields {
             seconds.to_string()
         });
         f.always.set(form.always_refresh);
-        f.stale_after.set(
-            form.stale_after_secs
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        );
+        f.stale_after.set(stale_after_text(form.stale_after_secs));
         if !form.path.trim().is_empty() {
             f.path.set(form.path.clone());
         }
@@ -394,18 +390,8 @@ impl Fields {
         })
     }
 
-    /// The "stale after" typed: empty for none, else whole seconds.
     fn stale_after_secs(&self) -> Result<Option<u32>, String> {
-        let text = self.stale_after.get_untracked();
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        let secs = text
-            .parse()
-            .map_err(|_| "stale after: whole seconds, or empty".to_string())?;
-        crate::model::validate_stale_after(Some(secs)).map_err(|e| e.to_string())?;
-        Ok(Some(secs))
+        parse_stale_after(&self.stale_after.get_untracked())
     }
 
     fn form(&self, steps: &[StepDraft]) -> Result<DatasetForm, String> {
@@ -501,11 +487,7 @@ pub fn ConnectData(
     let pushed = editing.as_ref().is_some_and(|e| e.form.is_none());
     if let Some(e) = editing.as_ref().filter(|e| e.form.is_none()) {
         f.name.set(e.name.clone());
-        f.stale_after.set(
-            e.stale_after_secs
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
-        );
+        f.stale_after.set(stale_after_text(e.stale_after_secs));
     }
     // Credentials are write-only: an edit shows none, and one left blank is kept.
     let secret_hint: &'static str = if editing.as_ref().is_some_and(|e| e.has_credentials) {
@@ -923,4 +905,22 @@ pub(crate) mod upload {
     async fn imp<T: DeserializeOwned>(_: web_sys::HtmlInputElement, _: &str) -> Result<T, String> {
         Err("uploads run in the browser".into())
     }
+}
+
+/// A "stale after" as typed: empty for none, else whole seconds within the bounds.
+pub(super) fn parse_stale_after(text: &str) -> Result<Option<u32>, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let secs = text
+        .parse()
+        .map_err(|_| "stale after: whole seconds, or empty".to_string())?;
+    crate::model::validate_stale_after(Some(secs)).map_err(|e| e.to_string())?;
+    Ok(Some(secs))
+}
+
+/// A "stale after" as the form shows it: empty for none.
+fn stale_after_text(secs: Option<u32>) -> String {
+    secs.map(|s| s.to_string()).unwrap_or_default()
 }

@@ -2,6 +2,7 @@
 //! push API (the Connect dialog's "Pushed" tab), and the push tokens of a pushed
 //! dataset (a new token's secret is shown once, with a ready-to-run `curl`).
 
+use super::connect::parse_stale_after;
 use crate::api::{create_push_dataset, create_push_token, list_push_tokens, revoke_push_token};
 use crate::api::{NewPushToken, PushToken};
 use crate::model::{DatasetId, DatasetSummary, Field, FieldKind, Frame, NewPushDataset, PushMode};
@@ -73,15 +74,9 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
         } else {
             PushMode::Replace
         };
-        let stale_after_secs = match stale_after.get_untracked().trim() {
-            "" => None,
-            text => match text.parse() {
-                Ok(secs) => Some(secs),
-                Err(_) => {
-                    problem.set(Some("stale after: whole seconds, or empty".into()));
-                    return;
-                }
-            },
+        let stale_after_secs = match parse_stale_after(&stale_after.get_untracked()) {
+            Ok(secs) => secs,
+            Err(e) => return problem.set(Some(e)),
         };
         let form = NewPushDataset {
             stale_after_secs,

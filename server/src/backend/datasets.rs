@@ -186,7 +186,7 @@ impl Core {
         affected
     }
 
-    pub(super) async fn rename(
+    pub(super) async fn update_basics(
         &self,
         scope: &Scope,
         id: &DatasetId,

@@ -347,7 +347,7 @@ impl Backend for Core {
         name: String,
         stale_after_secs: Option<u32>,
     ) -> Result<DatasetSummary, AppError> {
-        self.rename(scope, id, name, stale_after_secs).await
+        self.update_basics(scope, id, name, stale_after_secs).await
     }
 
     async fn delete_dataset(&self, scope: &Scope, id: &DatasetId) -> Result<(), AppError> {
