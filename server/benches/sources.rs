@@ -7,11 +7,11 @@
 //! cases take 0.1–2 s each, where a handful of runs gives a stable median.
 
 use app::model::Row;
-use app::pipeline::{Limits, Pipeline};
+use app::pipeline::{Env, Limits, Pipeline};
 use serde_json::{json, Value};
 use std::io::Write;
 use std::time::{Duration, Instant};
-use wallboard_server::sources::sheet::{read, SheetLimits, SheetOptions};
+use wallboard_server::sources::sheet::{read, read_batch, SheetLimits, SheetOptions};
 
 const RUNS: usize = 5;
 
@@ -141,6 +141,23 @@ fn main() {
         }),
     );
 
+    report(
+        "the same CSV read straight into columns (a batch)",
+        500,
+        median(|| {
+            read_batch(&csv, "big.csv", &SheetOptions::csv(), &big)
+                .unwrap()
+                .len()
+        }),
+    );
+    let batch = read_batch(&csv, "big.csv", &SheetOptions::csv(), &big).unwrap();
+    println!(
+        "{:<58} {:>9.1} MB  (the CSV: {:.1} MB)",
+        "  the batch holds",
+        batch.size() as f64 / 1e6,
+        csv.len() as f64 / 1e6
+    );
+
     let group: Pipeline = serde_json::from_value(
         json!({"steps": [{"op": "group_by", "keys": ["region"], "aggregates": [
         {"field": "amount", "agg": "sum", "as": "total"},
@@ -154,6 +171,28 @@ fn main() {
         median_with(
             || rows.clone(),
             |input| group.run(input, &limits).unwrap().rows.len(),
+        ),
+    );
+
+    let env = Env::local(limits);
+    report(
+        "the same group-by on the batch",
+        100,
+        median_with(
+            || batch.clone(),
+            |input| group.run_batch(input, &env).unwrap().rows.len(),
+        ),
+    );
+    let filter: Pipeline = serde_json::from_value(json!({"steps": [
+        {"op": "filter", "field": "paid", "cmp": "eq", "value": true},
+        {"op": "select", "fields": ["id", "amount"]}]}))
+    .unwrap();
+    report(
+        "filter (paid) and select (id, amount) on the batch, rows out",
+        300,
+        median_with(
+            || batch.clone(),
+            |input| filter.run_batch(input, &env).unwrap().rows.len(),
         ),
     );
 

@@ -829,11 +829,13 @@ pub enum Columns {
     Discovered,
 }
 
-/// What one read of a source gives: a JSON document, or rows (SQL, spreadsheets, CSV).
+/// What one read of a source gives: a JSON document, rows (SQL, workbooks), or
+/// columns (CSV and TSV, read straight into a batch).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Extracted {
     Document(Value),
     Rows(Vec<Row>),
+    Batch(crate::pipeline::Batch),
 }
 
 /// A dataset's name (1 to 120 characters) and fields (1 to 100, named once each).
@@ -890,12 +892,19 @@ impl Dataset {
         read: Extracted,
         env: &crate::pipeline::Env,
     ) -> Result<Vec<Row>, String> {
-        let rows = self.source_rows(read)?;
-        if self.pipeline.steps.is_empty() {
-            return Ok(rows);
-        }
-        self.pipeline
-            .run_in(rows, env)
+        let outcome = match read {
+            Extracted::Batch(batch) if !self.pipeline.steps.is_empty() => {
+                self.pipeline.run_batch(batch, env)
+            }
+            read => {
+                let rows = self.source_rows(read)?;
+                if self.pipeline.steps.is_empty() {
+                    return Ok(rows);
+                }
+                self.pipeline.run_in(rows, env)
+            }
+        };
+        outcome
             .map(|outcome| outcome.rows)
             .map_err(|e| e.to_string())
     }
@@ -906,6 +915,7 @@ impl Dataset {
             (Extracted::Document(doc), Columns::Declared) => self.extract(&doc),
             (Extracted::Document(doc), Columns::Discovered) => rows_at(&doc, &self.path),
             (Extracted::Rows(rows), _) => Ok(rows),
+            (Extracted::Batch(batch), _) => Ok(batch.into_rows()),
         }
     }
 

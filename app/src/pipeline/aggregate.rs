@@ -166,7 +166,7 @@ pub(super) fn compute(
     }
 }
 
-fn numeric(agg: Agg, values: &mut [f64]) -> Option<f64> {
+pub(super) fn numeric(agg: Agg, values: &mut [f64]) -> Option<f64> {
     if values.is_empty() {
         return match agg {
             Agg::Sum => Some(0.0),
@@ -195,7 +195,7 @@ fn percentile(values: &mut [f64], p: f64) -> Option<f64> {
     Some(values[lo] + (values[hi] - values[lo]) * (rank - lo as f64))
 }
 
-fn number(n: Option<f64>) -> Value {
+pub(super) fn number(n: Option<f64>) -> Value {
     n.and_then(Number::from_f64)
         .map(Value::Number)
         .unwrap_or(Value::Null)

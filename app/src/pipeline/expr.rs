@@ -528,6 +528,23 @@ impl Expr {
     pub fn eval(&self, row: &Row) -> Result<Value, String> {
         eval(&self.node, row)
     }
+
+    /// The value for the fields `row` gives (a row of a batch, say).
+    pub fn eval_in(&self, row: &impl Fields) -> Result<Value, String> {
+        eval(&self.node, row)
+    }
+}
+
+/// Where an expression reads its fields.
+pub trait Fields {
+    /// The value of `name` (null when there is no such field).
+    fn field(&self, name: &str) -> Value;
+}
+
+impl Fields for Row {
+    fn field(&self, name: &str) -> Value {
+        self.get(name).cloned().unwrap_or(Value::Null)
+    }
 }
 
 /// A whole number as an integer, anything else as a float; not finite is null.
@@ -562,10 +579,10 @@ fn truth(v: &Value, what: &str) -> Result<bool, String> {
     }
 }
 
-fn eval(node: &Node, row: &Row) -> Result<Value, String> {
+fn eval(node: &Node, row: &(impl Fields + ?Sized)) -> Result<Value, String> {
     match node {
         Node::Lit(v) => Ok(v.clone()),
-        Node::Field(name) => Ok(row.get(name).cloned().unwrap_or(Value::Null)),
+        Node::Field(name) => Ok(row.field(name)),
         Node::Neg(inner) => Ok(num(&eval(inner, row)?, "'-'")?.map_or(Value::Null, |n| number(-n))),
         Node::Not(inner) => {
             let v = eval(inner, row)?;
@@ -651,7 +668,7 @@ fn too_long_text() -> String {
     )
 }
 
-fn call(func: Func, args: &[Node], row: &Row) -> Result<Value, String> {
+fn call(func: Func, args: &[Node], row: &(impl Fields + ?Sized)) -> Result<Value, String> {
     let arg = |i: usize| args.get(i).map_or(Ok(Value::Null), |a| eval(a, row));
     let name = format!("{func:?}").to_ascii_lowercase();
     let one_num = |f: fn(f64) -> f64| -> Result<Value, String> {

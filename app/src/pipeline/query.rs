@@ -107,6 +107,115 @@ impl PathQuery {
     }
 }
 
+/// How a simple JSONPath filter compares a field with its literal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PathCmp {
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+/// A JSONPath of the form `$[?@.name OP literal]` (or `$[?(…)]`, `@['name']`): it
+/// keeps the rows whose field compares with the literal, which a batch does by
+/// scanning one column (see `columnar`), with the comparison rules of the JSONPath
+/// engine (`serde_json_path`), not the filter step's.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct RowFilter {
+    pub field: String,
+    pub cmp: PathCmp,
+    pub value: Value,
+}
+
+impl PathQuery {
+    /// The query as a filter on one field of each row, if it is one; anything else
+    /// (more selectors, logic, functions, escapes in names or strings) is `None` and
+    /// runs on the JSONPath engine.
+    pub(super) fn row_filter(&self) -> Option<RowFilter> {
+        fn blank(s: &str) -> &str {
+            s.trim_start_matches([' ', '\t', '\n', '\r'])
+        }
+        fn blank_end(s: &str) -> &str {
+            s.trim_end_matches([' ', '\t', '\n', '\r'])
+        }
+        let inner = self.0.strip_prefix('$')?;
+        let inner = blank(blank(inner).strip_prefix('[')?);
+        let inner = blank_end(blank_end(inner).strip_suffix(']')?);
+        let inner = blank(inner.strip_prefix('?')?);
+        let inner = match inner.strip_prefix('(') {
+            Some(rest) => blank_end(blank_end(rest).strip_suffix(')')?),
+            None => inner,
+        };
+        let rest = inner.strip_prefix('@')?;
+        let (field, rest) = if let Some(rest) = rest.strip_prefix('.') {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            let name = &rest[..end];
+            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+                return None;
+            }
+            (name, &rest[end..])
+        } else {
+            let rest = blank(rest.strip_prefix('[')?);
+            let (name, rest) = quoted(rest)?;
+            (name, blank(rest).strip_prefix(']')?)
+        };
+        let rest = blank(rest);
+        let (cmp, rest) = [
+            ("==", PathCmp::Eq),
+            ("!=", PathCmp::Ne),
+            ("<=", PathCmp::Le),
+            (">=", PathCmp::Ge),
+            ("<", PathCmp::Lt),
+            (">", PathCmp::Gt),
+        ]
+        .into_iter()
+        .find_map(|(op, cmp)| rest.strip_prefix(op).map(|rest| (cmp, rest)))?;
+        let literal = blank(rest);
+        let value = match quoted(literal) {
+            Some((text, "")) => Value::String(text.to_string()),
+            Some(_) => return None,
+            None => match literal {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                "null" => Value::Null,
+                number
+                    if number
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) =>
+                {
+                    match serde_json::from_str::<Value>(number).ok()? {
+                        n @ Value::Number(_) => n,
+                        _ => return None,
+                    }
+                }
+                _ => return None,
+            },
+        };
+        Some(RowFilter {
+            field: field.to_string(),
+            cmp,
+            value,
+        })
+    }
+}
+
+/// A string in single or double quotes without escapes at the start of `s`, and what
+/// follows it.
+fn quoted(s: &str) -> Option<(&str, &str)> {
+    let quote = s.chars().next().filter(|c| *c == '\'' || *c == '"')?;
+    let body = &s[1..];
+    let end = body.find(quote)?;
+    let text = &body[..end];
+    if text.contains('\\') {
+        return None;
+    }
+    Some((text, &body[end + 1..]))
+}
+
 impl Serialize for PathQuery {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(&self.0)

@@ -40,7 +40,7 @@ pub enum RunningKind {
 }
 
 /// A cell as a time in milliseconds since the epoch.
-fn millis(v: &Value) -> Option<i64> {
+pub(super) fn millis(v: &Value) -> Option<i64> {
     let opts = DateOptions {
         numbers: NumberDates::UnixMillis,
         ..DateOptions::default()
@@ -54,7 +54,7 @@ fn millis(v: &Value) -> Option<i64> {
 }
 
 /// The start of the bucket holding `t`.
-fn bucket(t: DateTime<Utc>, unit: TimeUnit) -> Option<DateTime<Utc>> {
+pub(super) fn bucket(t: DateTime<Utc>, unit: TimeUnit) -> Option<DateTime<Utc>> {
     let ms = t.timestamp_millis();
     let floor = |width: i64| DateTime::from_timestamp_millis(ms.div_euclid(width) * width);
     match unit {

@@ -240,7 +240,11 @@ impl Op {
                 let mut seen = HashSet::new();
                 rows.retain(|row| {
                     let key = if fields.is_empty() {
-                        Value::Object(row.clone()).to_string()
+                        // The whole row, its fields in name order: rows equal but for
+                        // the order of their fields are duplicates.
+                        let mut cells: Vec<(&String, &Value)> = row.iter().collect();
+                        cells.sort_by_key(|(k, _)| *k);
+                        serde_json::to_string(&cells).unwrap_or_default()
                     } else {
                         fields
                             .iter()
@@ -567,5 +571,14 @@ mod tests {
         assert_eq!(out.len(), 2);
         let (out, _) = run(json!({"op": "fill_null", "field": "a", "value": 0}), data);
         assert_eq!(out[3]["a"], json!(0));
+        let (out, _) = run(
+            json!({"op": "dedupe"}),
+            json!([{"a": 1, "b": 2}, {"b": 2, "a": 1}, {"a": 1}, {"a": 1, "b": null}]),
+        );
+        assert_eq!(
+            out.len(),
+            3,
+            "the order of fields does not make rows differ"
+        );
     }
 }

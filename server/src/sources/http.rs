@@ -120,7 +120,7 @@ async fn parse(source: &HttpSource, body: Vec<u8>) -> Result<Extracted, String> 
     match source.format {
         ResponseFormat::Json => parse_json(body).await.map(Extracted::Document),
         ResponseFormat::Csv => tokio::task::spawn_blocking(move || {
-            super::sheet::read(
+            super::sheet::read_batch(
                 &body,
                 "answer.csv",
                 &super::sheet::SheetOptions::csv(),
@@ -129,7 +129,7 @@ async fn parse(source: &HttpSource, body: Vec<u8>) -> Result<Extracted, String> 
         })
         .await
         .map_err(|_| "reading the CSV answer failed".to_string())?
-        .map(Extracted::Rows),
+        .map(Extracted::Batch),
         ResponseFormat::Number => {
             let text = String::from_utf8_lossy(&body);
             let n = app::pipeline::parse_number(text.trim(), app::pipeline::Decimal::Point)

@@ -88,11 +88,11 @@ impl Readers {
                 let options = SheetOptions::of(sheet);
                 let limits = self.sheet_limits;
                 tokio::task::spawn_blocking(move || {
-                    super::sheet::read(&bytes, &name, &options, &limits)
+                    super::sheet::read_batch(&bytes, &name, &options, &limits)
                 })
                 .await
                 .map_err(|_| "reading the spreadsheet failed".to_string())?
-                .map(Extracted::Rows)
+                .map(Extracted::Batch)
             }
             SourceConfig::Push(_) => Err("a pushed dataset is not polled".to_string()),
         }

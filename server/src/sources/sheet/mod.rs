@@ -19,6 +19,7 @@ mod workbook;
 mod xls;
 
 use app::model::{column_name, CellRange, Row, SheetFormat, SheetSource};
+use app::pipeline::Batch;
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -93,6 +94,30 @@ pub fn read(
         workbook::read(bytes, format, options.sheet.as_deref(), limits, &mut cells)?;
     }
     rows_of(cells, options.header_row as usize, limits)
+}
+
+/// Reads `bytes` (a file called `name`) into a columnar batch: the rows `read` makes.
+/// CSV and TSV fill the columns as they are read; workbooks are read as rows first.
+pub fn read_batch(
+    bytes: &[u8],
+    name: &str,
+    options: &SheetOptions,
+    limits: &SheetLimits,
+) -> Result<Batch, String> {
+    let format = options
+        .format
+        .unwrap_or_else(|| SheetFormat::sniff(bytes, name));
+    if format.is_text() {
+        text::read_batch(
+            bytes,
+            format,
+            options.range,
+            options.header_row as usize,
+            limits,
+        )
+    } else {
+        read(bytes, name, options, limits).map(Batch::from_rows)
+    }
 }
 
 /// The sheets of a workbook, in order (one, named after the file, for CSV and TSV).
@@ -220,15 +245,7 @@ fn rows_of(mut cells: Cells, header_row: usize, limits: &SheetLimits) -> Result<
             limits.max_cells
         ));
     }
-    let mut header = header.into_iter().peekable();
-    let names = unique_names((0..width as u32).map(|c| {
-        let letter = || column_name(cells.first_col.saturating_add(c));
-        match header.next_if(|(at, _)| *at == c).map(|(_, v)| v) {
-            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().chars().take(64).collect(),
-            Some(Value::String(_)) | None => letter(),
-            Some(other) => other.to_string().chars().take(64).collect(),
-        }
-    }));
+    let names = column_names(header, width, cells.first_col);
     Ok(body
         .into_iter()
         .map(|row| {
@@ -243,6 +260,20 @@ fn rows_of(mut cells: Cells, header_row: usize, limits: &SheetLimits) -> Result<
                 .collect()
         })
         .collect())
+}
+
+/// The names of `width` columns from the header's cells (in column order): a header
+/// cell's text, or the column's letter where it has none; repeats made unique.
+fn column_names(header: Vec<(u32, Value)>, width: usize, first_col: u32) -> Vec<String> {
+    let mut header = header.into_iter().peekable();
+    unique_names((0..width as u32).map(|c| {
+        let letter = || column_name(first_col.saturating_add(c));
+        match header.next_if(|(at, _)| *at == c).map(|(_, v)| v) {
+            Some(Value::String(s)) if !s.trim().is_empty() => s.trim().chars().take(64).collect(),
+            Some(Value::String(_)) | None => letter(),
+            Some(other) => other.to_string().chars().take(64).collect(),
+        }
+    }))
 }
 
 /// A row's cells sorted by column; of two cells at one position, the later one.
@@ -403,5 +434,87 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("not a valid XLSX workbook"), "{err}");
+    }
+
+    mod batches {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn both(bytes: &[u8], options: &SheetOptions, limits: &SheetLimits) {
+            let rows = read(bytes, "x.csv", options, limits);
+            let batch = read_batch(bytes, "x.csv", options, limits).map(Batch::into_rows);
+            assert_eq!(
+                batch,
+                rows,
+                "{:?} {options:?}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+
+        #[test]
+        fn a_csv_read_into_columns_is_the_table_read_into_rows() {
+            let limits = SheetLimits::default();
+            for text in [
+                "a,b,c\n1,x,true\n2.5,,FALSE\n\n,,\n007,-3,\"q,uoted\"\n",
+                "a;b\n1;2\n3\n4;5;6\n",
+                "\u{feff}x\n  7 \n1e400\n-0\n",
+                "h,h,,h\n1,2,3,4\n",
+            ] {
+                for header_row in 0..3 {
+                    for range in [
+                        None,
+                        CellRange::parse("B2:C").ok(),
+                        CellRange::parse("A1:B2").ok(),
+                    ] {
+                        both(
+                            text.as_bytes(),
+                            &SheetOptions {
+                                header_row,
+                                range,
+                                ..SheetOptions::csv()
+                            },
+                            &limits,
+                        );
+                    }
+                }
+            }
+            both(b"a\n\xff\xfe\n", &SheetOptions::csv(), &limits);
+        }
+
+        #[test]
+        fn columns_refuse_what_rows_refuse_with_the_same_words() {
+            let tight = SheetLimits {
+                max_rows: 2,
+                max_cols: 3,
+                max_cells: 6,
+                ..SheetLimits::default()
+            };
+            for text in [
+                "a\n1\n2\n3\n",
+                "a,b,c,d\n1\n",
+                "a,b\n1,2\n3,4\n5,6\n",
+                "a,,,\n1\n2,,x\n",
+            ] {
+                both(text.as_bytes(), &SheetOptions::csv(), &tight);
+            }
+        }
+
+        proptest! {
+            #[test]
+            fn any_small_csv_reads_the_same_into_columns(
+                cells in prop::collection::vec(prop::collection::vec(
+                    prop::sample::select(vec!["", "1", "-2", "0.5", "007", "x", " y ", "true", "\"a,b\"", "1e3", "\u{e9}"]), 0..5), 0..8),
+                header_row in 0u32..3,
+                range in prop::sample::select(vec![None, Some("A1:B3"), Some("B1:D"), Some("A2:E")]),
+                max_cells in 1usize..40,
+            ) {
+                let text: String = cells.iter().map(|r| r.join(",") + "\n").collect();
+                let options = SheetOptions { header_row, range: range.and_then(|r| CellRange::parse(r).ok()), ..SheetOptions::csv() };
+                let limits = SheetLimits { max_rows: 5, max_cols: 4, max_cells, ..SheetLimits::default() };
+                let rows = read(text.as_bytes(), "x.csv", &options, &limits);
+                let batch = read_batch(text.as_bytes(), "x.csv", &options, &limits).map(Batch::into_rows);
+                prop_assert_eq!(batch, rows);
+            }
+        }
     }
 }
