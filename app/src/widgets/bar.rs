@@ -2,7 +2,7 @@
 //! horizontal, grouped or stacked, with value labels and sorting.
 
 use super::chart::{
-    by_index, escape_xml, label_px, legend, series_color, tenths, value_label, Plot,
+    escape_xml, label_px, legend, series_color, svg_slots, tenths, value_label, Plot,
 };
 use super::inspect::{self, Edit};
 use super::line::truncate;
@@ -216,7 +216,7 @@ impl Kind for BarChart {
                 {show_legend.then(|| legend(names, hidden, font, cx.screen.interactive))}
                 <svg viewBox=format!("0 0 {w:.1} {h:.1}") role="img" aria-label="bar chart">
                     <g class="grid">
-                        {by_index(ticks, move |t: Memo<Option<Tick>>| {
+                        {svg_slots(ticks, move |t: Memo<Option<Tick>>| {
                             let at = move |f: fn(&Tick) -> i64| move || t.with(|t| t.as_ref().map(|t| px(f(t))));
                             view! {
                                 <line x1=at(|t| t.0) x2=at(|t| t.1) y1=at(|t| t.2) y2=at(|t| t.3)></line>

@@ -94,10 +94,36 @@ where
     }
 }
 
+/// Like `by_index` for SVG, but an element once made is never removed: the elements
+/// past the current count are kept, hidden (`display="none"` on their group), for the
+/// next time the count grows. Axis ticks come and go by one or two as values move;
+/// making and disposing `<For>` rows on every such update grew the viewer's wasm
+/// memory steadily (docs/benchmarks.md, "Screens"), so their elements stay.
+pub fn svg_slots<T, V>(
+    items: Memo<Vec<T>>,
+    item_view: impl Fn(Memo<Option<T>>) -> V + Clone + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + PartialEq + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    let count = Memo::new(move |_| items.with(Vec::len));
+    let slots = Memo::new(move |made: Option<&usize>| made.copied().unwrap_or(0).max(count.get()));
+    view! {
+        <For each=move || 0..slots.get() key=|i| *i let:i>
+            {
+                let item = Memo::new(move |_| items.with(|v| v.get(i).cloned()));
+                let display = move || if item.with(Option::is_none) { "none" } else { "inline" };
+                view! { <g display=display>{item_view.clone()(item)}</g> }
+            }
+        </For>
+    }
+}
+
 /// Horizontal grid lines with their labels at `ticks`.
 pub fn y_grid(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
     let ticks = Memo::new(move |_| ticks.get());
-    let rows = by_index(ticks, move |tick: Memo<Option<(f64, String)>>| {
+    let rows = svg_slots(ticks, move |tick: Memo<Option<(f64, String)>>| {
         let y = move || tick.with(|t| t.as_ref().map_or(0.0, |t| t.0));
         view! {
             <line x1=plot.left x2=plot.right y1=y y2=y></line>
@@ -114,7 +140,7 @@ pub fn x_labels(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> imp
     view! {
         <g class="axis-x">
             <line x1=plot.left x2=plot.right y1=plot.bottom y2=plot.bottom></line>
-            {by_index(Memo::new(move |_| ticks.get()), move |tick: Memo<Option<(f64, String)>>| {
+            {svg_slots(Memo::new(move |_| ticks.get()), move |tick: Memo<Option<(f64, String)>>| {
                 // Labels at the ends stay inside the box.
                 let anchor = move || {
                     tick.with(|t| {
