@@ -416,6 +416,47 @@ async fn a_csv_header_of_a_hundred_thousand_equal_names_is_answered_at_once() {
     server.still_standing().await;
 }
 
+/// CSV is read straight into columns (`sheet::read_batch`): one row past the row cap,
+/// and a file of 5,120,000 cells (past the 5,000,000-cell cap), are each refused with
+/// the cap named, for a preview and for a dataset being created, and nothing is kept.
+#[tokio::test(flavor = "multi_thread")]
+async fn csv_files_past_the_row_or_the_cell_cap_are_refused_naming_the_cap() {
+    let mut server = Server::start(&[]).await;
+    let mut tall = String::from("n\n");
+    for i in 0..=app::model::MAX_ROWS {
+        tall.push_str(&format!("{i}\n"));
+    }
+    let line = vec!["1"; 64].join(",");
+    let mut wide = format!(
+        "{}\n",
+        (0..64)
+            .map(|c| format!("c{c}"))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    for _ in 0..80_000 {
+        wide.push_str(&line);
+        wide.push('\n');
+    }
+    for (name, csv, cap) in [
+        (
+            "tall.csv",
+            tall,
+            format!("more than {} rows", app::model::MAX_ROWS),
+        ),
+        ("wide.csv", wide, "more than 5000000 cells".to_string()),
+    ] {
+        let (status, info) = server.upload(name, csv.into_bytes()).await;
+        assert_eq!(status, 201, "{info}");
+        for call in ["preview_dataset", "create_dataset"] {
+            let (status, answer) = server.call(call, sheet_form(&info["id"], name)).await;
+            assert_eq!(status, 422, "{call} {name}: {answer}");
+            assert!(message(&answer).contains(&cap), "{call} {name}: {answer}");
+        }
+        server.still_standing().await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_sqlite_query_cannot_attach_another_database() {
     let allowed = tempfile::tempdir().unwrap();

@@ -187,7 +187,7 @@ impl Op {
                 };
                 let column = batch.column(&filter.field);
                 let keep: Vec<usize> = (0..batch.len())
-                    .filter(|&i| path_test(&filter, column.map_or(Cell::Absent, |c| c.cell(i))))
+                    .filter(|&i| path_test(filter, column.map_or(Cell::Absent, |c| c.cell(i))))
                     .collect();
                 Ok(if keep.len() == batch.len() {
                     batch
@@ -531,8 +531,8 @@ fn compute(
     }
 }
 
-/// The sort order of `step::order`: empty last, then numbers, booleans, text, the rest.
-fn order(a: Cell, b: Cell) -> Ordering {
+/// The sort order of both engines: empty last, then numbers, booleans, text, the rest.
+pub(super) fn order(a: Cell, b: Cell) -> Ordering {
     fn rank(c: Cell) -> u8 {
         match c {
             Cell::Int(_) | Cell::Float(_) | Cell::Json(Value::Number(_)) => 0,
@@ -552,8 +552,9 @@ fn order(a: Cell, b: Cell) -> Ordering {
     }
 }
 
-/// A filter's comparison, with what can be worked out once.
-struct Wanted<'a> {
+/// A filter's comparison, with what can be worked out once (both engines filter with
+/// it).
+pub(super) struct Wanted<'a> {
     cmp: Cmp,
     value: &'a Value,
     /// The value in lower case, for `contains`.
@@ -561,7 +562,7 @@ struct Wanted<'a> {
 }
 
 impl<'a> Wanted<'a> {
-    fn new(cmp: Cmp, value: &'a Value) -> Self {
+    pub(super) fn new(cmp: Cmp, value: &'a Value) -> Self {
         let lower = match (cmp, value) {
             (Cmp::Contains, Value::String(v)) => Some(v.to_lowercase()),
             _ => None,
@@ -569,9 +570,8 @@ impl<'a> Wanted<'a> {
         Wanted { cmp, value, lower }
     }
 
-    /// Whether `cell cmp value` holds; `Err` when they cannot be compared (as
-    /// `step::matches`).
-    fn matches(&self, cell: Cell) -> Result<bool, String> {
+    /// Whether `cell cmp value` holds; `Err` when they cannot be compared.
+    pub(super) fn matches(&self, cell: Cell) -> Result<bool, String> {
         let (cmp, value) = (self.cmp, self.value);
         match cmp {
             Cmp::IsNull => return Ok(cell.is_null()),
@@ -613,7 +613,7 @@ impl<'a> Wanted<'a> {
     }
 }
 
-/// Equality where 2 and 2.0 are equal (as `step::equal`).
+/// Equality where 2 and 2.0 are equal.
 fn equal(cell: Cell, value: &Value) -> bool {
     match (cell, value) {
         (_, Value::Number(y)) if cell.is_number() => cell.number() == y.as_f64(),

@@ -616,7 +616,7 @@ mod tests {
 
         #[test]
         fn simple_json_paths_are_recognised_and_the_others_are_not() {
-            let filter = |p: &str| PathQuery::parse(p).unwrap().row_filter();
+            let filter = |p: &str| PathQuery::parse(p).unwrap().row_filter().cloned();
             let f = filter("$[?@.paid == true]").unwrap();
             assert_eq!(
                 (f.field.as_str(), f.cmp, &f.value),

@@ -93,17 +93,31 @@ impl<'de> Deserialize<'de> for JqFilter {
 
 /// A JSONPath (RFC 9535) query, checked when read; written as its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PathQuery(String);
+pub struct PathQuery {
+    source: String,
+    /// The query as a one-column scan, when it is that simple (worked out once).
+    filter: Option<RowFilter>,
+}
 
 impl PathQuery {
     /// Checks `source`, or says what is wrong and at which character.
     pub fn parse(source: &str) -> Result<PathQuery, String> {
         crate::syntax::json_path(source)?;
-        Ok(PathQuery(source.to_string()))
+        Ok(PathQuery {
+            source: source.to_string(),
+            filter: row_filter(source),
+        })
     }
 
     pub fn source(&self) -> &str {
-        &self.0
+        &self.source
+    }
+
+    /// The query as a filter on one field of each row, if it is one; anything else
+    /// (more selectors, logic, functions, escapes in names or strings) is `None` and
+    /// runs on the JSONPath engine.
+    pub(super) fn row_filter(&self) -> Option<&RowFilter> {
+        self.filter.as_ref()
     }
 }
 
@@ -122,85 +136,81 @@ pub(super) enum PathCmp {
 /// keeps the rows whose field compares with the literal, which a batch does by
 /// scanning one column (see `columnar`), with the comparison rules of the JSONPath
 /// engine (`serde_json_path`), not the filter step's.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct RowFilter {
     pub field: String,
     pub cmp: PathCmp,
     pub value: Value,
 }
 
-impl PathQuery {
-    /// The query as a filter on one field of each row, if it is one; anything else
-    /// (more selectors, logic, functions, escapes in names or strings) is `None` and
-    /// runs on the JSONPath engine.
-    pub(super) fn row_filter(&self) -> Option<RowFilter> {
-        fn blank(s: &str) -> &str {
-            s.trim_start_matches([' ', '\t', '\n', '\r'])
-        }
-        fn blank_end(s: &str) -> &str {
-            s.trim_end_matches([' ', '\t', '\n', '\r'])
-        }
-        let inner = self.0.strip_prefix('$')?;
-        let inner = blank(blank(inner).strip_prefix('[')?);
-        let inner = blank_end(blank_end(inner).strip_suffix(']')?);
-        let inner = blank(inner.strip_prefix('?')?);
-        let inner = match inner.strip_prefix('(') {
-            Some(rest) => blank_end(blank_end(rest).strip_suffix(')')?),
-            None => inner,
-        };
-        let rest = inner.strip_prefix('@')?;
-        let (field, rest) = if let Some(rest) = rest.strip_prefix('.') {
-            let end = rest
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(rest.len());
-            let name = &rest[..end];
-            if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
-                return None;
-            }
-            (name, &rest[end..])
-        } else {
-            let rest = blank(rest.strip_prefix('[')?);
-            let (name, rest) = quoted(rest)?;
-            (name, blank(rest).strip_prefix(']')?)
-        };
-        let rest = blank(rest);
-        let (cmp, rest) = [
-            ("==", PathCmp::Eq),
-            ("!=", PathCmp::Ne),
-            ("<=", PathCmp::Le),
-            (">=", PathCmp::Ge),
-            ("<", PathCmp::Lt),
-            (">", PathCmp::Gt),
-        ]
-        .into_iter()
-        .find_map(|(op, cmp)| rest.strip_prefix(op).map(|rest| (cmp, rest)))?;
-        let literal = blank(rest);
-        let value = match quoted(literal) {
-            Some((text, "")) => Value::String(text.to_string()),
-            Some(_) => return None,
-            None => match literal {
-                "true" => Value::Bool(true),
-                "false" => Value::Bool(false),
-                "null" => Value::Null,
-                number
-                    if number
-                        .bytes()
-                        .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) =>
-                {
-                    match serde_json::from_str::<Value>(number).ok()? {
-                        n @ Value::Number(_) => n,
-                        _ => return None,
-                    }
-                }
-                _ => return None,
-            },
-        };
-        Some(RowFilter {
-            field: field.to_string(),
-            cmp,
-            value,
-        })
+/// `source` as a [`RowFilter`], if it is one.
+fn row_filter(source: &str) -> Option<RowFilter> {
+    fn blank(s: &str) -> &str {
+        s.trim_start_matches([' ', '\t', '\n', '\r'])
     }
+    fn blank_end(s: &str) -> &str {
+        s.trim_end_matches([' ', '\t', '\n', '\r'])
+    }
+    let inner = source.strip_prefix('$')?;
+    let inner = blank(blank(inner).strip_prefix('[')?);
+    let inner = blank_end(blank_end(inner).strip_suffix(']')?);
+    let inner = blank(inner.strip_prefix('?')?);
+    let inner = match inner.strip_prefix('(') {
+        Some(rest) => blank_end(blank_end(rest).strip_suffix(')')?),
+        None => inner,
+    };
+    let rest = inner.strip_prefix('@')?;
+    let (field, rest) = if let Some(rest) = rest.strip_prefix('.') {
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+            return None;
+        }
+        (name, &rest[end..])
+    } else {
+        let rest = blank(rest.strip_prefix('[')?);
+        let (name, rest) = quoted(rest)?;
+        (name, blank(rest).strip_prefix(']')?)
+    };
+    let rest = blank(rest);
+    let (cmp, rest) = [
+        ("==", PathCmp::Eq),
+        ("!=", PathCmp::Ne),
+        ("<=", PathCmp::Le),
+        (">=", PathCmp::Ge),
+        ("<", PathCmp::Lt),
+        (">", PathCmp::Gt),
+    ]
+    .into_iter()
+    .find_map(|(op, cmp)| rest.strip_prefix(op).map(|rest| (cmp, rest)))?;
+    let literal = blank(rest);
+    let value = match quoted(literal) {
+        Some((text, "")) => Value::String(text.to_string()),
+        Some(_) => return None,
+        None => match literal {
+            "true" => Value::Bool(true),
+            "false" => Value::Bool(false),
+            "null" => Value::Null,
+            number
+                if number
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || b"+-.eE".contains(&b)) =>
+            {
+                match serde_json::from_str::<Value>(number).ok()? {
+                    n @ Value::Number(_) => n,
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        },
+    };
+    Some(RowFilter {
+        field: field.to_string(),
+        cmp,
+        value,
+    })
 }
 
 /// A string in single or double quotes without escapes at the start of `s`, and what
@@ -218,7 +228,7 @@ fn quoted(s: &str) -> Option<(&str, &str)> {
 
 impl Serialize for PathQuery {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(&self.source)
     }
 }
 
@@ -711,7 +721,7 @@ pub(super) fn json_path(
     budget: &super::Budget,
 ) -> Result<Vec<Row>, String> {
     let doc = Value::Array(rows.into_iter().map(Value::Object).collect());
-    let query = crate::syntax::json_path(&path.0)?;
+    let query = crate::syntax::json_path(&path.source)?;
     let mut out = Collector {
         rows: Vec::new(),
         bytes: 0,

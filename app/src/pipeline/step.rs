@@ -1,7 +1,9 @@
 //! The steps: what each does to the rows.
 
 use super::aggregate::{group, Aggregate};
+use super::batch::Cell;
 use super::budget::{value_size, Budget};
+use super::columnar::{self, Wanted};
 use super::{Env, StepReport};
 use crate::model::Row;
 use serde::{Deserialize, Serialize};
@@ -210,9 +212,10 @@ impl Op {
                 Ok(rows)
             }
             Op::Filter { field, cmp, value } => {
+                let wanted = Wanted::new(*cmp, value);
                 let mut kept = Vec::with_capacity(rows.len());
                 for row in rows {
-                    match matches(row.get(field).unwrap_or(&Value::Null), *cmp, value) {
+                    match wanted.matches(row.get(field).map_or(Cell::Absent, Cell::of)) {
                         Ok(true) => kept.push(row),
                         Ok(false) => {}
                         Err(why) => report.problem(limits, || format!("field '{field}': {why}")),
@@ -375,72 +378,10 @@ fn is_empty(v: Option<&Value>) -> bool {
     matches!(v, None | Some(Value::Null))
 }
 
-/// Total order for sorting: empty last, then numbers, booleans, text, the rest.
+/// Total order for sorting: empty last, then numbers, booleans, text, the rest (the
+/// columnar engine's order, on a row's values).
 pub(super) fn order(a: &Value, b: &Value) -> Ordering {
-    fn rank(v: &Value) -> u8 {
-        match v {
-            Value::Number(_) => 0,
-            Value::Bool(_) => 1,
-            Value::String(_) => 2,
-            Value::Array(_) | Value::Object(_) => 3,
-            Value::Null => 4,
-        }
-    }
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => {
-            let (x, y) = (x.as_f64().unwrap_or(0.0), y.as_f64().unwrap_or(0.0));
-            x.total_cmp(&y)
-        }
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        _ => rank(a).cmp(&rank(b)),
-    }
-}
-
-/// Whether `cell cmp value` holds; `Err` when they cannot be compared.
-fn matches(cell: &Value, cmp: Cmp, value: &Value) -> Result<bool, String> {
-    match cmp {
-        Cmp::IsNull => return Ok(cell.is_null()),
-        Cmp::NotNull => return Ok(!cell.is_null()),
-        _ => {}
-    }
-    if cell.is_null() {
-        return Ok(cmp == Cmp::Ne);
-    }
-    match cmp {
-        Cmp::Eq => Ok(equal(cell, value)),
-        Cmp::Ne => Ok(!equal(cell, value)),
-        Cmp::Contains => match (cell, value) {
-            (Value::String(c), Value::String(v)) => {
-                Ok(c.to_lowercase().contains(&v.to_lowercase()))
-            }
-            _ => Err(format!("'contains' compares text, not {cell}")),
-        },
-        _ => {
-            let comparable = matches!(
-                (cell, value),
-                (Value::Number(_), Value::Number(_)) | (Value::String(_), Value::String(_))
-            );
-            if !comparable {
-                return Err(format!("{cell} cannot be compared with {value}"));
-            }
-            let o = order(cell, value);
-            Ok(match cmp {
-                Cmp::Lt => o == Ordering::Less,
-                Cmp::Le => o != Ordering::Greater,
-                Cmp::Gt => o == Ordering::Greater,
-                _ => o != Ordering::Less,
-            })
-        }
-    }
-}
-
-/// Equality where 2 and 2.0 are equal.
-fn equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
-    }
+    columnar::order(Cell::of(a), Cell::of(b))
 }
 
 #[cfg(test)]
