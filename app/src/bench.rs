@@ -94,8 +94,108 @@ pub fn timed_hydration(run: impl FnOnce()) {
     }
 }
 
+/// The browser bundles' allocator: the system one (dlmalloc in wasm), counting the
+/// bytes it holds for the program. The wasm module's linear memory only ever grows, so
+/// its size says how much was ever needed at once; this count says what is held now,
+/// which tells a leak (it climbs) from fragmentation or a high-water mark (it does not).
+/// The soak benchmark (`end2end/bench/widgets.cjs`) reads it through `heap_in_use`.
+pub struct CountingAlloc;
+
+static HELD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Live allocations by size in bytes (the last counts every size from 1024 up): which
+/// size climbs says what leaks.
+static BY_SIZE: [std::sync::atomic::AtomicIsize; 1025] =
+    [const { std::sync::atomic::AtomicIsize::new(0) }; 1025];
+
+fn count(size: usize, by: isize) {
+    BY_SIZE[size.min(1024)].fetch_add(by, std::sync::atomic::Ordering::Relaxed);
+}
+
+impl CountingAlloc {
+    /// Bytes allocated and not yet freed.
+    pub fn held() -> usize {
+        HELD.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many allocations of each size (index) are live; the last entry counts every
+    /// size from 1024 bytes up.
+    pub fn by_size() -> Vec<f64> {
+        BY_SIZE
+            .iter()
+            .map(|n| n.load(std::sync::atomic::Ordering::Relaxed) as f64)
+            .collect()
+    }
+}
+
+// SAFETY: every call is passed on unchanged to `System`, which upholds the contract;
+// the counter only observes sizes.
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: same layout, passed on.
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if !p.is_null() {
+            HELD.fetch_add(layout.size(), Relaxed);
+            count(layout.size(), 1);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: same layout, passed on.
+        let p = unsafe { std::alloc::System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            HELD.fetch_add(layout.size(), Relaxed);
+            count(layout.size(), 1);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: the caller's pointer and layout, from `alloc`.
+        unsafe { std::alloc::System.dealloc(ptr, layout) };
+        HELD.fetch_sub(layout.size(), Relaxed);
+        count(layout.size(), -1);
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: the caller's pointer, layout and size, passed on.
+        let p = unsafe { std::alloc::System.realloc(ptr, layout, new) };
+        if !p.is_null() {
+            HELD.fetch_sub(layout.size(), Relaxed);
+            HELD.fetch_add(new, Relaxed);
+            count(layout.size(), -1);
+            count(new, 1);
+        }
+        p
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_counting_allocator_counts_what_is_held_and_frees_it() {
+        use std::alloc::{GlobalAlloc, Layout};
+        let alloc = super::CountingAlloc;
+        let layout = Layout::from_size_align(4096, 8).unwrap();
+        let before = super::CountingAlloc::held();
+        // SAFETY: a non-zero layout; the block is grown, then freed with its layout.
+        unsafe {
+            let p = alloc.alloc(layout);
+            assert!(!p.is_null());
+            assert_eq!(super::CountingAlloc::held() - before, 4096);
+            let p = alloc.realloc(p, layout, 10_000);
+            assert!(!p.is_null());
+            assert_eq!(super::CountingAlloc::held() - before, 10_000);
+            alloc.dealloc(p, Layout::from_size_align(10_000, 8).unwrap());
+        }
+        assert_eq!(super::CountingAlloc::held(), before);
+    }
+
     #[test]
     fn the_sample_pipeline_runs_and_groups_by_month_and_region() {
         let out = super::sample_pipeline()

@@ -15,8 +15,8 @@
 //       with its microtasks and that frame's style, layout and paint.
 //   node end2end/bench/widgets.cjs <base> soak <minutes>
 //       A kiosk of 100 mixed widgets, 10 datasets pushed 10 times a second, for
-//       <minutes>: JS heap (after a forced GC), DOM nodes and the wasm module's linear
-//       memory every minute.
+//       <minutes>: JS heap (after a forced GC), DOM nodes, the wasm module's linear
+//       memory and the bytes its allocator holds, every minute.
 //   node end2end/bench/widgets.cjs <base> tvsoak <minutes>
 //       The same, on a paired TV (`/tv`, no session) showing a playlist of two
 //       dashboards of 50 of those widgets each, turning every 5 s with a fade.
@@ -237,6 +237,17 @@ async function wasmMemoryMb(cdp) {
   return r1(sizes.result.value.reduce((a, b) => a + b, 0) / 1048576);
 }
 
+// What the wasm module holds allocated now (MB; its allocator counts it): linear
+// memory never shrinks, so this is what tells a leak from a high-water mark.
+async function wasmHeldMb(page) {
+  const bytes = await page.evaluate(async () => {
+    const p = location.pathname;
+    const name = p === '/tv' || ['/view/', '/kiosk/', '/s/'].some((s) => p.startsWith(s)) ? 'viewer' : 'wallboard';
+    return (await import(`/pkg/${name}.js`)).heap_in_use();
+  });
+  return Math.round(bytes / 10485.76) / 100;
+}
+
 async function soak(minutes, tv) {
   const datasets = [];
   for (let i = 0; i < 10; i++) datasets.push(await pushedDataset(`soak ${i}`, 30));
@@ -244,10 +255,13 @@ async function soak(minutes, tv) {
   const browser = await launch();
   let page;
   if (tv) {
-    const first = await kioskDashboard(50, datasets);
-    const second = await kioskDashboard(50, datasets);
-    const playlist = await post('save_playlist', { playlist: { name: 'soak', slides: [
-      { dashboard: first, seconds: 5, transition: 'fade' }, { dashboard: second, seconds: 5, transition: 'fade' }] } });
+    // BENCH_SLIDES (default 2) dashboards of 50 widgets, each shown BENCH_SLIDE_SECONDS
+    // (default 5) with a fade (or BENCH_TRANSITION=cut).
+    const slides = [];
+    for (let i = 0; i < Number(process.env.BENCH_SLIDES ?? 2); i++) {
+      slides.push({ dashboard: await kioskDashboard(50, datasets), seconds: Number(process.env.BENCH_SLIDE_SECONDS ?? 5), transition: process.env.BENCH_TRANSITION ?? 'fade' });
+    }
+    const playlist = await post('save_playlist', { playlist: { name: 'soak', slides } });
     const context = await browser.newContext({ viewport: { width: 1920, height: 1080 } });
     page = await context.newPage();
     await page.goto(`${base}/tv`);
@@ -266,8 +280,12 @@ async function soak(minutes, tv) {
     await cdp.send('HeapProfiler.collectGarbage');
     const m = (await cdp.send('Performance.getMetrics')).metrics;
     const get = (n) => m.find((x) => x.name === n).value;
-    return { heap_mb: r1(get('JSHeapUsedSize') / 1048576), nodes: get('Nodes'), wasm_mb: await wasmMemoryMb(cdp) };
+    return { heap_mb: r1(get('JSHeapUsedSize') / 1048576), nodes: get('Nodes'), wasm_mb: await wasmMemoryMb(cdp), wasm_held_mb: await wasmHeldMb(page) };
   };
+  // BENCH_SIZES=1: also the allocation sizes whose live count grew most in the run
+  // (the viewer bundle counts its live allocations by size).
+  const sizes = () => page.evaluate(async () => Array.from((await import('/pkg/viewer.js')).heap_by_size()));
+  const sizesAtStart = process.env.BENCH_SIZES ? await sizes() : null;
   const samples = [{ minute: 0, ...(await sample()) }];
   const end = Date.now() + minutes * 60000;
   const loop = pushLoop(datasets, 10, end);
@@ -275,14 +293,21 @@ async function soak(minutes, tv) {
     await new Promise((r) => setTimeout(r, Math.max(0, Date.now() < end ? 60000 : 0)));
     samples.push({ minute: m, ...(await sample()) });
   }
-  await loop;
+  const pushed = await loop;
+  if (sizesAtStart) {
+    const now = await sizes();
+    const grew = now.map((n, size) => ({ size, grew: n - sizesAtStart[size], live: n })).filter((g) => g.grew > 0);
+    grew.sort((a, b) => b.grew * Math.max(b.size, 1) - a.grew * Math.max(a.size, 1));
+    console.error(JSON.stringify({ sizes_grown: grew.slice(0, 20) }));
+  }
   const first = samples[1] ?? samples[0];
   const last = samples[samples.length - 1];
   console.log(JSON.stringify({
-    minutes, page: tv ? 'tv' : 'kiosk', samples,
+    minutes, page: tv ? 'tv' : 'kiosk', pushes_per_dataset: pushed.sent, samples,
     heap_change_pct: r1(100 * (last.heap_mb - first.heap_mb) / first.heap_mb),
     nodes_change_pct: r1(100 * (last.nodes - first.nodes) / first.nodes),
     wasm_change_pct: r1(100 * (last.wasm_mb - first.wasm_mb) / first.wasm_mb),
+    wasm_held_change_pct: r1(100 * (last.wasm_held_mb - first.wasm_held_mb) / first.wasm_held_mb),
   }));
   await browser.close();
 }

@@ -71,10 +71,16 @@ impl Plot {
     }
 }
 
-/// Renders `items` by position: the element at index `i` stays while there are more
-/// than `i` items, and reads its item through its own memo, so a change of values
-/// updates attributes and texts in place; only a change of count adds or removes
-/// elements. (Keying by content would rebuild every element whose value moved.)
+/// Renders `items` by position: the element at index `i` reads its item through its
+/// own memo, so a change of values updates attributes and texts in place. Elements are
+/// made as the count grows and then kept for the life of the list: past the current
+/// count their item is `None`, and the view hides itself (`hidden` on HTML, see
+/// [`svg_slots`] for SVG). Keying by content would rebuild every element whose value
+/// moved; removing elements when the count drops would leak: a Leptos 0.8 memo keeps
+/// every subscriber it ever had until that subscriber runs again, so each element made
+/// and disposed under the long-lived `items` left a little memory behind (a table
+/// flipping pages, docs/benchmarks.md, "Screens"). The elements kept are as many as
+/// the longest the list has been.
 pub fn by_index<T, V>(
     items: Memo<Vec<T>>,
     item_view: impl Fn(Memo<Option<T>>) -> V + Clone + Send + Sync + 'static,
@@ -83,9 +89,10 @@ where
     T: Clone + PartialEq + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let count = Memo::new(move |_| items.with(Vec::len));
+    let made =
+        Memo::new(move |made: Option<&usize>| made.copied().unwrap_or(0).max(items.with(Vec::len)));
     view! {
-        <For each=move || 0..count.get() key=|i| *i let:i>
+        <For each=move || 0..made.get() key=|i| *i let:i>
             {
                 let item = Memo::new(move |_| items.with(|v| v.get(i).cloned()));
                 item_view.clone()(item)
@@ -94,11 +101,8 @@ where
     }
 }
 
-/// Like `by_index` for SVG, but an element once made is never removed: the elements
-/// past the current count are kept, hidden (`display="none"` on their group), for the
-/// next time the count grows. Axis ticks come and go by one or two as values move;
-/// making and disposing `<For>` rows on every such update grew the viewer's wasm
-/// memory steadily (docs/benchmarks.md, "Screens"), so their elements stay.
+/// [`by_index`] for SVG, where `hidden` does nothing: each element sits in a group
+/// shown only while it has an item.
 pub fn svg_slots<T, V>(
     items: Memo<Vec<T>>,
     item_view: impl Fn(Memo<Option<T>>) -> V + Clone + Send + Sync + 'static,
@@ -107,27 +111,28 @@ where
     T: Clone + PartialEq + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let count = Memo::new(move |_| items.with(Vec::len));
-    let slots = Memo::new(move |made: Option<&usize>| made.copied().unwrap_or(0).max(count.get()));
-    view! {
-        <For each=move || 0..slots.get() key=|i| *i let:i>
-            {
-                let item = Memo::new(move |_| items.with(|v| v.get(i).cloned()));
-                let display = move || if item.with(Option::is_none) { "none" } else { "inline" };
-                view! { <g display=display>{item_view.clone()(item)}</g> }
+    by_index(items, move |item: Memo<Option<T>>| {
+        let display = move || {
+            if item.with(Option::is_none) {
+                "none"
+            } else {
+                "inline"
             }
-        </For>
-    }
+        };
+        view! { <g display=display>{item_view.clone()(item)}</g> }
+    })
 }
 
-/// Horizontal grid lines with their labels at `ticks`.
-pub fn y_grid(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
+/// Horizontal grid lines with their labels at `ticks`, in `plot` (both live: the
+/// elements stay when the plot box moves).
+pub fn y_grid(plot: Memo<Plot>, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
     let ticks = Memo::new(move |_| ticks.get());
     let rows = svg_slots(ticks, move |tick: Memo<Option<(f64, String)>>| {
         let y = move || tick.with(|t| t.as_ref().map_or(0.0, |t| t.0));
+        let left = move || plot.with(|p| p.left);
         view! {
-            <line x1=plot.left x2=plot.right y1=y y2=y></line>
-            <text x=plot.left - font * 0.4 y=y dy="0.35em" text-anchor="end" font-size=font>
+            <line x1=left x2=move || plot.with(|p| p.right) y1=y y2=y></line>
+            <text x=move || left() - font * 0.4 y=y dy="0.35em" text-anchor="end" font-size=font>
                 {move || tick.with(|t| t.as_ref().map(|t| t.1.clone()).unwrap_or_default())}
             </text>
         }
@@ -135,20 +140,22 @@ pub fn y_grid(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl 
     view! { <g class="grid">{rows}</g> }
 }
 
-/// Labels along the x axis at `ticks` (position, label).
-pub fn x_labels(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
+/// Labels along the x axis at `ticks` (position, label), below `plot`.
+pub fn x_labels(plot: Memo<Plot>, font: f64, ticks: Signal<Vec<(f64, String)>>) -> impl IntoView {
+    let bottom = move || plot.with(|p| p.bottom);
     view! {
         <g class="axis-x">
-            <line x1=plot.left x2=plot.right y1=plot.bottom y2=plot.bottom></line>
+            <line x1=move || plot.with(|p| p.left) x2=move || plot.with(|p| p.right) y1=bottom y2=bottom></line>
             {svg_slots(Memo::new(move |_| ticks.get()), move |tick: Memo<Option<(f64, String)>>| {
                 // Labels at the ends stay inside the box.
                 let anchor = move || {
+                    let (left, right) = plot.with(|p| (p.left, p.right));
                     tick.with(|t| {
                         let Some((x, label)) = t else { return "middle" };
                         let half = font * 0.3 * label.chars().count() as f64;
-                        if x - half < plot.left - font {
+                        if x - half < left - font {
                             "start"
-                        } else if x + half > plot.right + font * 0.5 {
+                        } else if x + half > right + font * 0.5 {
                             "end"
                         } else {
                             "middle"
@@ -156,7 +163,7 @@ pub fn x_labels(plot: Plot, font: f64, ticks: Signal<Vec<(f64, String)>>) -> imp
                     })
                 };
                 view! {
-                    <text x=move || tick.with(|t| t.as_ref().map_or(0.0, |t| t.0)) y=plot.bottom + font * 1.3 text-anchor=anchor font-size=font>
+                    <text x=move || tick.with(|t| t.as_ref().map_or(0.0, |t| t.0)) y=move || bottom() + font * 1.3 text-anchor=anchor font-size=font>
                         {move || tick.with(|t| t.as_ref().map(|t| t.1.clone()).unwrap_or_default())}
                     </text>
                 }

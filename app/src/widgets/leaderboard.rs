@@ -166,7 +166,7 @@ impl Kind for Leaderboard {
                         })
                     };
                     view! {
-                        <li>
+                        <li hidden=move || row.with(Option::is_none)>
                             <span class="rank">{move || row.with(|r| r.as_ref().map(|r| r.0.to_string()).unwrap_or_default())}</span>
                             <span class="name">{move || row.with(|r| r.as_ref().map(|r| r.1.clone()).unwrap_or_default())}</span>
                             <span class="score">{move || row.with(|r| r.as_ref().map(|r| fmt.format(f64::from_bits(r.2))).unwrap_or_default())}</span>

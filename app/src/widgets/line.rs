@@ -380,13 +380,10 @@ impl Kind for LineChart {
                     on:keydown=on_key
                     on:blur=move |_| hover.set(None)
                 >
-                    {move || {
-                        let p = plot.get();
-                        view! {
-                            {chart::y_grid(p, font, Signal::derive(move || drawn.with(|d| d.y_ticks.clone())))}
-                            {chart::x_labels(p, font, Signal::derive(move || drawn.with(|d| d.x_ticks.clone())))}
-                        }
-                    }}
+                    // Built once: the plot box moves (the y labels' width changes) in
+                    // the elements' attributes, not by rebuilding them.
+                    {chart::y_grid(plot, font, Signal::derive(move || drawn.with(|d| d.y_ticks.clone())))}
+                    {chart::x_labels(plot, font, Signal::derive(move || drawn.with(|d| d.x_ticks.clone())))}
                     <For each=move || drawn.with(|d| d.paths.iter().map(|(i, _, _)| *i).collect::<Vec<_>>()) key=|i| *i let:i>
                         {
                             let d = move || drawn.with(|d| d.paths.iter().find(|p| p.0 == i).map(|p| p.1.clone()).unwrap_or_default());

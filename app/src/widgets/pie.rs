@@ -214,7 +214,7 @@ impl Kind for PieChart {
                         {by_index(rows, move |row: Memo<Option<(usize, String, String, String)>>| {
                             let part = move |f: fn(&(usize, String, String, String)) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
                             view! {
-                                <li>
+                                <li hidden=move || row.with(Option::is_none)>
                                     <span class="swatch" style=move || row.with(|r| format!("background:{}", series_color(r.as_ref().map_or(0, |r| r.0))))></span>
                                     <span class="name">{part(|r| r.1.clone())}</span>
                                     <span class="value">{part(if percentages { |r| r.3.clone() } else { |r| r.2.clone() })}</span>

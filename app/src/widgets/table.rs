@@ -254,10 +254,11 @@ impl Kind for Table {
                         {by_index(Memo::new(move |_| shown()), move |row: Memo<Option<(usize, Vec<Cell>)>>| {
                             let cells = Memo::new(move |_| row.with(|r| r.as_ref().map(|r| r.1.clone()).unwrap_or_default()));
                             view! {
-                                <tr>
+                                <tr hidden=move || row.with(Option::is_none)>
                                     {by_index(cells, move |cell: Memo<Option<Cell>>| {
                                         view! {
                                             <td
+                                                hidden=move || cell.with(Option::is_none)
                                                 class:num=move || cell.with(|c| c.as_ref().is_some_and(|c| c.2))
                                                 style=move || cell.with(|c| c.as_ref().and_then(|c| c.1.clone()).map(|c| format!("color:{c}")))
                                             >
