@@ -94,7 +94,7 @@ pub fn timed_hydration(run: impl FnOnce()) {
     }
 }
 
-/// The browser bundles' allocator: the system one (dlmalloc in wasm), counting the
+/// The viewer bundle's allocator: the system one (dlmalloc in wasm), counting the
 /// bytes it holds for the program. The wasm module's linear memory only ever grows, so
 /// its size says how much was ever needed at once; this count says what is held now,
 /// which tells a leak (it climbs) from fragmentation or a high-water mark (it does not).

@@ -240,11 +240,8 @@ async function wasmMemoryMb(cdp) {
 // What the wasm module holds allocated now (MB; its allocator counts it): linear
 // memory never shrinks, so this is what tells a leak from a high-water mark.
 async function wasmHeldMb(page) {
-  const bytes = await page.evaluate(async () => {
-    const p = location.pathname;
-    const name = p === '/tv' || ['/view/', '/kiosk/', '/s/'].some((s) => p.startsWith(s)) ? 'viewer' : 'wallboard';
-    return (await import(`/pkg/${name}.js`)).heap_in_use();
-  });
+  // Soaks run screens, which load the viewer bundle (the only one that counts).
+  const bytes = await page.evaluate(async () => (await import('/pkg/viewer.js')).heap_in_use());
   return Math.round(bytes / 10485.76) / 100;
 }
 

@@ -3,16 +3,6 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
-#[global_allocator]
-static ALLOC: app::bench::CountingAlloc = app::bench::CountingAlloc;
-
-/// Bytes the module holds allocated now (the soak benchmark reads it beside the size
-/// of its linear memory).
-#[wasm_bindgen]
-pub fn heap_in_use() -> f64 {
-    app::bench::CountingAlloc::held() as f64
-}
-
 #[wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
