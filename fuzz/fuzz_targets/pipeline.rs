@@ -11,7 +11,7 @@ use libfuzzer_sys::fuzz_target;
 struct NoJq;
 
 impl JqRunner for NoJq {
-    fn run(&self, _: &JqFilter, _: String, _: &Limits) -> Result<JqOutput, String> {
+    fn run(&self, _: &JqFilter, _: Vec<u8>, _: &Limits) -> Result<JqOutput, String> {
         Err("jq is fuzzed by its own target".to_string())
     }
 }

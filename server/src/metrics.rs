@@ -19,6 +19,9 @@ pub struct Metrics {
     pub updates_published: Counter,
     /// Events written to viewer streams (snapshots, frames and appends).
     pub updates_delivered: Counter,
+    /// Writes of events to viewer streams: one write carries every event a viewer of
+    /// several datasets has due when it wakes.
+    pub stream_writes: Counter,
     /// Changes a viewer never saw on its own because a newer one replaced them first.
     pub updates_coalesced: Counter,
     pub push_requests: Counter,
@@ -59,6 +62,10 @@ impl Metrics {
         let updates_delivered = counter(
             "wallboard_updates_delivered",
             "Events written to viewer streams",
+        );
+        let stream_writes = counter(
+            "wallboard_stream_writes",
+            "Writes of events to viewer streams (one write may carry several events)",
         );
         let updates_coalesced = counter(
             "wallboard_updates_coalesced",
@@ -117,6 +124,7 @@ impl Metrics {
             viewers_refused,
             updates_published,
             updates_delivered,
+            stream_writes,
             updates_coalesced,
             push_requests,
             push_rows_accepted,

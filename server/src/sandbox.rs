@@ -13,16 +13,18 @@
 //! - CPU time: `RLIMIT_CPU` a little past jq's own 5 s budget;
 //! - no core dumps, no files beyond its pipes, an empty environment.
 //!
-//! The parent writes the request and the rows to the child's stdin, reads at most
-//! `MAX_OUTPUT_BYTES` (and a little) of its answer, and kills it at the wall-clock
+//! The parent writes the request and the rows (JSON, written straight from the
+//! columns) to the child's stdin and reads the child's answer a line per result while
+//! the child runs (`JqAnswer`), into columns again, stopping at the row and byte caps
+//! (the child then stops at its next write); it kills the child at the wall-clock
 //! deadline. Whatever happens to the child, the step fails with a message naming the
 //! bound it hit, and the server goes on. Starting a child costs a few milliseconds per
 //! jq step, against polling intervals of a second or more.
 
 use app::pipeline::{
-    JqFilter, JqOutput, JqRequest, JqRunner, Limits, MAX_OUTPUT_BYTES, TIME_LIMIT_MS,
+    JqAnswer, JqFilter, JqOutput, JqRequest, JqRunner, Limits, MAX_OUTPUT_BYTES, TIME_LIMIT_MS,
 };
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode, Stdio};
 use std::time::{Duration, Instant};
@@ -48,7 +50,7 @@ pub struct JqWorker {
 }
 
 impl JqRunner for JqWorker {
-    fn run(&self, filter: &JqFilter, input: String, limits: &Limits) -> Result<JqOutput, String> {
+    fn run(&self, filter: &JqFilter, input: Vec<u8>, limits: &Limits) -> Result<JqOutput, String> {
         let started = Instant::now();
         let mut child = Command::new(&self.exe)
             .arg(WORKER_COMMAND)
@@ -63,7 +65,6 @@ impl JqRunner for JqWorker {
             .map_err(|e| format!("jq: cannot start its worker ({}): {e}", self.exe.display()))?;
         let request = serde_json::to_string(&JqRequest {
             filter: filter.source().to_string(),
-            max_rows: limits.max_rows,
         })
         .map_err(|e| format!("jq: {e}"))?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
@@ -72,10 +73,12 @@ impl JqRunner for JqWorker {
             let _ = stdin
                 .write_all(request.as_bytes())
                 .and_then(|()| stdin.write_all(b"\n"))
-                .and_then(|()| stdin.write_all(input.as_bytes()));
+                .and_then(|()| stdin.write_all(&input));
         });
         let stdout = child.stdout.take().expect("stdout is piped");
-        let reader = std::thread::spawn(move || read_capped(stdout, MAX_OUTPUT_BYTES + (1 << 20)));
+        let limits = *limits;
+        // The answer is read as the worker writes it: rows are made while jq runs.
+        let reader = std::thread::spawn(move || read_answer(stdout, &limits));
         let stderr = child.stderr.take().expect("stderr is piped");
         let errors = std::thread::spawn(move || read_capped(stderr, 4096));
 
@@ -97,7 +100,7 @@ impl JqRunner for JqWorker {
             }
         };
         let _ = writer.join();
-        let answer = reader.join().unwrap_or_default();
+        let answer = reader.join().unwrap_or(None);
         let stderr = String::from_utf8_lossy(&errors.join().unwrap_or_default()).into_owned();
         let Some(status) = status else {
             return Err(format!(
@@ -105,29 +108,44 @@ impl JqRunner for JqWorker {
                 TIME_LIMIT_MS as u64 / 1000
             ));
         };
-        if status.success() {
-            return parse_answer(&answer);
+        match answer {
+            // The worker finished its answer, or the answer passed a bound (then the
+            // worker stops at its next write).
+            Some(Ok(out)) if status.success() => Ok(out),
+            Some(Err(why)) => Err(why),
+            _ => Err(why_it_stopped(status, &stderr, self.memory_bytes)),
         }
-        Err(why_it_stopped(status, &stderr, self.memory_bytes))
     }
 }
 
-/// The worker's answer: `{"ok": …}` or `{"err": "…"}`.
-fn parse_answer(answer: &[u8]) -> Result<JqOutput, String> {
-    #[derive(serde::Deserialize)]
-    #[serde(rename_all = "lowercase")]
-    enum Answer {
-        Ok(JqOutput),
-        Err(String),
-    }
-    match serde_json::from_slice::<Answer>(answer) {
-        Ok(Answer::Ok(out)) => Ok(out),
-        Ok(Answer::Err(err)) => Err(err),
-        Err(_) if answer.len() > MAX_OUTPUT_BYTES => Err(format!(
-            "jq: the results take more than {} MiB of JSON",
-            MAX_OUTPUT_BYTES >> 20
-        )),
-        Err(e) => Err(format!("jq: the worker's answer cannot be read: {e}")),
+/// Reads the worker's answer (see `JqAnswer`) as it comes, a line at a time. `None`
+/// when it ends without saying so: the worker died.
+fn read_answer(stdout: impl Read, limits: &Limits) -> Option<Result<JqOutput, String>> {
+    // The longest line: one result of the most JSON all results may take.
+    const MAX_LINE: u64 = MAX_OUTPUT_BYTES as u64 + 2;
+    let mut answer = JqAnswer::new(limits);
+    let mut stdout = std::io::BufReader::with_capacity(1 << 16, stdout);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match (&mut stdout).take(MAX_LINE).read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return None,
+            Ok(_) => {}
+        }
+        if line.pop() != Some(b'\n') {
+            return (line.len() as u64 >= MAX_LINE - 1).then(|| {
+                Err(format!(
+                    "jq: the results take more than {} MiB of JSON",
+                    MAX_OUTPUT_BYTES >> 20
+                ))
+            });
+        }
+        if let Err(why) = answer.line(&line) {
+            return Some(Err(why));
+        }
+        if answer.ended() {
+            return Some(answer.finish());
+        }
     }
 }
 
@@ -185,7 +203,8 @@ pub fn worker_main(memory_bytes: Option<&str>) -> ExitCode {
         return ExitCode::FAILURE;
     }
     let stdin = std::io::stdin().lock();
-    let stdout = std::io::stdout().lock();
+    // (`Stdout`, not its lock: the answer is written from the thread jq runs on.)
+    let stdout = std::io::stdout();
     match app::pipeline::serve_jq(stdin, stdout, WORKER_STACK) {
         // Exit without dropping what the run built: a deep value would recurse.
         Ok(()) => std::process::exit(0),

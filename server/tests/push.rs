@@ -377,6 +377,40 @@ async fn a_fast_dataset_is_coalesced_to_the_latest_at_the_rate_cap() {
 }
 
 #[tokio::test]
+async fn a_stream_of_several_datasets_writes_all_that_is_due_at_once() {
+    // One event per dataset a second: the stream holds b back, and a changes meanwhile.
+    let app = spawn_app_env(Backend::Sqlite, &[("WALLBOARD_STREAM_MAX_RATE", "1")]).await;
+    let (a, sa) = pushed(&app, json!({"kind": "replace"})).await;
+    let (b, sb) = pushed(&app, json!({"kind": "replace"})).await;
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={a},{b}")).await;
+    live.next(SOON).await.unwrap();
+    push(&app, &a, &sa, json!({"n": 1})).await;
+    live.frame_where(SOON, |f| f["rows"][0]["n"] == 1.0).await;
+    push(&app, &b, &sb, json!({"n": 1})).await;
+    live.frame_where(SOON, |f| {
+        f["rows"][0]["n"] == 1.0 && f["dataset"] == json!(b)
+    })
+    .await;
+    let before = app.metrics().await;
+    // b changes and waits out its second; a changes while it waits, and is due by then.
+    push(&app, &b, &sb, json!({"n": 2})).await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    push(&app, &a, &sa, json!({"n": 2})).await;
+    let (_, first) = live.next(SOON).await.unwrap();
+    let (_, second) = live.next(SOON).await.unwrap();
+    let datasets = [&first, &second].map(|e| e["frame"]["dataset"].clone());
+    assert_eq!(datasets, [json!(b), json!(a)], "{first} {second}");
+    assert_eq!(live.last_id.as_deref(), Some("2.2"));
+    let after = app.metrics().await;
+    let counted = |m: &str, name: &str| common::metric(m, name);
+    let delivered = counted(&after, "wallboard_updates_delivered_total ")
+        - counted(&before, "wallboard_updates_delivered_total ");
+    let writes = counted(&after, "wallboard_stream_writes_total ")
+        - counted(&before, "wallboard_stream_writes_total ");
+    assert_eq!((delivered, writes), (2.0, 1.0), "both events in one write");
+}
+
+#[tokio::test]
 async fn a_stream_is_served_alike_on_a_new_and_on_a_reused_connection() {
     let app = spawn_app(Backend::Sqlite).await;
     let (id, secret) = pushed(&app, json!({"kind": "replace"})).await;

@@ -9,14 +9,18 @@ mod common;
 use app::model::{CellRange, SheetFormat};
 use common::corpus::{calamine, vega};
 use serde_json::{json, Value};
-use wallboard_server::sources::sheet::{read, sheet_names, SheetLimits, SheetOptions};
+use wallboard_server::sources::sheet::{read, read_batch, sheet_names, SheetLimits, SheetOptions};
 
+/// The rows of a file, read into rows and, as sources read it, into columns: both
+/// must give the same table.
 fn rows_of(bytes: &[u8], name: &str, options: SheetOptions) -> Vec<Value> {
-    read(bytes, name, &options, &SheetLimits::default())
-        .unwrap_or_else(|e| panic!("{name}: {e}"))
-        .into_iter()
-        .map(Value::Object)
-        .collect()
+    let limits = SheetLimits::default();
+    let rows = read(bytes, name, &options, &limits).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let columns = read_batch(bytes, name, &options, &limits)
+        .unwrap_or_else(|e| panic!("{name} into columns: {e}"))
+        .into_rows();
+    assert_eq!(columns, rows, "{name} into columns");
+    rows.into_iter().map(Value::Object).collect()
 }
 
 fn workbook(name: &str, options: SheetOptions) -> Vec<Value> {

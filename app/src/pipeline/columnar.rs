@@ -38,6 +38,7 @@ impl Op {
                 | Op::Compute { .. }
                 | Op::Convert { .. }
                 | Op::TimeBucket { .. }
+                | Op::Jq { .. }
         ) || matches!(self, Op::JsonPath { path } if path.row_filter().is_some())
     }
 
@@ -52,6 +53,7 @@ impl Op {
         let limits = &env.limits;
         match self {
             Op::Select { fields } => Ok(select(batch, fields)),
+            Op::Jq { filter } => super::query::jq_batch(batch, filter, env, budget, report),
             Op::Rename { from, to } => Ok(rename(batch, from, to)),
             Op::Filter { field, cmp, value } => {
                 let wanted = Wanted::new(*cmp, value);

@@ -36,6 +36,8 @@
 //! format and math filters). So in the browser a jq filter's text is checked but the
 //! step does not run: the editor previews jq steps on the server ("Test").
 
+use super::batch::{Batch, Builder};
+use super::jq_plan::JqPlan;
 use super::{Limits, StepReport};
 use crate::model::Row;
 #[cfg(not(target_arch = "wasm32"))]
@@ -63,24 +65,31 @@ pub const MAX_DEPTH_BYTES: usize = 64 << 20;
 
 /// A jq filter, checked (parsed and compiled) when read; written as its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JqFilter(String);
+pub struct JqFilter {
+    source: String,
+    /// The filter as a column scan, when it is that simple (worked out once).
+    plan: Option<JqPlan>,
+}
 
 impl JqFilter {
     /// Checks `source`, or says what is wrong and at which character.
     pub fn parse(source: &str) -> Result<JqFilter, String> {
         crate::syntax::JQ.check(source)?;
         compile_check(source)?;
-        Ok(JqFilter(source.to_string()))
+        Ok(JqFilter {
+            source: source.to_string(),
+            plan: JqPlan::of(source),
+        })
     }
 
     pub fn source(&self) -> &str {
-        &self.0
+        &self.source
     }
 }
 
 impl Serialize for JqFilter {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
+        s.serialize_str(&self.source)
     }
 }
 
@@ -468,36 +477,128 @@ impl std::fmt::Write for Capped {
     }
 }
 
-/// Where results become rows, within the step's limits.
-struct Collector<'l> {
-    rows: Vec<Row>,
+/// A jq run's answer, read line by line as it comes (from the worker's stdout, or from
+/// the run itself in this process) into a batch, within the step's limits.
+///
+/// Each line is one thing, in order: `r` and a result as JSON text; `p` and a JSON
+/// string saying why a result was left out; then the end, `k` (done) or `e` and a JSON
+/// string saying why the run stopped. A result that is not JSON (jq can make `nan` or
+/// an object with a number for a key) is left out and counted. An array result gives
+/// a row per item, an object is a row, anything else becomes `{"value": x}`.
+pub struct JqAnswer<'l> {
+    rows: Builder,
+    problems: Vec<String>,
+    /// JSON bytes of the results so far.
     bytes: usize,
+    /// Results so far, left out ones included (messages count from 1).
+    results: usize,
+    end: Option<Result<(), String>>,
     limits: &'l Limits,
 }
 
-impl Collector<'_> {
-    fn push(&mut self, v: Value) -> Result<(), String> {
-        let row = match v {
-            Value::Object(row) => row,
-            other => Row::from_iter([("value".to_string(), other)]),
-        };
-        if self.rows.len() >= self.limits.max_rows {
-            return Err(format!(
-                "the results make more than {} rows; at most {} are kept",
-                self.limits.max_rows, self.limits.max_rows
-            ));
+impl<'l> JqAnswer<'l> {
+    pub fn new(limits: &'l Limits) -> Self {
+        JqAnswer {
+            rows: Builder::default(),
+            problems: Vec::new(),
+            bytes: 0,
+            results: 0,
+            end: None,
+            limits,
         }
-        self.rows.push(row);
-        Ok(())
     }
 
-    /// An array result gives a row per item; anything else, one row.
-    fn result(&mut self, v: Value) -> Result<(), String> {
-        match v {
-            Value::Array(items) => items.into_iter().try_for_each(|v| self.push(v)),
-            other => self.push(other),
+    /// Reads one line (without its newline). `Err` when the run must stop: it passed a
+    /// bound, or it said it stopped.
+    pub fn line(&mut self, line: &[u8]) -> Result<(), String> {
+        let (&kind, rest) = line
+            .split_first()
+            .ok_or("jq: the worker's answer has an empty line")?;
+        let message = || {
+            serde_json::from_slice::<String>(rest)
+                .map_err(|e| format!("jq: the worker's answer cannot be read: {e}"))
+        };
+        match kind {
+            b'r' => {
+                self.results += 1;
+                self.bytes += rest.len();
+                if self.bytes > MAX_OUTPUT_BYTES {
+                    return Err(format!("jq: {}", too_large()));
+                }
+                match serde_json::from_slice::<Value>(rest) {
+                    Ok(v) => {
+                        let (rows, max) = (&mut self.rows, self.limits.max_rows);
+                        each_row(v, |row| {
+                            if rows.len() >= max {
+                                return Err(format!("jq: {}", too_many_rows(self.limits)));
+                            }
+                            rows.push(row);
+                            Ok(())
+                        })
+                    }
+                    Err(e) => {
+                        let n = self.results;
+                        self.problems
+                            .push(format!("result {n} is not JSON ({e}); left out"));
+                        Ok(())
+                    }
+                }
+            }
+            b'p' => {
+                self.results += 1;
+                self.problems.push(message()?);
+                Ok(())
+            }
+            b'k' => {
+                self.end = Some(Ok(()));
+                Ok(())
+            }
+            b'e' => {
+                let why = message()?;
+                self.end = Some(Err(why.clone()));
+                Err(why)
+            }
+            _ => Err("jq: the worker's answer cannot be read".to_string()),
         }
     }
+
+    /// Whether the answer has said it ended.
+    pub fn ended(&self) -> bool {
+        self.end.is_some()
+    }
+
+    /// The rows, once the answer has ended well.
+    pub fn finish(self) -> Result<JqOutput, String> {
+        match self.end {
+            Some(Ok(())) => Ok(JqOutput {
+                batch: self.rows.finish(),
+                problems: self.problems,
+                bytes: self.bytes,
+            }),
+            Some(Err(why)) => Err(why),
+            None => Err("jq: the worker's answer ended early".to_string()),
+        }
+    }
+}
+
+/// Hands `row` the rows a result makes: an array gives a row per item, an object is a
+/// row, anything else becomes `{"value": x}`.
+fn each_row(v: Value, mut row: impl FnMut(Row) -> Result<(), String>) -> Result<(), String> {
+    let as_row = |v| match v {
+        Value::Object(row) => row,
+        other => Row::from_iter([("value".to_string(), other)]),
+    };
+    match v {
+        Value::Array(items) => items.into_iter().try_for_each(|v| row(as_row(v))),
+        other => row(as_row(other)),
+    }
+}
+
+fn too_many_rows(limits: &Limits) -> String {
+    format!(
+        "the results make more than {} rows; at most {} are kept",
+        limits.max_rows, limits.max_rows
+    )
 }
 
 fn too_large() -> String {
@@ -524,9 +625,9 @@ fn compile_check(source: &str) -> Result<(), String> {
 
 /// What a jq run gives: its rows, the results it left out (in words), and how many
 /// bytes of JSON its results took.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct JqOutput {
-    pub rows: Vec<Row>,
+    pub batch: Batch,
     pub problems: Vec<String>,
     pub bytes: usize,
 }
@@ -540,13 +641,43 @@ pub(super) fn jq(
     budget: &super::Budget,
     report: &mut StepReport,
 ) -> Result<Vec<Row>, String> {
-    let input = Value::Array(rows.into_iter().map(Value::Object).collect()).to_string();
+    let input = serde_json::to_vec(&rows).map_err(|e| format!("jq: {e}"))?;
+    drop(rows);
+    jq_on(input, filter, env, budget, report).map(Batch::into_rows)
+}
+
+/// `jq` on a batch: a column scan when the filter is that simple (`jq_plan`), else
+/// jaq on JSON written straight from the columns.
+pub(super) fn jq_batch(
+    batch: Batch,
+    filter: &JqFilter,
+    env: &super::Env,
+    budget: &super::Budget,
+    report: &mut StepReport,
+) -> Result<Batch, String> {
+    if let Some(out) = filter.plan.as_ref().and_then(|plan| plan.run(&batch)) {
+        budget.charge(out.size())?;
+        return Ok(out);
+    }
+    let mut input = Vec::with_capacity(batch.size() + 16 * batch.len());
+    batch.write_json(&mut input);
+    drop(batch);
+    jq_on(input, filter, env, budget, report)
+}
+
+fn jq_on(
+    input: Vec<u8>,
+    filter: &JqFilter,
+    env: &super::Env,
+    budget: &super::Budget,
+    report: &mut StepReport,
+) -> Result<Batch, String> {
     let out = env.jq.run(filter, input, &env.limits)?;
     budget.charge(out.bytes)?;
     for p in out.problems {
         report.problem(&env.limits, || p);
     }
-    Ok(out.rows)
+    Ok(out.batch)
 }
 
 /// jaq is left out of the browser bundle (it would add about 690 KB gzipped): in the
@@ -554,22 +685,41 @@ pub(super) fn jq(
 #[cfg(target_arch = "wasm32")]
 pub(super) fn run_in_process(
     _filter: &JqFilter,
-    _input: String,
+    _input: Vec<u8>,
     _limits: &Limits,
 ) -> Result<JqOutput, String> {
     Err("jq steps run on the server: press Test to preview them".to_string())
 }
 
-/// Runs `filter` on `input` in this process, on a thread with a large stack.
+/// Runs `filter` on `input` in this process, on a thread with a large stack, reading
+/// its answer as the worker's is read.
 #[cfg(not(target_arch = "wasm32"))]
 pub(super) fn run_in_process(
     filter: &JqFilter,
-    input: String,
+    input: Vec<u8>,
     limits: &Limits,
 ) -> Result<JqOutput, String> {
-    let source = filter.0.clone();
+    let source = filter.source.clone();
     let limits = *limits;
-    on_big_stack(move || run_jq(&source, &input, &limits))?
+    on_big_stack(move || {
+        let mut answer = JqAnswer::new(&limits);
+        let ran = run_jq(&source, &input, &mut |line| answer.line(line));
+        let end = match ran {
+            Ok(()) => b"k".to_vec(),
+            Err(why) => end_line(&why),
+        };
+        // An error from the answer itself (a bound) has already stopped the run.
+        let _ = answer.line(&end);
+        answer.finish()
+    })?
+}
+
+/// The `e` line saying why a run stopped.
+#[cfg(not(target_arch = "wasm32"))]
+fn end_line(why: &str) -> Vec<u8> {
+    let mut line = vec![b'e'];
+    line.extend(serde_json::to_vec(why).expect("a string serializes"));
+    line
 }
 
 /// What a sandboxed jq worker is asked to do: the first line of its input, before the
@@ -578,49 +728,63 @@ pub(super) fn run_in_process(
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct JqRequest {
     pub filter: String,
-    pub max_rows: usize,
 }
 
 /// The worker's side of a sandboxed jq run: reads a `JqRequest` line and the rows from
-/// `input`, runs the filter on a thread with a `stack`-byte stack, and writes
-/// `{"ok": JqOutput}` or `{"err": "…"}` to `output`. The caller bounds the process
-/// (memory, CPU time) before calling it; this bounds steps, depth and results.
+/// `input`, runs the filter on a thread with a `stack`-byte stack, and writes its
+/// answer to `output` a line per result as it comes (see [`JqAnswer`]). The caller
+/// bounds the process (memory, CPU time) before calling it; this bounds steps, depth
+/// and the results' bytes; the reader bounds the rows.
 #[cfg(not(target_arch = "wasm32"))]
 pub fn serve_jq(
     mut input: impl std::io::BufRead,
-    mut output: impl std::io::Write,
+    output: impl std::io::Write + Send,
     stack: usize,
 ) -> std::io::Result<()> {
+    use std::io::Write;
     let mut line = String::new();
     input.read_line(&mut line)?;
-    let result = match serde_json::from_str::<JqRequest>(&line) {
+    let mut output = std::io::BufWriter::with_capacity(1 << 16, output);
+    let ran = match serde_json::from_str::<JqRequest>(&line) {
         Err(e) => Err(format!("jq: the worker's request is malformed: {e}")),
         Ok(request) => {
-            let mut rows = String::new();
-            std::io::Read::read_to_string(&mut input, &mut rows)?;
-            let limits = Limits {
-                max_rows: request.max_rows,
-                ..Limits::default()
-            };
-            imp::on_stack(stack, move || run_jq(&request.filter, &rows, &limits)).and_then(|r| r)
+            let mut rows = Vec::new();
+            std::io::Read::read_to_end(&mut input, &mut rows)?;
+            let out = &mut output;
+            imp::on_stack(stack, move || {
+                run_jq(&request.filter, &rows, &mut |line| {
+                    out.write_all(line)
+                        .and_then(|()| out.write_all(b"\n"))
+                        // The reader stopped (a bound): so does the run.
+                        .map_err(|e| format!("jq: {e}"))
+                })
+            })
+            .and_then(|r| r)
         }
     };
-    let envelope = match result {
-        Ok(out) => serde_json::json!({ "ok": out }),
-        Err(err) => serde_json::json!({ "err": err }),
+    let end = match ran {
+        Ok(()) => b"k".to_vec(),
+        Err(why) => end_line(&why),
     };
-    serde_json::to_writer(&mut output, &envelope)?;
+    output.write_all(&end)?;
+    output.write_all(b"\n")?;
     output.flush()
 }
 
-/// The rows and the problems (results that are not JSON) of one jq run.
+/// Runs the jq filter `source` on `input` (one JSON array), handing each result to
+/// `emit` as a line of its answer (`r` or `p`, see [`JqAnswer`]) as soon as it is
+/// made. `Err` says why the run stopped; the time budget counts from the input's read.
 #[cfg(not(target_arch = "wasm32"))]
-fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<JqOutput, String> {
+fn run_jq(
+    source: &str,
+    input: &[u8],
+    emit: &mut dyn FnMut(&[u8]) -> Result<(), String>,
+) -> Result<(), String> {
     use std::fmt::Write;
-    let filter = compile(source)?;
-    let input = jaq_json::read::parse_single(input.as_bytes())
-        .map_err(|e| format!("jq: the rows cannot be read: {e}"))?;
     let budget = Budget::new();
+    let filter = compile(source)?;
+    let input = jaq_json::read::parse_single(input)
+        .map_err(|e| format!("jq: the rows cannot be read: {e}"))?;
     let ctx = Ctx::<Metered>::new(
         Gauge {
             lut: &filter.lut,
@@ -628,12 +792,11 @@ fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<JqOutput, String
         },
         Vars::new([]),
     );
-    let mut out = Collector {
-        rows: Vec::new(),
-        bytes: 0,
-        limits,
+    let mut bytes = 0usize;
+    let mut text = Capped {
+        text: String::new(),
+        room: 0,
     };
-    let mut problems = Vec::new();
     for (i, result) in filter.id.run((ctx, input)).enumerate() {
         if let Some(why) = budget.exhausted.get() {
             return Err(format!("jq: {why}"));
@@ -661,32 +824,28 @@ fn run_jq(source: &str, input: &str, limits: &Limits) -> Result<JqOutput, String
                 return Err(format!("jq: result {}: {message}", i + 1));
             }
         };
+        text.text.clear();
         if nested_deeper_than(&val, MAX_RESULT_NESTING) {
-            problems.push(format!(
+            text.text.push('p');
+            let why = format!(
                 "result {} is nested more than {MAX_RESULT_NESTING} deep; left out",
                 i + 1
-            ));
+            );
+            text.text
+                .push_str(&serde_json::to_string(&why).expect("a string serializes"));
+            emit(text.text.as_bytes())?;
             continue;
         }
-        let mut text = Capped {
-            text: String::new(),
-            room: MAX_OUTPUT_BYTES.saturating_sub(out.bytes),
-        };
+        text.text.push('r');
+        text.room = MAX_OUTPUT_BYTES.saturating_sub(bytes);
         if write!(text, "{val}").is_err() {
             return Err(format!("jq: {}", too_large()));
         }
         drop(val);
-        out.bytes += text.text.len();
-        match serde_json::from_str::<Value>(&text.text) {
-            Ok(v) => out.result(v).map_err(|e| format!("jq: {e}"))?,
-            Err(e) => problems.push(format!("result {} is not JSON ({e}); left out", i + 1)),
-        }
+        bytes += text.text.len() - 1;
+        emit(text.text.as_bytes())?;
     }
-    Ok(JqOutput {
-        rows: out.rows,
-        problems,
-        bytes: out.bytes,
-    })
+    Ok(())
 }
 
 /// Deepest result kept (as deep as serde_json reads).
@@ -722,21 +881,23 @@ pub(super) fn json_path(
 ) -> Result<Vec<Row>, String> {
     let doc = Value::Array(rows.into_iter().map(Value::Object).collect());
     let query = crate::syntax::json_path(&path.source)?;
-    let mut out = Collector {
-        rows: Vec::new(),
-        bytes: 0,
-        limits,
-    };
+    let mut rows = Vec::new();
+    let mut bytes = 0;
     for node in query.query(&doc).all() {
-        let room = MAX_OUTPUT_BYTES.saturating_sub(out.bytes);
+        let room = MAX_OUTPUT_BYTES.saturating_sub(bytes);
         let size = super::budget::json_len_within(node, room)
             .ok_or_else(|| format!("JSONPath: {}", too_large()))?;
-        out.bytes += size;
+        bytes += size;
         budget.charge(size)?;
-        out.result(node.clone())
-            .map_err(|e| format!("JSONPath: {e}"))?;
+        each_row(node.clone(), |row| {
+            if rows.len() >= limits.max_rows {
+                return Err(format!("JSONPath: {}", too_many_rows(limits)));
+            }
+            rows.push(row);
+            Ok(())
+        })?;
     }
-    Ok(out.rows)
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -890,6 +1051,45 @@ mod tests {
             err.contains("MiB of JSON") || err.contains("steps") || err.contains("longer than"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn an_answer_is_read_a_line_at_a_time_and_must_say_it_ended() {
+        let limits = Limits {
+            max_rows: 3,
+            ..Limits::default()
+        };
+        let mut answer = JqAnswer::new(&limits);
+        for line in [&b"r[{\"a\":1},{\"b\":\"x\"}]"[..], b"p\"left out\"", b"r7"] {
+            answer.line(line).unwrap();
+        }
+        assert!(!answer.ended());
+        answer.line(b"k").unwrap();
+        let out = answer.finish().unwrap();
+        assert_eq!(
+            out.batch.into_rows(),
+            rows(json!([{"a": 1}, {"b": "x"}, {"value": 7}]))
+        );
+        assert_eq!(out.problems, ["left out"]);
+        assert_eq!(out.bytes, 20);
+
+        let mut cut = JqAnswer::new(&limits);
+        cut.line(b"r1").unwrap();
+        assert_eq!(
+            cut.finish().unwrap_err(),
+            "jq: the worker's answer ended early"
+        );
+        let mut many = JqAnswer::new(&limits);
+        assert_eq!(
+            many.line(b"r[1,2,3,4]").unwrap_err(),
+            "jq: the results make more than 3 rows; at most 3 are kept"
+        );
+        let mut stopped = JqAnswer::new(&limits);
+        assert_eq!(stopped.line(b"e\"jq: why\"").unwrap_err(), "jq: why");
+        assert_eq!(stopped.finish().unwrap_err(), "jq: why");
+        for bad in [&b""[..], b"x1", b"p1"] {
+            assert!(JqAnswer::new(&limits).line(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]

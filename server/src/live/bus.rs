@@ -106,11 +106,16 @@ impl Bus {
 
     /// Publishes a dataset's whole new frame.
     pub async fn publish(&self, frame: Frame) {
+        self.publish_shared(Arc::new(Published::full(frame))).await;
+    }
+
+    /// Publishes a dataset's whole new frame, already in its published form (whose
+    /// JSON, made once, the caller may also store).
+    pub async fn publish_shared(&self, published: Arc<Published>) {
         self.metrics.updates_published.inc();
-        let published = Published::full(frame);
         match &self.redis {
             None => {
-                self.hub.publish(Arc::new(published));
+                self.hub.publish(published);
             }
             Some(redis) => {
                 let id = published.frame.dataset.clone();

@@ -10,7 +10,7 @@
 
 use super::lease::{Hold, Leases};
 use crate::live::bus::Bus;
-use crate::live::Interest;
+use crate::live::{Interest, Published};
 use crate::storage::{SourcedDataset, Storage};
 use app::model::{DataSource, Dataset, DatasetId, Frame};
 use std::collections::HashMap;
@@ -173,7 +173,7 @@ async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<No
     let mut ticker = tokio::time::interval(interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut holding = false;
-    let mut last: Option<Frame> = None;
+    let mut last: Option<Arc<Published>> = None;
     let mut failures = 0u32;
     let mut resume_at = Instant::now();
     loop {
@@ -227,7 +227,13 @@ async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<No
             continue;
         }
         if last.is_none() {
-            last = ctx.storage.load_frame(&dataset.id).await.ok().flatten();
+            last = ctx
+                .storage
+                .load_frame(&dataset.id)
+                .await
+                .ok()
+                .flatten()
+                .map(|frame| Arc::new(Published::full(frame)));
         }
         if refresh(&ctx, &dataset, &source, &mut last).await {
             failures = 0;
@@ -245,11 +251,10 @@ pub async fn refresh(
     ctx: &PollContext,
     dataset: &Dataset,
     source: &DataSource,
-    last: &mut Option<Frame>,
+    last: &mut Option<Arc<Published>>,
 ) -> bool {
-    let previous = last
-        .clone()
-        .unwrap_or_else(|| Frame::empty(dataset.id.clone()));
+    let previous = last.clone();
+    let previous_seq = previous.as_ref().map_or(0, |p| p.frame.seq);
     let started = std::time::Instant::now();
     let outcome = read(ctx, dataset, source).await;
     ctx.metrics.polls.inc();
@@ -262,20 +267,24 @@ pub async fn refresh(
     }
     let frame = match outcome {
         Ok(rows) => {
-            if previous.rows == rows && previous.error.is_none() && previous.seq > 0 {
+            let same = |p: &Published| p.frame.rows == rows && p.frame.error.is_none();
+            if previous_seq > 0 && previous.as_deref().is_some_and(same) {
                 return true;
             }
-            Frame::new(dataset.id.clone(), previous.seq + 1, rows, crate::now_ms())
+            Frame::new(dataset.id.clone(), previous_seq + 1, rows, crate::now_ms())
         }
         Err(error) => {
             tracing::info!(error = %error, "refresh failed; keeping the last good data");
-            if previous.error.as_deref() == Some(error.as_str()) {
-                return false;
-            }
+            let last_good = match previous.as_deref() {
+                Some(p) if p.frame.error.as_deref() == Some(error.as_str()) => return false,
+                // (The one copy of the rows a poll makes, and only when the error is new.)
+                Some(p) => p.frame.clone(),
+                None => Frame::empty(dataset.id.clone()),
+            };
             Frame {
-                seq: previous.seq + 1,
+                seq: previous_seq + 1,
                 error: Some(error),
-                ..previous
+                ..last_good
             }
         }
     };
@@ -284,11 +293,19 @@ pub async fn refresh(
         seq = frame.seq,
         "refreshed"
     );
-    if let Err(err) = ctx.storage.save_frame(&frame).await {
+    // One published form, shared by the poller (its `last`), the store and the viewers:
+    // the rows are neither copied nor written to JSON twice.
+    let published = Arc::new(Published::full(frame));
+    let (id, seq) = (&published.frame.dataset, published.frame.seq);
+    if let Err(err) = ctx
+        .storage
+        .save_frame_json(id, seq, published.frame_json())
+        .await
+    {
         tracing::warn!(error = %err, "could not store the latest frame");
     }
-    *last = Some(frame.clone());
-    ctx.bus.publish(frame).await;
+    *last = Some(published.clone());
+    ctx.bus.publish_shared(published).await;
     ok
 }
 

@@ -64,7 +64,7 @@ impl Readers {
             SourceConfig::Sql(sql) => {
                 super::sql::read(sql, &self.guard, &self.sql, self.max_response_bytes)
                     .await
-                    .map(Extracted::Rows)
+                    .map(Extracted::Batch)
             }
             SourceConfig::Sheet(sheet) => {
                 let (bytes, name) = match &sheet.file {

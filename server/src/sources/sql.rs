@@ -23,10 +23,11 @@
 //!   read-only, and locked down by SQLite itself (`sqlite_lockdown`).
 
 use super::outbound::Guard;
-use app::model::{Credential, Row, SqlDriver, SqlSource};
+use app::model::{Credential, SqlDriver, SqlSource};
+use app::pipeline::batch::{Batch, Column};
 use futures::TryStreamExt;
 use serde_json::{Number, Value};
-use sqlx::{Column, ConnectOptions, Connection, Row as _, TypeInfo, ValueRef};
+use sqlx::{Column as _, ConnectOptions, Connection, Row as _, TypeInfo, ValueRef};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -97,21 +98,19 @@ pub async fn read(
     guard: &Guard,
     policy: &SqlPolicy,
     max_bytes: usize,
-) -> Result<Vec<Row>, String> {
+) -> Result<Batch, String> {
     let (query, params) = source.bound_query()?;
-    let budget_of = || Budget::new(source.max_rows, max_bytes);
+    let answer = || Answer::new(source.max_rows, max_bytes);
     let timeout = Duration::from_millis(u64::from(source.timeout_ms));
     // The statement timeout runs on the server; this bounds connecting and reading too.
     let budget = timeout * 2 + Duration::from_secs(5);
     let work = async {
         match source.driver {
             SqlDriver::Postgres => {
-                postgres(source, guard, &query, &params, timeout, budget_of()).await
+                postgres(source, guard, &query, &params, timeout, answer()).await
             }
-            SqlDriver::Mysql => mysql(source, guard, &query, &params, timeout, budget_of()).await,
-            SqlDriver::Sqlite => {
-                sqlite(source, policy, &query, &params, timeout, budget_of()).await
-            }
+            SqlDriver::Mysql => mysql(source, guard, &query, &params, timeout, answer()).await,
+            SqlDriver::Sqlite => sqlite(source, policy, &query, &params, timeout, answer()).await,
         }
     };
     tokio::time::timeout(budget, work).await.map_err(|_| {
@@ -160,19 +159,24 @@ fn db_error(err: sqlx::Error) -> String {
     }
 }
 
-/// What a read may still take: rows against the source's cap, and bytes (column names
-/// and values, counted as they are read) against the operator's
-/// `WALLBOARD_MAX_RESPONSE_BYTES`, the same cap an HTTP answer has.
-struct Budget {
+/// The query's answer as it is read, straight into columns (no row maps, no key per
+/// cell), within the source's row cap and a cap on bytes (column names and values,
+/// counted as they are read): the operator's `WALLBOARD_MAX_RESPONSE_BYTES`, the same
+/// cap an HTTP answer has.
+struct Answer {
+    names: Vec<String>,
+    columns: Vec<Column>,
     rows: usize,
     max_rows: u32,
     bytes: usize,
     max_bytes: usize,
 }
 
-impl Budget {
+impl Answer {
     fn new(max_rows: u32, max_bytes: usize) -> Self {
         Self {
+            names: Vec::new(),
+            columns: Vec::new(),
             rows: 0,
             max_rows,
             bytes: 0,
@@ -180,27 +184,47 @@ impl Budget {
         }
     }
 
-    /// Counts one more row, or says which cap it passes.
-    fn take(&mut self, row: &Row) -> Result<(), String> {
+    /// Reads one more row into the columns (each cell by `value`, as the driver types
+    /// it), or says which cap it passes.
+    fn take<R: sqlx::Row>(
+        &mut self,
+        row: &R,
+        value: impl Fn(&R, usize) -> Result<Value, String>,
+    ) -> Result<(), String> {
         if self.rows == self.max_rows as usize {
             return Err(format!(
                 "the query returns more than {} rows; add a LIMIT or raise the row cap",
                 self.max_rows
             ));
         }
+        if self.rows == 0 {
+            self.names = row.columns().iter().map(|c| c.name().to_string()).collect();
+            self.columns = self
+                .names
+                .iter()
+                .map(|_| Column::with_capacity(64))
+                .collect();
+        }
         self.rows += 1;
-        self.bytes += row
-            .iter()
-            .map(|(name, value)| name.len() + value_bytes(value))
-            .sum::<usize>();
+        for (i, (name, column)) in self.names.iter().zip(&mut self.columns).enumerate() {
+            let value = value(row, i)?;
+            self.bytes += name.len() + value_bytes(&value);
+            column.push_value(value);
+        }
         if self.bytes > self.max_bytes {
             return Err(format!(
-                "the query returns more than {} of data (rows 1 to {} already hold it);                  select fewer columns or rows, or raise WALLBOARD_MAX_RESPONSE_BYTES",
+                "the query returns more than {} of data (rows 1 to {} already hold it); \
+                 select fewer columns or rows, or raise WALLBOARD_MAX_RESPONSE_BYTES",
                 size(self.max_bytes),
                 self.rows
             ));
         }
         Ok(())
+    }
+
+    /// The rows read, as a batch (a name the query repeats keeps its last column).
+    fn finish(self) -> Batch {
+        Batch::from_columns(self.names.into_iter().zip(self.columns).collect())
     }
 }
 
@@ -255,8 +279,8 @@ async fn postgres(
     query: &str,
     params: &[Value],
     timeout: Duration,
-    mut budget: Budget,
-) -> Result<Vec<Row>, String> {
+    mut answer: Answer,
+) -> Result<Batch, String> {
     use sqlx::postgres::{PgConnectOptions, PgSslMode};
     let addr = resolve(source, guard).await?;
     let options = PgConnectOptions::new()
@@ -292,16 +316,13 @@ async fn postgres(
     // `sqlx::query` runs as a prepared statement: one command only.
     let q = bind_all!(sqlx::query(query), params);
     let mut stream = q.fetch(&mut *tx);
-    let mut rows = Vec::new();
     while let Some(row) = stream.try_next().await.map_err(pg_error)? {
-        let row = pg_row(&row)?;
-        budget.take(&row)?;
-        rows.push(row);
+        answer.take(&row, pg_value)?;
     }
     drop(stream);
     tx.rollback().await.map_err(db_error)?;
     conn.close().await.ok();
-    Ok(rows)
+    Ok(answer.finish())
 }
 
 /// PostgreSQL's refusal of a second command, said plainly.
@@ -315,19 +336,13 @@ fn pg_error(err: sqlx::Error) -> String {
     db_error(err)
 }
 
-fn pg_row(row: &sqlx::postgres::PgRow) -> Result<Row, String> {
-    let mut out = Row::new();
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(db_error)?;
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            let ty = column.type_info().name().to_string();
-            pg_cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))?
-        };
-        out.insert(column.name().to_string(), value);
+fn pg_value(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, String> {
+    if row.try_get_raw(i).map_err(db_error)?.is_null() {
+        return Ok(Value::Null);
     }
-    Ok(out)
+    let column = &row.columns()[i];
+    let ty = column.type_info().name().to_string();
+    pg_cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))
 }
 
 fn unreadable(column: &str, ty: &str, why: Option<sqlx::Error>) -> String {
@@ -373,8 +388,8 @@ async fn mysql(
     query: &str,
     params: &[Value],
     timeout: Duration,
-    mut budget: Budget,
-) -> Result<Vec<Row>, String> {
+    mut answer: Answer,
+) -> Result<Batch, String> {
     use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
     let addr = resolve(source, guard).await?;
     let options = MySqlConnectOptions::new()
@@ -420,21 +435,17 @@ async fn mysql(
             .await
             .map_err(db_error)?;
     }
-    let rows = {
+    {
         // `sqlx::query` always prepares (COM_STMT_PREPARE): one statement only.
         let q = bind_all!(sqlx::query(query), params);
         let mut stream = q.fetch(&mut conn);
-        let mut rows = Vec::new();
         while let Some(row) = stream.try_next().await.map_err(|e| mysql_error(e, query))? {
-            let row = mysql_row(&row)?;
-            budget.take(&row)?;
-            rows.push(row);
+            answer.take(&row, mysql_value)?;
         }
-        rows
-    };
+    }
     sqlx::query("ROLLBACK").execute(&mut conn).await.ok();
     conn.close().await.ok();
-    Ok(rows)
+    Ok(answer.finish())
 }
 
 /// MySQL answers several statements in a prepared one with a syntax error; when the
@@ -452,19 +463,13 @@ fn mysql_error(err: sqlx::Error, query: &str) -> String {
     }
 }
 
-fn mysql_row(row: &sqlx::mysql::MySqlRow) -> Result<Row, String> {
-    let mut out = Row::new();
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(db_error)?;
-        let value = if raw.is_null() {
-            Value::Null
-        } else {
-            let ty = column.type_info().name().to_string();
-            mysql_cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))?
-        };
-        out.insert(column.name().to_string(), value);
+fn mysql_value(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Value, String> {
+    if row.try_get_raw(i).map_err(db_error)?.is_null() {
+        return Ok(Value::Null);
     }
-    Ok(out)
+    let column = &row.columns()[i];
+    let ty = column.type_info().name().to_string();
+    mysql_cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))
 }
 
 fn mysql_cell(
@@ -504,8 +509,8 @@ async fn sqlite(
     query: &str,
     params: &[Value],
     timeout: Duration,
-    mut budget: Budget,
-) -> Result<Vec<Row>, String> {
+    mut answer: Answer,
+) -> Result<Batch, String> {
     use sqlx::sqlite::SqliteConnectOptions;
     let file = policy.sqlite_file(&source.database)?;
     let options = SqliteConnectOptions::new()
@@ -524,17 +529,12 @@ async fn sqlite(
         unsafe { super::sqlite_lockdown::lock_down(handle.as_raw_handle(), query)? };
         handle.set_progress_handler(10_000, move || Instant::now() < deadline);
     }
-    let rows = {
+    {
         let q = bind_all!(sqlx::query(query), params);
         let mut stream = q.fetch(&mut conn);
-        let mut rows = Vec::new();
         loop {
             match stream.try_next().await {
-                Ok(Some(row)) => {
-                    let row = sqlite_row(&row)?;
-                    budget.take(&row)?;
-                    rows.push(row);
-                }
+                Ok(Some(row)) => answer.take(&row, sqlite_value)?,
                 Ok(None) => break,
                 Err(_) if Instant::now() >= deadline => {
                     return Err(format!(
@@ -550,36 +550,31 @@ async fn sqlite(
                 Err(e) => return Err(db_error(e)),
             }
         }
-        rows
-    };
+    }
     conn.close().await.ok();
-    Ok(rows)
+    Ok(answer.finish())
 }
 
-fn sqlite_row(row: &sqlx::sqlite::SqliteRow) -> Result<Row, String> {
-    let mut out = Row::new();
-    for (i, column) in row.columns().iter().enumerate() {
-        let raw = row.try_get_raw(i).map_err(db_error)?;
-        // SQLite types values, not columns: read what this cell holds.
-        let held = if raw.is_null() {
-            "NULL".to_string()
-        } else {
-            raw.type_info().name().to_string()
-        };
-        let declared = column.type_info().name().to_ascii_uppercase();
-        let value = match held.as_str() {
-            "NULL" => Value::Null,
-            "INTEGER" if declared == "BOOLEAN" => {
-                Value::Bool(row.try_get::<i64, _>(i).map_err(db_error)? != 0)
-            }
-            "INTEGER" => int(row.try_get::<i64, _>(i).map_err(db_error)?),
-            "REAL" => float(row.try_get::<f64, _>(i).map_err(db_error)?),
-            "TEXT" => Value::String(row.try_get(i).map_err(db_error)?),
-            other => return Err(unreadable(column.name(), other, None)),
-        };
-        out.insert(column.name().to_string(), value);
-    }
-    Ok(out)
+fn sqlite_value(row: &sqlx::sqlite::SqliteRow, i: usize) -> Result<Value, String> {
+    let column = &row.columns()[i];
+    let raw = row.try_get_raw(i).map_err(db_error)?;
+    // SQLite types values, not columns: read what this cell holds.
+    let held = if raw.is_null() {
+        "NULL".to_string()
+    } else {
+        raw.type_info().name().to_string()
+    };
+    let declared = column.type_info().name().to_ascii_uppercase();
+    Ok(match held.as_str() {
+        "NULL" => Value::Null,
+        "INTEGER" if declared == "BOOLEAN" => {
+            Value::Bool(row.try_get::<i64, _>(i).map_err(db_error)? != 0)
+        }
+        "INTEGER" => int(row.try_get::<i64, _>(i).map_err(db_error)?),
+        "REAL" => float(row.try_get::<f64, _>(i).map_err(db_error)?),
+        "TEXT" => Value::String(row.try_get(i).map_err(db_error)?),
+        other => return Err(unreadable(column.name(), other, None)),
+    })
 }
 
 fn int(i: i64) -> Value {

@@ -525,6 +525,11 @@ impl Storage {
     /// instance) shows it at once and goes on counting from its `seq`.
     pub async fn save_frame(&self, frame: &Frame) -> Result<()> {
         let text = serde_json::to_string(frame).expect("a frame serializes");
+        self.save_frame_json(&frame.dataset, frame.seq, &text).await
+    }
+
+    /// Stores the latest frame of `dataset` (its `seq`), given as JSON.
+    pub async fn save_frame_json(&self, dataset: &DatasetId, seq: u64, text: &str) -> Result<()> {
         let now = crate::now_ms();
         with_pool!(self, |p| {
             sqlx::query(
@@ -532,10 +537,10 @@ impl Storage {
                  ON CONFLICT (dataset_id) DO UPDATE
                  SET frame = excluded.frame, updated_at = excluded.updated_at, seq = excluded.seq",
             )
-            .bind(frame.dataset.as_str())
-            .bind(&text)
+            .bind(dataset.as_str())
+            .bind(text)
             .bind(now)
-            .bind(frame.seq as i64)
+            .bind(seq as i64)
             .execute(p)
             .await
             .map(|_| ())

@@ -19,7 +19,7 @@ mod workbook;
 mod xls;
 
 use app::model::{column_name, CellRange, Row, SheetFormat, SheetSource};
-use app::pipeline::Batch;
+use app::pipeline::batch::{Batch, Column};
 use serde_json::Value;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -97,7 +97,8 @@ pub fn read(
 }
 
 /// Reads `bytes` (a file called `name`) into a columnar batch: the rows `read` makes.
-/// CSV and TSV fill the columns as they are read; workbooks are read as rows first.
+/// CSV and TSV fill the columns as they are read; a workbook's cells (kept sparsely
+/// as they are read) move into the columns, with no rows between.
 pub fn read_batch(
     bytes: &[u8],
     name: &str,
@@ -116,7 +117,9 @@ pub fn read_batch(
             limits,
         )
     } else {
-        read(bytes, name, options, limits).map(Batch::from_rows)
+        let mut cells = Cells::new(options.range, limits);
+        workbook::read(bytes, format, options.sheet.as_deref(), limits, &mut cells)?;
+        batch_of(cells, options.header_row as usize, limits)
     }
 }
 
@@ -216,7 +219,54 @@ impl<'a> Cells<'a> {
 /// Names the columns from the header row (1-based within the range; 0 for none: the
 /// columns are then named by letter) and turns the rows after it into rows. Refuses
 /// before building them if rows × columns would pass the cell cap.
-fn rows_of(mut cells: Cells, header_row: usize, limits: &SheetLimits) -> Result<Vec<Row>, String> {
+fn rows_of(cells: Cells, header_row: usize, limits: &SheetLimits) -> Result<Vec<Row>, String> {
+    let (names, body) = table_of(cells, header_row, limits)?;
+    Ok(body
+        .into_iter()
+        .map(|row| {
+            let mut values = row.into_iter().peekable();
+            names
+                .iter()
+                .enumerate()
+                .map(|(c, name)| {
+                    let value = values.next_if(|(at, _)| *at as usize == c);
+                    (name.clone(), value.map_or(Value::Null, |(_, v)| v))
+                })
+                .collect()
+        })
+        .collect())
+}
+
+/// The rows `rows_of` makes, as columns: the cells move straight into them, with no
+/// row maps between.
+fn batch_of(cells: Cells, header_row: usize, limits: &SheetLimits) -> Result<Batch, String> {
+    let (names, body) = table_of(cells, header_row, limits)?;
+    let mut columns: Vec<Column> = names
+        .iter()
+        .map(|_| Column::with_capacity(body.len()))
+        .collect();
+    for row in body {
+        let mut values = row.into_iter().peekable();
+        for (c, column) in columns.iter_mut().enumerate() {
+            match values.next_if(|(at, _)| *at as usize == c) {
+                Some((_, v)) => column.push_value(v),
+                None => column.push_null(),
+            }
+        }
+    }
+    Ok(Batch::from_columns(
+        names.into_iter().zip(columns).collect(),
+    ))
+}
+
+/// The column names and the rows below the header (each row's cells in column order),
+/// checked against the row and cell caps.
+#[allow(clippy::type_complexity)]
+fn table_of(
+    mut cells: Cells,
+    header_row: usize,
+    limits: &SheetLimits,
+) -> Result<(Vec<String>, Vec<Vec<(u32, Value)>>), String> {
     let width = cells.width;
     let header: Vec<(u32, Value)> = match header_row {
         0 => Vec::new(),
@@ -245,21 +295,7 @@ fn rows_of(mut cells: Cells, header_row: usize, limits: &SheetLimits) -> Result<
             limits.max_cells
         ));
     }
-    let names = column_names(header, width, cells.first_col);
-    Ok(body
-        .into_iter()
-        .map(|row| {
-            let mut values = row.into_iter().peekable();
-            names
-                .iter()
-                .enumerate()
-                .map(|(c, name)| {
-                    let value = values.next_if(|(at, _)| *at as usize == c);
-                    (name.clone(), value.map_or(Value::Null, |(_, v)| v))
-                })
-                .collect()
-        })
-        .collect())
+    Ok((column_names(header, width, cells.first_col), body))
 }
 
 /// The names of `width` columns from the header's cells (in column order): a header
