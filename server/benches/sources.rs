@@ -13,6 +13,10 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 use wallboard_server::sources::sheet::{read, read_batch, SheetLimits, SheetOptions};
 
+#[path = "data.rs"]
+mod data;
+use data::{csv_text, regions};
+
 const RUNS: usize = 5;
 
 fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
@@ -44,31 +48,6 @@ fn report(what: &str, target_ms: u128, (took, out): (Duration, usize)) {
         "missed"
     };
     println!("{what:<58} {ms:>9.1} ms  (target ≤ {target_ms} ms: {verdict}; {out} rows out)");
-}
-
-fn regions() -> [&'static str; 8] {
-    [
-        "north", "south", "east", "west", "centre", "islands", "coast", "hills",
-    ]
-}
-
-fn csv_text(rows: usize) -> Vec<u8> {
-    let mut text = Vec::with_capacity(rows * 48);
-    text.extend_from_slice(b"id,day,region,amount,paid\n");
-    for i in 0..rows {
-        writeln!(
-            text,
-            "{i},2024-{:02}-{:02},{},{}.{:02},{}",
-            i % 12 + 1,
-            i % 28 + 1,
-            regions()[i % 8],
-            (i * 7919) % 10_000,
-            i % 100,
-            i % 3 == 0
-        )
-        .unwrap();
-    }
-    text
 }
 
 /// A real XLSX (deflated parts, inline strings) of `rows` rows and five columns.
@@ -217,7 +196,10 @@ fn main() {
     .unwrap();
     for (what, pipeline) in [
         ("jq `map(select(.paid) | {id, amount})`", &jq),
-        ("jq, the same with `amount: (.amount + 0)`, on jaq", &jaq_only),
+        (
+            "jq, the same with `amount: (.amount + 0)`, on jaq",
+            &jaq_only,
+        ),
     ] {
         for n in [100_000, 1_000_000] {
             let what = format!("{what}, {n} rows");

@@ -14,6 +14,8 @@
 //! random rows through both and compares.
 
 use super::batch::{Batch, Cell, Column};
+// The comparisons a simple query writes, shared with JSONPath's column scan.
+use super::query::PathCmp as Op;
 use serde_json::Value;
 use std::cmp::Ordering;
 
@@ -34,16 +36,6 @@ struct Cond {
 enum Test {
     Truthy,
     Compare(Op, Lit),
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Op {
-    Eq,
-    Ne,
-    Lt,
-    Le,
-    Gt,
-    Ge,
 }
 
 /// A literal, as jq orders it.

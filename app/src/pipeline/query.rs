@@ -130,7 +130,8 @@ impl PathQuery {
     }
 }
 
-/// How a simple JSONPath filter compares a field with its literal.
+/// How a simple JSONPath filter (or a jq `select`, see `jq_plan`) compares a field
+/// with its literal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum PathCmp {
     Eq,

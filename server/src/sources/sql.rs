@@ -336,13 +336,26 @@ fn pg_error(err: sqlx::Error) -> String {
     db_error(err)
 }
 
-fn pg_value(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, String> {
+/// Cell `i` of `row`, read by `cell` by the column's declared type (null as null).
+fn typed_value<R>(
+    row: &R,
+    i: usize,
+    cell: fn(&R, usize, &str) -> Result<Value, Option<sqlx::Error>>,
+) -> Result<Value, String>
+where
+    R: sqlx::Row,
+    usize: sqlx::ColumnIndex<R>,
+{
     if row.try_get_raw(i).map_err(db_error)?.is_null() {
         return Ok(Value::Null);
     }
     let column = &row.columns()[i];
     let ty = column.type_info().name().to_string();
-    pg_cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))
+    cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))
+}
+
+fn pg_value(row: &sqlx::postgres::PgRow, i: usize) -> Result<Value, String> {
+    typed_value(row, i, pg_cell)
 }
 
 fn unreadable(column: &str, ty: &str, why: Option<sqlx::Error>) -> String {
@@ -464,12 +477,7 @@ fn mysql_error(err: sqlx::Error, query: &str) -> String {
 }
 
 fn mysql_value(row: &sqlx::mysql::MySqlRow, i: usize) -> Result<Value, String> {
-    if row.try_get_raw(i).map_err(db_error)?.is_null() {
-        return Ok(Value::Null);
-    }
-    let column = &row.columns()[i];
-    let ty = column.type_info().name().to_string();
-    mysql_cell(row, i, &ty).map_err(|e| unreadable(column.name(), &ty, e))
+    typed_value(row, i, mysql_cell)
 }
 
 fn mysql_cell(
