@@ -173,6 +173,12 @@ impl Column {
         }
     }
 
+    /// Whether the column holds JSON values (arrays, objects, whole numbers past
+    /// `i64`, or cells of several kinds) rather than one typed vector.
+    pub fn holds_json(&self) -> bool {
+        matches!(self.data, Data::Json(_))
+    }
+
     pub fn len(&self) -> usize {
         self.states.len()
     }

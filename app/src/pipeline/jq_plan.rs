@@ -9,15 +9,19 @@
 //!
 //! They give the rows jaq gives, by jq's rules: `{f}` is `f: .f` (null where the row has
 //! no `f`), and values of different kinds order null < false < true < numbers <
-//! strings (< arrays < objects). A column holding arrays, objects or numbers past
-//! `i64` is not scanned: such a run goes to jaq. The property test in `tests` runs
-//! random rows through both and compares.
+//! strings (< arrays < objects). A run goes to jaq instead when it would compare an
+//! array, an object or a whole number past `i64`, or keep such a number (jaq reads it
+//! as a fraction); arrays and objects are otherwise kept as they are. The property
+//! test in `tests` runs random rows through both and compares.
 
 use super::batch::{Batch, Cell, Column};
 // The comparisons a simple query writes, shared with JSONPath's column scan.
 use super::query::PathCmp as Op;
 use serde_json::Value;
 use std::cmp::Ordering;
+
+/// Most fields a scan's `{f, g, …}` keeps.
+const MAX_FIELDS: usize = 100;
 
 /// A filter of one of the shapes above, worked out from its text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,6 +78,21 @@ impl JqPlan {
                 keep
             }
         };
+        // jaq reads whole numbers past `i64` as fractions: rows carrying one go to jaq.
+        let carried: Vec<&Column> = match &self.fields {
+            None => batch
+                .names()
+                .iter()
+                .filter_map(|n| batch.column(n))
+                .collect(),
+            Some(fields) => fields.iter().filter_map(|f| batch.column(f)).collect(),
+        };
+        if carried
+            .iter()
+            .any(|c| c.holds_json() && holds_a_big_number(c, &keep))
+        {
+            return None;
+        }
         Some(match &self.fields {
             None => batch.take(&keep),
             Some(fields) => Batch::from_columns(
@@ -90,6 +109,25 @@ impl JqPlan {
             ),
         })
     }
+}
+
+/// Whether a cell of `column` at `rows` is, or holds, a whole number past `i64`.
+fn holds_a_big_number(column: &Column, rows: &[usize]) -> bool {
+    rows.iter().any(|&i| match column.cell(i) {
+        Cell::Json(v) => {
+            let mut todo = vec![v];
+            while let Some(v) = todo.pop() {
+                match v {
+                    Value::Number(n) if n.as_i64().is_none() && !n.is_f64() => return true,
+                    Value::Array(items) => todo.extend(items),
+                    Value::Object(fields) => todo.extend(fields.values()),
+                    _ => {}
+                }
+            }
+            false
+        }
+        _ => false,
+    })
 }
 
 impl Test {
@@ -341,6 +379,11 @@ impl Parser {
             {
                 return None;
             }
+            // A wide projection is left to jaq's bounded worker: the scan builds its
+            // output (a column per field, null-filled) before the budget sees it.
+            if fields.len() == MAX_FIELDS {
+                return None;
+            }
             self.at += 1;
             fields.push(name);
             if self.punct('}').is_some() {
@@ -387,6 +430,12 @@ mod tests {
         ] {
             assert_eq!(JqPlan::of(other), None, "{other}");
         }
+        let wide = |n: usize| {
+            let fields: Vec<String> = (0..n).map(|i| format!("f{i}")).collect();
+            format!("map({{{}}})", fields.join(", "))
+        };
+        assert!(JqPlan::of(&wide(MAX_FIELDS)).is_some());
+        assert_eq!(JqPlan::of(&wide(MAX_FIELDS + 1)), None, "left to jaq");
     }
 
     fn jq_pipeline(filter: &str) -> Pipeline {
@@ -439,6 +488,8 @@ mod tests {
                         (-3i64..4).prop_map(|n| json!(n)),
                         (-3.0f64..4.0).prop_map(|f| json!((f * 2.0).round() / 2.0)),
                         prop::sample::select(vec!["", "a", "b", "B", "é", "10"]).prop_map(|s| json!(s)),
+                        Just(json!(18446744073709551615u64)),
+                        Just(json!([1, "x", {"k": null}])),
                     ],
                     0..3,
                 ),
@@ -466,10 +517,22 @@ mod tests {
     }
 
     #[test]
-    fn a_column_of_arrays_goes_to_jaq() {
+    fn arrays_compared_and_numbers_past_i64_kept_go_to_jaq() {
         let data = Batch::from_rows(rows(json!([{"a": [1]}, {"a": 2}])));
         let plan = JqPlan::of("map(select(.a > 1))").unwrap();
         assert_eq!(plan.run(&data), None);
         assert!(JqFilter::parse("map(select(.a > 1))").is_ok());
+        // Kept, an array is copied as it is.
+        let kept = JqPlan::of("map(select(.a))").unwrap().run(&data).unwrap();
+        assert_eq!(kept.len(), 2);
+
+        let big = rows(
+            json!([{"a": 18446744073709551615u64, "b": 1}, {"a": [1, {"c": 18446744073709551615u64}], "b": 2}]),
+        );
+        let batch = Batch::from_rows(big.clone());
+        assert_eq!(JqPlan::of("map({a})").unwrap().run(&batch), None);
+        assert!(JqPlan::of("map({b})").unwrap().run(&batch).is_some());
+        let (planned, by_jaq) = both("map({a, b})", big);
+        assert_eq!(planned, by_jaq);
     }
 }
