@@ -10,8 +10,9 @@
 //! They give the rows jaq gives, by jq's rules: `{f}` is `f: .f` (null where the row has
 //! no `f`), and values of different kinds order null < false < true < numbers <
 //! strings (< arrays < objects). A run goes to jaq instead when it would compare an
-//! array, an object or a whole number past `i64`, or keep such a number (jaq reads it
-//! as a fraction); arrays and objects are otherwise kept as they are. The property
+//! array, an object or a whole number past `i64`, or keep such a number or a fraction
+//! of 2^53 or more (jaq does not give every such value back as it read it); arrays and
+//! objects are otherwise kept as they are. The property
 //! test in `tests` runs random rows through both and compares.
 
 use super::batch::{Batch, Cell, Column};
@@ -89,7 +90,7 @@ impl JqPlan {
         };
         if carried
             .iter()
-            .any(|c| c.holds_json() && holds_a_big_number(c, &keep))
+            .any(|c| (c.holds_json() || c.floats().is_some()) && holds_a_big_number(c, &keep))
         {
             return None;
         }
@@ -111,14 +112,21 @@ impl JqPlan {
     }
 }
 
-/// Whether a cell of `column` at `rows` is, or holds, a whole number past `i64`.
+/// Whether a cell of `column` at `rows` is, or holds, a whole number past `i64`, or
+/// is a fraction of 2^53 or more (where every fraction is whole, and jaq does not give
+/// back every such value as it read it).
 fn holds_a_big_number(column: &Column, rows: &[usize]) -> bool {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
     rows.iter().any(|&i| match column.cell(i) {
+        Cell::Float(f) => f.abs() >= EXACT,
         Cell::Json(v) => {
             let mut todo = vec![v];
             while let Some(v) = todo.pop() {
                 match v {
                     Value::Number(n) if n.as_i64().is_none() && !n.is_f64() => return true,
+                    Value::Number(n) if n.as_f64().is_some_and(|f| f.abs() >= EXACT) => {
+                        return true
+                    }
                     Value::Array(items) => todo.extend(items),
                     Value::Object(fields) => todo.extend(fields.values()),
                     _ => {}
@@ -534,5 +542,18 @@ mod tests {
         assert!(JqPlan::of("map({b})").unwrap().run(&batch).is_some());
         let (planned, by_jaq) = both("map({a, b})", big);
         assert_eq!(planned, by_jaq);
+        let wide = Batch::from_rows(rows(json!([{"a": 9.223372891654777e18}, {"a": 0.5}])));
+        assert_eq!(JqPlan::of("map({a})").unwrap().run(&wide), None);
+        let kept_big = JqPlan::of("map(select(.a > 1))").unwrap().run(&wide);
+        assert_eq!(kept_big, None);
+        let small = JqPlan::of("map(select(.a < 1))")
+            .unwrap()
+            .run(&wide)
+            .unwrap();
+        assert_eq!(
+            small.into_rows(),
+            rows(json!([{"a": 0.5}])),
+            "only kept rows count"
+        );
     }
 }
