@@ -368,6 +368,42 @@ async fn expressions_jq_and_ranges_of_hostile_size_are_refused_when_read() {
     server.still_standing().await;
 }
 
+#[tokio::test(flavor = "multi_thread")]
+async fn jq_filters_shaped_like_a_column_scan_but_hostile_are_answered() {
+    let mut server = Server::start(&[]).await;
+    let url = source().await;
+    // A projection as wide as the length bound allows (past the scan's 100 fields:
+    // jaq's bounded worker makes it), malformed and interpolating look-alikes.
+    let fields: Vec<String> = (0..680).map(|i| format!("f{i}")).collect();
+    let wide = format!("map({{{}}})", fields.join(", "));
+    assert!(wide.len() <= 4_000, "{}", wide.len());
+    let steps = json!([{"op": "jq", "filter": wide}]);
+    let (status, answer) = server
+        .call("preview_dataset", http_form(&url, "$", steps))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let first = &answer["rows"][0];
+    assert_eq!(first.as_object().map(|r| r.len()), Some(680), "{answer}");
+    assert_eq!(first["f679"], Value::Null, "{answer}");
+    for (filter, refused) in [
+        ("map(select(.a == \"x))", true),
+        ("map(select(.n > 1) | {region, n})", false),
+        ("map(select(.a == \"\\(.b)\") | {a})", false),
+        (".[] | select(.a >= ) | {a}", true),
+    ] {
+        let steps = json!([{"op": "jq", "filter": filter}]);
+        let (status, answer) = server
+            .call("preview_dataset", http_form(&url, "$", steps))
+            .await;
+        assert_eq!(
+            status,
+            if refused { 422 } else { 200 },
+            "{filter}: {answer}"
+        );
+    }
+    server.still_standing().await;
+}
+
 /// A valid XLSX whose only cells are A1 and XFD1048576: a 1 KB file whose dense grid
 /// would be 2^34 cells.
 fn sparse_corners_xlsx() -> Vec<u8> {
