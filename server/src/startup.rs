@@ -10,7 +10,7 @@ use crate::push::TokenCache;
 use crate::rate::RateLimiter;
 use crate::sources::lease::Leases;
 use crate::sources::poller::{PollContext, Scheduler};
-use crate::sources::reader::Readers;
+use crate::sources::reader::{ReadCaps, Readers};
 use crate::sources::vault::Vault;
 use crate::storage::{Storage, StorageError};
 use app::api::ssr::Services;
@@ -246,7 +246,11 @@ impl Application {
             vault,
             sql,
             storage.clone(),
-            config.max_response_bytes,
+            ReadCaps {
+                response: config.max_response_bytes,
+                dataset: config.pipeline_max_bytes,
+                file: config.max_upload_bytes,
+            },
         ));
         let poll = Arc::new(PollContext {
             storage: storage.clone(),

@@ -452,9 +452,10 @@ async fn a_csv_header_of_a_hundred_thousand_equal_names_is_answered_at_once() {
     server.still_standing().await;
 }
 
-/// CSV is read straight into columns (`sheet::read_batch`): one row past the row cap,
-/// and a file of 5,120,000 cells (past the 5,000,000-cell cap), are each refused with
-/// the cap named, for a preview and for a dataset being created, and nothing is kept.
+/// CSV is read straight into columns (`sheet::read_batch`): one row past the row cap
+/// (1,000,000), and a file of 10,240,000 cells (past the 10,000,000-cell cap), are each
+/// refused with the cap named, for a preview and for a dataset being created, and
+/// nothing is kept.
 #[tokio::test(flavor = "multi_thread")]
 async fn csv_files_past_the_row_or_the_cell_cap_are_refused_naming_the_cap() {
     let mut server = Server::start(&[]).await;
@@ -470,7 +471,7 @@ async fn csv_files_past_the_row_or_the_cell_cap_are_refused_naming_the_cap() {
             .collect::<Vec<_>>()
             .join(",")
     );
-    for _ in 0..80_000 {
+    for _ in 0..160_000 {
         wide.push_str(&line);
         wide.push('\n');
     }
@@ -480,7 +481,7 @@ async fn csv_files_past_the_row_or_the_cell_cap_are_refused_naming_the_cap() {
             tall,
             format!("more than {} rows", app::model::MAX_ROWS),
         ),
-        ("wide.csv", wide, "more than 5000000 cells".to_string()),
+        ("wide.csv", wide, "more than 10000000 cells".to_string()),
     ] {
         let (status, info) = server.upload(name, csv.into_bytes()).await;
         assert_eq!(status, 201, "{info}");
@@ -491,6 +492,47 @@ async fn csv_files_past_the_row_or_the_cell_cap_are_refused_naming_the_cap() {
         }
         server.still_standing().await;
     }
+}
+
+/// The byte budget beside the row cap: a CSV of 20,000 rows of 100-character text is
+/// far below the row and cell caps, but holds 2 MiB of values, past a 1 MiB
+/// `WALLBOARD_PIPELINE_MAX_BYTES`; it is refused naming the budget (a preview says so
+/// in its pipeline error, a new dataset is refused), while 20,000 narrow rows fit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dataset_past_the_byte_budget_is_refused_where_as_many_narrow_rows_fit() {
+    let mut server = Server::start(&[("WALLBOARD_PIPELINE_MAX_BYTES", "1048576")]).await;
+    let mut wide = String::from("n,text\n");
+    let mut narrow = String::from("n\n");
+    for i in 0..20_000 {
+        wide.push_str(&format!("{i},{}\n", "x".repeat(100)));
+        narrow.push_str(&format!("{i}\n"));
+    }
+    let (_, info) = server.upload("narrow.csv", narrow.into_bytes()).await;
+    let (status, answer) = server
+        .call("preview_dataset", sheet_form(&info["id"], "narrow.csv"))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["total_rows"], 20_000, "{answer}");
+    let (status, info) = server.upload("wide.csv", wide.into_bytes()).await;
+    assert_eq!(status, 201, "{info}");
+    let (status, answer) = server
+        .call("preview_dataset", sheet_form(&info["id"], "wide.csv"))
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let error = answer["pipeline_error"].as_str().unwrap_or_default();
+    assert!(
+        error.contains("20000 rows hold 3 MiB") && error.contains("WALLBOARD_PIPELINE_MAX_BYTES"),
+        "{answer}"
+    );
+    let (status, answer) = server
+        .call("create_dataset", sheet_form(&info["id"], "wide.csv"))
+        .await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        message(&answer).contains("WALLBOARD_PIPELINE_MAX_BYTES"),
+        "{answer}"
+    );
+    server.still_standing().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

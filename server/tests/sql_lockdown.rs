@@ -11,13 +11,14 @@ use serde_json::{json, Value};
 
 const KEY: &str = "q1w2e3r4t5y6u7i8o9p0a1s2d3f4g5h6j7k8l9z0x1c=";
 
-/// The byte cap the servers here run with (64 KiB).
-const CAP: &str = "65536";
+/// The byte budget of a dataset the servers here run with (1 MiB, the least allowed):
+/// an SQL answer is read into columns within it.
+const CAP: &str = "1048576";
 
 async fn app_with(env: &[(&str, &str)]) -> TestApp {
     let mut all = vec![
         ("WALLBOARD_SECRET_KEY", KEY),
-        ("WALLBOARD_MAX_RESPONSE_BYTES", CAP),
+        ("WALLBOARD_PIPELINE_MAX_BYTES", CAP),
     ];
     all.extend_from_slice(env);
     spawn_app_env(Backend::Sqlite, &all).await
@@ -161,13 +162,13 @@ async fn a_sqlite_query_returning_more_than_the_byte_cap_is_stopped_with_the_cap
              SELECT n, printf('%.1000c', 'x') AS s FROM c"
         )
     };
-    // 50 rows of ~1 KB fit in 64 KiB; 100 do not.
-    let fits = preview_rows(&app, sqlite_source(&file, &rows(50))).await;
-    assert_eq!(fits.len(), 50);
+    // 500 rows of ~1 KB fit in 1 MiB; 2,000 do not.
+    let fits = preview_rows(&app, sqlite_source(&file, &rows(500))).await;
+    assert_eq!(fits.len(), 500);
     assert_eq!(fits[0]["s"].as_str().unwrap().len(), 1000);
-    let err = refusal(&app, sqlite_source(&file, &rows(100))).await;
+    let err = refusal(&app, sqlite_source(&file, &rows(2000))).await;
     assert!(
-        err.contains("more than 64 KiB") && err.contains("WALLBOARD_MAX_RESPONSE_BYTES"),
+        err.contains("more than 1 MiB") && err.contains("WALLBOARD_PIPELINE_MAX_BYTES"),
         "{err}"
     );
     still_answers(&app).await;
@@ -287,15 +288,16 @@ async fn a_mariadb_query_returning_more_than_the_byte_cap_is_stopped() {
     let rows = |n: u32| {
         format!(
             "WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < {n}) \
-             SELECT n, REPEAT('x', 1000) AS s FROM c"
+             SELECT n, REPEAT('x', 2000) AS s FROM c"
         )
     };
+    // (MariaDB recurses at most 1,000 times: 400 rows of 2 KB fit in 1 MiB, 1,000 do not.)
     assert_eq!(
-        preview_rows(&app, mariadb_source(&rows(50))).await.len(),
-        50
+        preview_rows(&app, mariadb_source(&rows(400))).await.len(),
+        400
     );
-    let err = refusal(&app, mariadb_source(&rows(100))).await;
-    assert!(err.contains("more than 64 KiB"), "{err}");
+    let err = refusal(&app, mariadb_source(&rows(1000))).await;
+    assert!(err.contains("more than 1 MiB"), "{err}");
 }
 
 // --- PostgreSQL ---
@@ -353,14 +355,14 @@ async fn postgres_refuses_a_second_statement_and_a_writing_cte_and_nothing_chang
     assert_eq!(u, None, "no table was created");
     still_answers(&app).await;
 
-    // The byte cap: 50 rows of 1 KB fit in 64 KiB, 100 do not.
+    // The byte cap: 500 rows of 1 KB fit in 1 MiB, 2,000 do not.
     let rows = |n: u32| format!("SELECT n, repeat('x', 1000) AS s FROM generate_series(1, {n}) n");
     assert_eq!(
-        preview_rows(&app, pg_source(&db, &rows(50))).await.len(),
-        50
+        preview_rows(&app, pg_source(&db, &rows(500))).await.len(),
+        500
     );
-    let err = refusal(&app, pg_source(&db, &rows(100))).await;
-    assert!(err.contains("more than 64 KiB"), "{err}");
+    let err = refusal(&app, pg_source(&db, &rows(2000))).await;
+    assert!(err.contains("more than 1 MiB"), "{err}");
 
     pool.close().await;
     pg_drop(&db).await;

@@ -58,6 +58,20 @@ impl Projection {
         out
     }
 
+    /// `batch` with the bound fields only (and every row).
+    pub fn batch(&self, batch: &crate::pipeline::Batch) -> crate::pipeline::Batch {
+        if self.every {
+            return batch.clone();
+        }
+        let mut out = crate::pipeline::Batch::with_len(batch.len());
+        for field in self.fields.iter() {
+            if let Some(column) = batch.column(field) {
+                out.set(field, column.clone());
+            }
+        }
+        out
+    }
+
     /// The frame a share page receives: the bound fields of each row, and in place of
     /// the refresh error a generic "source unavailable since …".
     pub fn frame(&self, frame: &Frame) -> Frame {

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 pub type Row = Map<String, Value>;
 
 /// Most rows one extraction may produce.
-pub const MAX_ROWS: usize = 100_000;
+pub const MAX_ROWS: usize = 1_000_000;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DataSource {
@@ -907,6 +907,39 @@ impl Dataset {
         outcome
             .map(|outcome| outcome.rows)
             .map_err(|e| e.to_string())
+    }
+
+    /// As `shape_in`, the result kept as a batch (the form the server holds), and
+    /// refused when it holds more bytes of values than `env`'s budget.
+    pub fn shape_batch(
+        &self,
+        read: Extracted,
+        env: &crate::pipeline::Env,
+    ) -> Result<crate::pipeline::Batch, String> {
+        use crate::pipeline::Batch;
+        let batch = match read {
+            Extracted::Batch(batch) if self.pipeline.steps.is_empty() => batch,
+            Extracted::Batch(batch) => {
+                self.pipeline
+                    .run_to_batch(batch, env)
+                    .map_err(|e| e.to_string())?
+                    .0
+            }
+            read => {
+                let rows = self.source_rows(read)?;
+                let rows = if self.pipeline.steps.is_empty() {
+                    rows
+                } else {
+                    self.pipeline
+                        .run_in(rows, env)
+                        .map_err(|e| e.to_string())?
+                        .rows
+                };
+                Batch::from_rows(rows)
+            }
+        };
+        env.limits.check_held(&batch)?;
+        Ok(batch)
     }
 
     /// The rows of a read before the pipeline.

@@ -427,6 +427,11 @@ impl Batch {
 
     /// The rows again: a field for every cell that is not absent.
     pub fn into_rows(self) -> Vec<Row> {
+        self.to_rows()
+    }
+
+    /// The rows, copied out of the columns.
+    pub fn to_rows(&self) -> Vec<Row> {
         (0..self.len)
             .map(|i| {
                 let mut row = Row::with_capacity(self.columns.len());
@@ -569,6 +574,28 @@ fn write_cell(out: &mut Vec<u8>, cell: Cell) {
     };
 }
 
+/// Reads a JSON array of rows straight into a batch, one row at a time (for
+/// `#[serde(deserialize_with)]`): the rows never exist all at once.
+pub fn deserialize_rows<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Batch, D::Error> {
+    struct Rows;
+    impl<'de> serde::de::Visitor<'de> for Rows {
+        type Value = Batch;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("an array of rows")
+        }
+
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Batch, A::Error> {
+            let mut builder = Builder::default();
+            while let Some(row) = seq.next_element::<Row>()? {
+                builder.push(row);
+            }
+            Ok(builder.finish())
+        }
+    }
+    d.deserialize_seq(Rows)
+}
+
 /// Builds a batch from rows, one at a time.
 #[derive(Debug, Default)]
 pub struct Builder {
@@ -683,6 +710,23 @@ mod tests {
         let mut empty = Vec::new();
         Batch::default().write_json(&mut empty);
         assert_eq!(empty, b"[]");
+    }
+
+    #[test]
+    fn rows_read_from_json_into_a_batch_are_the_rows_serde_json_reads() {
+        #[derive(serde::Deserialize)]
+        struct Holder {
+            #[serde(deserialize_with = "deserialize_rows")]
+            rows: Batch,
+        }
+        let text = r#"{"rows": [{"a": 1, "b": "x"}, {"b": null, "c": [1]}, {}]}"#;
+        let held: Holder = serde_json::from_str(text).unwrap();
+        let expected: Vec<Row> =
+            serde_json::from_value(serde_json::from_str::<Value>(text).unwrap()["rows"].take())
+                .unwrap();
+        assert_eq!(held.rows.to_rows(), expected);
+        let wrong = serde_json::from_str::<Holder>(r#"{"rows": [1]}"#);
+        assert!(wrong.is_err(), "a row is an object");
     }
 
     #[test]

@@ -124,6 +124,24 @@ pub struct Limits {
 /// The default of `Limits::max_bytes`: 256 MiB.
 pub const DEFAULT_MAX_BYTES: usize = 256 << 20;
 
+impl Limits {
+    /// Whether a dataset may hold `batch`: at most `max_bytes` of values, so a
+    /// dataset of wide text rows is refused where a narrow one of as many rows fits.
+    pub fn check_held(&self, batch: &Batch) -> Result<(), String> {
+        let size = batch.size();
+        if size > self.max_bytes {
+            return Err(format!(
+                "the dataset's {} rows hold {} MiB of values; at most {} MiB are kept per \
+                 dataset (WALLBOARD_PIPELINE_MAX_BYTES)",
+                batch.len(),
+                size.div_ceil(1 << 20),
+                self.max_bytes >> 20
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {
@@ -245,9 +263,33 @@ impl Pipeline {
         self.run_data(Data::Batch(batch), env, true)
     }
 
+    /// As `run_batch`, the result kept as a batch (rows made by the last step, if it
+    /// works on rows, are taken apart into columns).
+    pub fn run_to_batch(
+        &self,
+        batch: Batch,
+        env: &Env,
+    ) -> Result<(Batch, Vec<StepReport>), PipelineError> {
+        self.run_steps(Data::Batch(batch), env, true)
+            .map(|(data, reports)| (data.into_batch(), reports))
+    }
+
     /// The run: columnar steps on a batch when `columnar`, every step on rows when not
     /// (the reference the differential test compares with).
     fn run_data(&self, data: Data, env: &Env, columnar: bool) -> Result<Outcome, PipelineError> {
+        let (data, reports) = self.run_steps(data, env, columnar)?;
+        Ok(Outcome {
+            rows: data.into_rows(),
+            reports,
+        })
+    }
+
+    fn run_steps(
+        &self,
+        data: Data,
+        env: &Env,
+        columnar: bool,
+    ) -> Result<(Data, Vec<StepReport>), PipelineError> {
         let limits = &env.limits;
         let budget = Budget::new(limits);
         let mut data = data;
@@ -289,10 +331,7 @@ impl Pipeline {
             report.rows = data.len();
             reports.push(report);
         }
-        Ok(Outcome {
-            rows: data.into_rows(),
-            reports,
-        })
+        Ok((data, reports))
     }
 }
 

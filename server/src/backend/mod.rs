@@ -264,7 +264,7 @@ impl Backend for Core {
                 continue;
             }
             frames.push(match self.bus.latest(id).await {
-                Some(p) => p.frame.clone(),
+                Some(p) => p.to_frame(),
                 None => Frame::empty(id.clone()),
             });
         }
@@ -978,38 +978,60 @@ impl Core {
     }
 }
 
-/// What "Test" shows for one read.
+/// What "Test" shows for one read: the source's first rows, and the pipeline's result
+/// as a refresh makes it (in columns, within the dataset's byte budget).
 fn preview_of(
     dataset: &Dataset,
     read: Extracted,
     read_ms: u64,
     env: &app::pipeline::Env,
 ) -> Result<Preview, AppError> {
-    let rows = dataset
-        .source_rows(read)
-        .map_err(|message| AppError::Invalid {
-            field: "path".into(),
-            message,
-        })?;
+    use app::pipeline::Batch;
+    let batch =
+        match read {
+            Extracted::Batch(batch) => batch,
+            read => Batch::from_rows(dataset.source_rows(read).map_err(|message| {
+                AppError::Invalid {
+                    field: "path".into(),
+                    message,
+                }
+            })?),
+        };
+    // Only the first rows are ever copied out of the columns.
+    let first = |batch: &Batch, n: usize| {
+        let picked: Vec<usize> = (0..n.min(batch.len())).collect();
+        batch.take(&picked).into_rows()
+    };
     let mut preview = Preview {
-        sample: rows.iter().take(Preview::SAMPLE_ROWS).cloned().collect(),
-        source_rows: rows.len(),
+        sample: first(&batch, Preview::SAMPLE_ROWS),
+        source_rows: batch.len(),
         read_ms,
         ..Preview::default()
     };
-    let shaped = match dataset.pipeline.run_in(rows, env) {
-        Ok(outcome) => {
-            preview.reports = outcome.reports;
-            outcome.rows
+    let run = dataset
+        .pipeline
+        .run_to_batch(batch, env)
+        .map_err(|err| err.to_string())
+        .and_then(|(shaped, reports)| {
+            env.limits.check_held(&shaped)?;
+            Ok((shaped, reports))
+        });
+    let shaped = match run {
+        Ok((shaped, reports)) => {
+            preview.reports = reports;
+            shaped
         }
         Err(err) => {
-            preview.pipeline_error = Some(err.to_string());
+            preview.pipeline_error = Some(err);
             return Ok(preview);
         }
     };
     preview.total_rows = shaped.len();
-    preview.fields = infer_fields(&shaped);
-    preview.rows = shaped.into_iter().take(Preview::SHOWN_ROWS).collect();
+    // (Fields are inferred from the first 1,000 rows.)
+    let mut rows = first(&shaped, Preview::SHOWN_ROWS.max(1000));
+    preview.fields = infer_fields(&rows);
+    rows.truncate(Preview::SHOWN_ROWS);
+    preview.rows = rows;
     Ok(preview)
 }
 

@@ -336,10 +336,17 @@ pub async fn view_frames(
     let mut frames = Vec::new();
     for d in &datasets {
         let frame = match core.bus.latest(&d.dataset.id).await {
-            Some(p) => p.frame.clone(),
-            None => Frame::empty(d.dataset.id.clone()),
+            // Only the bound fields are copied out of what is held.
+            Some(p) => match view.projection(&d.dataset.id) {
+                Some(projection) => p.projected_frame(projection),
+                None => continue,
+            },
+            None => match view.frame(&Frame::empty(d.dataset.id.clone())) {
+                Some(frame) => frame,
+                None => continue,
+            },
         };
-        frames.extend(view.frame(&frame));
+        frames.push(frame);
     }
     let freshness = datasets
         .iter()

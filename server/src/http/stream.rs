@@ -33,7 +33,7 @@
 //! A [`Viewer`] yields each event as ready-to-write bytes, so the same stream is served
 //! through axum (`datasets`, `share`) or straight on a socket (`super::lean`).
 
-use crate::live::{layout_key, SseForm, Watch, Wire};
+use crate::live::{layout_key, Watch, Wire};
 use crate::startup::Core;
 use app::error::AppError;
 use app::model::{DashboardId, DatasetId, Projection, ShareToken, SharedView};
@@ -759,8 +759,8 @@ impl Viewer {
         let mut first_frame = true;
         for (i, watch) in watches.iter_mut().enumerate() {
             if let Some(p) = watch.rx.borrow_and_update().clone() {
-                held[i] = p.frame.seq;
-                let current = client_holds.as_ref().is_some_and(|c| c[i] == p.frame.seq);
+                held[i] = p.seq;
+                let current = client_holds.as_ref().is_some_and(|c| c[i] == p.seq);
                 if !current {
                     if !first_frame {
                         snapshot.push(',');
@@ -924,20 +924,20 @@ impl Viewer {
     /// The event that brings the client's copy of dataset `i` up to date, if it is not.
     fn event_for(&mut self, i: usize) -> Option<Bytes> {
         let p = self.watches[i].rx.borrow_and_update().clone()?;
-        let seq = p.frame.seq;
+        let seq = p.seq;
         let held = self.held[i];
         if seq <= held {
             return None;
         }
         let published = p.clone();
         let wire = Wire::of(p, self.projections.as_ref().map(|all| &all[i]));
-        let (form, name, data) = match wire.append_event() {
-            Some(append) if seq == held + 1 => (SseForm::Append, "append", append),
+        let (append, name, data) = match wire.append_event() {
+            Some(append) if seq == held + 1 => (true, "append", append),
             _ => {
                 if held > 0 && seq > held + 1 {
                     self.core.metrics.updates_coalesced.inc_by(seq - held - 1);
                 }
-                (SseForm::Frame, "frame", wire.frame_event())
+                (false, "frame", wire.frame_event())
             }
         };
         self.held[i] = seq;
@@ -945,10 +945,10 @@ impl Viewer {
         // A stream of one dataset, unprojected and unprefixed, gets the same bytes as
         // every other such stream at this change: its event id is the seq alone.
         let alone = self.watches.len() == 1 && self.projections.is_none();
-        Some(if alone && self.id_prefix.is_empty() {
-            published.sse(form, make)
-        } else {
-            make()
+        Some(match (alone && self.id_prefix.is_empty(), append) {
+            (true, true) => published.append_sse(make),
+            (true, false) => published.frame_sse(),
+            (false, _) => make(),
         })
     }
 }

@@ -15,7 +15,7 @@
 use super::redis_bus::RedisBus;
 use super::{dataset_key, layout_key, Applied, Interest, LiveHub, Published};
 use crate::metrics::Metrics;
-use crate::storage::Storage;
+use crate::storage::{Storage, StoredFrame};
 use app::model::{Append, DashboardId, DatasetId, Frame, LiveEvent};
 use std::sync::Arc;
 
@@ -104,6 +104,12 @@ impl Bus {
         }
     }
 
+    /// Whether a change of `id` published now is sent on at once (to this instance's
+    /// viewers or through Redis), so its JSON is needed beyond storing it.
+    pub fn will_send(&self, id: &DatasetId) -> bool {
+        self.redis.is_some() || self.hub.is_watched(id)
+    }
+
     /// Publishes a dataset's whole new frame.
     pub async fn publish(&self, frame: Frame) {
         self.publish_shared(Arc::new(Published::full(frame))).await;
@@ -118,9 +124,12 @@ impl Bus {
                 self.hub.publish(published);
             }
             Some(redis) => {
-                let id = published.frame.dataset.clone();
                 redis
-                    .publish_frame(&id, published.frame_event(), published.frame_json())
+                    .publish_frame(
+                        &published.dataset,
+                        published.frame_event(),
+                        published.frame_json(),
+                    )
                     .await;
             }
         }
@@ -161,11 +170,10 @@ impl Bus {
             Some(redis) => redis.cached(id).await,
             None => None,
         };
-        let frame = match cached {
-            Some(frame) => Some(frame),
-            None => self.stored(id).await,
-        }?;
-        let published = Arc::new(Published::full(frame));
+        let published = Arc::new(match cached {
+            Some(published) => published,
+            None => self.stored(id).await?,
+        });
         if self.redis.is_none() || self.hub.is_watched(id) {
             self.hub.publish(published.clone());
         }
@@ -174,18 +182,28 @@ impl Bus {
 
     /// Reads the frame of `id` from the database into the hub.
     pub async fn reload(&self, id: &DatasetId) {
-        if let Some(frame) = self.stored(id).await {
-            self.hub.publish(Arc::new(Published::full(frame)));
+        if let Some(published) = self.stored(id).await {
+            self.hub.publish(Arc::new(published));
         }
     }
 
-    async fn stored(&self, id: &DatasetId) -> Option<Frame> {
-        match self.storage.load_frame(id).await {
-            Ok(frame) => frame,
+    /// The latest frame of `id` in the database (a polled dataset's rows read into a
+    /// batch, a pushed one's kept as rows).
+    pub async fn stored(&self, id: &DatasetId) -> Option<Published> {
+        let read = match self.storage.load_stored_frame(id).await {
+            Ok(stored) => stored?,
             Err(err) => {
                 tracing::warn!(dataset = %id, error = %err, "could not load the latest frame");
-                None
+                return None;
             }
+        };
+        match read {
+            StoredFrame::Rows(frame) => Some(Published::full(frame)),
+            StoredFrame::Json(text) => Published::from_json(&text)
+                .inspect_err(|err| {
+                    tracing::warn!(dataset = %id, error = %err, "the stored frame is unreadable");
+                })
+                .ok(),
         }
     }
 }

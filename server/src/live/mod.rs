@@ -12,159 +12,20 @@
 //!   hub (the embedded default) or through Redis pub/sub.
 
 pub mod bus;
+mod published;
 mod redis_bus;
 
-use app::model::{Append, DatasetId, Frame, LiveEvent, Projection};
-use axum::body::Bytes;
+pub use published::{Held, Published, SharedForms};
+
+use app::model::{Append, DatasetId, LiveEvent, Projection};
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, watch};
 
 /// How many share projections of one frame are kept for reuse; past that (more
 /// distinct sets of bound fields of one dataset on open share pages) each further one
 /// is made per viewer.
 const MAX_SHARED_FORMS: usize = 8;
-
-/// A frame and its wire forms, made at most once per change and shared by every viewer.
-/// Its share forms (the frame cut down by a [`Projection`]) are likewise made once per
-/// change and per distinct projection, and shared by the share viewers that use it.
-#[derive(Debug)]
-pub struct Published {
-    pub frame: Frame,
-    frame_json: OnceLock<String>,
-    frame_event: OnceLock<String>,
-    /// The `append` event that turned the frame of `seq - 1` into this one, if any.
-    append_event: Option<String>,
-    /// When this change was an append: how many rows it dropped and added.
-    appended: Option<(usize, usize)>,
-    shared: Mutex<Vec<Arc<SharedForms>>>,
-    /// The whole server-sent events (name, id and data) that single-dataset viewers
-    /// receive: made by the first such viewer, shared by the rest (one `Bytes`).
-    sse: [OnceLock<Bytes>; 2],
-}
-
-/// Which whole event of a change [`Published::sse`] holds.
-#[derive(Debug, Clone, Copy)]
-pub enum SseForm {
-    Frame = 0,
-    Append = 1,
-}
-
-impl Published {
-    pub fn full(frame: Frame) -> Self {
-        Self {
-            frame,
-            frame_json: OnceLock::new(),
-            frame_event: OnceLock::new(),
-            append_event: None,
-            appended: None,
-            shared: Mutex::new(Vec::new()),
-            sse: Default::default(),
-        }
-    }
-
-    /// A frame received as the `frame` event `event` (as made by [`frame_event`]).
-    fn from_frame_event(frame: Frame, event: String) -> Self {
-        let inner = event
-            .strip_prefix(FRAME_EVENT_HEAD)
-            .and_then(|rest| rest.strip_suffix('}'))
-            .map(str::to_string);
-        Self {
-            frame_json: inner.map(OnceLock::from).unwrap_or_default(),
-            frame_event: OnceLock::from(event),
-            ..Self::full(frame)
-        }
-    }
-
-    /// The frame reached by `append` (whose event is `append_event`).
-    fn appended(frame: Frame, append: &Append, append_event: String) -> Self {
-        Self {
-            append_event: Some(append_event),
-            appended: Some((append.drop, append.rows.len())),
-            ..Self::full(frame)
-        }
-    }
-
-    /// The frame as JSON.
-    pub fn frame_json(&self) -> &str {
-        self.frame_json
-            .get_or_init(|| serde_json::to_string(&self.frame).expect("a frame serializes"))
-    }
-
-    /// The `frame` event carrying the whole frame.
-    pub fn frame_event(&self) -> &str {
-        self.frame_event
-            .get_or_init(|| format!("{FRAME_EVENT_HEAD}{}}}", self.frame_json()))
-    }
-
-    /// The `append` event that leads here from the frame before, if this change was one.
-    pub fn append_event(&self) -> Option<&str> {
-        self.append_event.as_deref()
-    }
-
-    /// The whole event `form` of this change, made by `make` once and then shared.
-    pub fn sse(&self, form: SseForm, make: impl FnOnce() -> Bytes) -> Bytes {
-        self.sse[form as usize].get_or_init(make).clone()
-    }
-
-    /// The share forms of this frame under `projection`: reused if a share viewer
-    /// already asked for them, else made (and kept, up to `MAX_SHARED_FORMS`).
-    pub fn shared(&self, projection: &Projection) -> Arc<SharedForms> {
-        let mut shared = self.shared.lock().expect("shared forms");
-        if let Some(forms) = shared.iter().find(|f| &f.projection == projection) {
-            return forms.clone();
-        }
-        let forms = Arc::new(SharedForms {
-            projection: projection.clone(),
-            frame_event: OnceLock::new(),
-            append_event: OnceLock::new(),
-        });
-        if shared.len() < MAX_SHARED_FORMS {
-            shared.push(forms.clone());
-        }
-        forms
-    }
-}
-
-/// A frame's wire forms as a share page receives them (see `Projection`), each made
-/// on first use.
-#[derive(Debug)]
-pub struct SharedForms {
-    projection: Projection,
-    frame_event: OnceLock<String>,
-    append_event: OnceLock<Option<String>>,
-}
-
-impl SharedForms {
-    /// The `frame` event carrying the shared frame of `of`.
-    fn frame_event(&self, of: &Published) -> &str {
-        self.frame_event.get_or_init(|| {
-            let frame = self.projection.frame(&of.frame);
-            let json = serde_json::to_string(&frame).expect("a frame serializes");
-            format!("{FRAME_EVENT_HEAD}{json}}}")
-        })
-    }
-
-    /// The shared frame of `of` as JSON.
-    fn frame_json(&self, of: &Published) -> &str {
-        let event = self.frame_event(of);
-        &event[FRAME_EVENT_HEAD.len()..event.len() - 1]
-    }
-
-    /// The `append` event that leads to the shared frame of `of`, if `of` was reached
-    /// by one.
-    fn append_event(&self, of: &Published) -> Option<&str> {
-        self.append_event
-            .get_or_init(|| {
-                let (drop, added) = of.appended?;
-                let append = self.projection.append(&of.frame, drop, added);
-                Some(
-                    serde_json::to_string(&LiveEvent::Append(append)).expect("an event serializes"),
-                )
-            })
-            .as_deref()
-    }
-}
 
 /// What a viewer sends of one frame: its full wire forms, or its share forms.
 pub enum Wire {
@@ -206,8 +67,6 @@ impl Wire {
         }
     }
 }
-
-const FRAME_EVENT_HEAD: &str = r#"{"type":"frame","frame":"#;
 
 /// A dataset gained its first viewer on this instance, or lost its last.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -302,12 +161,10 @@ impl LiveHub {
     /// Makes `published` the latest of its dataset and wakes its viewers, unless the
     /// hub already holds the same change or a later one. Returns whether it did.
     pub fn publish(&self, published: Arc<Published>) -> bool {
-        let id = published.frame.dataset.clone();
+        let id = published.dataset.clone();
         self.with_entry(&id, |e| {
             e.tx.send_if_modified(|held| {
-                let newer = held
-                    .as_ref()
-                    .is_none_or(|h| published.frame.seq > h.frame.seq);
+                let newer = held.as_ref().is_none_or(|h| published.seq > h.seq);
                 if newer {
                     *held = Some(published);
                 }
@@ -324,13 +181,13 @@ impl LiveHub {
                 let Some(h) = held.as_ref() else {
                     return false;
                 };
-                if append.seq <= h.frame.seq {
+                if append.seq <= h.seq {
                     outcome = Applied::Stale;
                     return false;
                 }
-                match h.frame.after(append) {
+                match h.after(append, event) {
                     Some(next) => {
-                        *held = Some(Arc::new(Published::appended(next, append, event)));
+                        *held = Some(Arc::new(next));
                         outcome = Applied::Yes;
                         true
                     }
@@ -343,14 +200,21 @@ impl LiveHub {
 
     /// Applies a change received as a live event's JSON (from the bus).
     pub fn receive(&self, event: String) -> Result<Applied, String> {
+        let published = |p: Published| {
+            if self.publish(Arc::new(p)) {
+                Applied::Yes
+            } else {
+                Applied::Stale
+            }
+        };
+        // A frame, as every instance writes it, is read straight into a batch.
+        if let Some(read) = Published::from_frame_event(&event) {
+            return read
+                .map(published)
+                .map_err(|err| format!("unreadable frame: {err}"));
+        }
         match serde_json::from_str::<LiveEvent>(&event) {
-            Ok(LiveEvent::Frame { frame }) => Ok(
-                if self.publish(Arc::new(Published::from_frame_event(frame, event))) {
-                    Applied::Yes
-                } else {
-                    Applied::Stale
-                },
-            ),
+            Ok(LiveEvent::Frame { frame }) => Ok(published(Published::full(frame))),
             Ok(LiveEvent::Append(append)) => Ok(self.apply(&append, event)),
             Ok(other) => Err(format!("unexpected {} event", other.event_name())),
             Err(err) => Err(format!("unreadable event: {err}")),
@@ -425,29 +289,11 @@ impl Drop for Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use app::model::Frame;
     use serde_json::json;
 
     fn id() -> DatasetId {
         DatasetId::parse("d").unwrap()
-    }
-
-    #[test]
-    fn a_whole_event_is_made_once_per_change_and_shared() {
-        let p = Published::full(frame(3));
-        let mut made = 0;
-        let mut make = || {
-            made += 1;
-            Bytes::from(format!(
-                "event: frame\nid: 3\ndata: {}\n\n",
-                p.frame_event()
-            ))
-        };
-        let first = p.sse(SseForm::Frame, &mut make);
-        let second = p.sse(SseForm::Frame, &mut make);
-        let append = p.sse(SseForm::Append, || Bytes::from_static(b"another"));
-        assert_eq!(made, 1, "the second viewer reuses the first one's bytes");
-        assert_eq!(first.as_ptr(), second.as_ptr(), "one copy, shared");
-        assert_ne!(first, append, "each form is kept apart");
     }
 
     fn frame(seq: u64) -> Frame {
@@ -467,8 +313,8 @@ mod tests {
         let mut w = hub.watch(&id());
         publish(&hub, 1);
         w.rx.changed().await.unwrap();
-        assert_eq!(w.rx.borrow().as_ref().unwrap().frame.seq, 1);
-        assert_eq!(hub.latest(&id()).unwrap().frame.seq, 1);
+        assert_eq!(w.rx.borrow().as_ref().unwrap().seq, 1);
+        assert_eq!(hub.latest(&id()).unwrap().seq, 1);
     }
 
     #[tokio::test]
@@ -479,7 +325,7 @@ mod tests {
             publish(&hub, seq);
         }
         w.rx.changed().await.unwrap();
-        assert_eq!(w.rx.borrow_and_update().as_ref().unwrap().frame.seq, 1000);
+        assert_eq!(w.rx.borrow_and_update().as_ref().unwrap().seq, 1000);
         assert!(!w.rx.has_changed().unwrap());
     }
 
@@ -489,7 +335,7 @@ mod tests {
         assert!(publish(&hub, 5));
         assert!(!publish(&hub, 4));
         assert!(!publish(&hub, 5));
-        assert_eq!(hub.latest(&id()).unwrap().frame.seq, 5);
+        assert_eq!(hub.latest(&id()).unwrap().seq, 5);
     }
 
     #[test]
@@ -528,8 +374,8 @@ mod tests {
         assert_eq!(hub.apply(&append(2), "two".into()), Applied::Stale);
         assert_eq!(hub.apply(&append(4), "four".into()), Applied::Gap);
         let held = hub.latest(&id()).unwrap();
-        assert_eq!(held.frame.seq, 2);
-        assert_eq!(held.frame.rows.len(), 1);
+        assert_eq!(held.seq, 2);
+        assert_eq!(held.held().len(), 1);
         assert_eq!(held.append_event(), Some("two"));
     }
 
@@ -603,12 +449,19 @@ mod tests {
     #[test]
     fn a_received_frame_keeps_its_wire_form() {
         let hub = LiveHub::new();
-        let p = Published::full(frame(3));
+        let mut with_rows = frame(3);
+        with_rows.rows = vec![share_row(1)];
+        let p = Published::full(with_rows.clone());
         let event = p.frame_event().to_string();
         assert_eq!(hub.receive(event.clone()).unwrap(), Applied::Yes);
         let held = hub.latest(&id()).unwrap();
         assert_eq!(held.frame_event(), event);
         assert_eq!(held.frame_json(), p.frame_json());
+        assert!(matches!(held.held(), Held::Batch(_)), "read into columns");
+        assert_eq!(held.to_frame(), with_rows);
         assert!(hub.receive("{".into()).is_err());
+        assert!(hub
+            .receive(format!("{}{{}}}}", published::FRAME_EVENT_HEAD))
+            .is_err());
     }
 }

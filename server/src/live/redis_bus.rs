@@ -3,8 +3,8 @@
 //! connection, which follows the hub's viewers and survives Redis restarts.
 
 use super::bus::Bus;
-use super::{Applied, Interest};
-use app::model::{DatasetId, Frame};
+use super::{Applied, Interest, Published};
+use app::model::DatasetId;
 use futures::StreamExt;
 use redis::aio::ConnectionManager;
 use std::sync::{Arc, Weak};
@@ -86,7 +86,7 @@ impl RedisBus {
     }
 
     /// The cached frame of `id`, if Redis has one.
-    pub async fn cached(&self, id: &DatasetId) -> Option<Frame> {
+    pub async fn cached(&self, id: &DatasetId) -> Option<Published> {
         let mut conn = self.conn.clone();
         let text: Option<String> = redis::cmd("GET")
             .arg(cache_key(id))
@@ -95,7 +95,7 @@ impl RedisBus {
             .inspect_err(|err| tracing::warn!(dataset = %id, error = %err, "Redis GET failed"))
             .ok()
             .flatten();
-        text.and_then(|t| serde_json::from_str(&t).ok())
+        text.and_then(|t| Published::from_json(&t).ok())
     }
 
     /// Runs this instance's subscriber connection for as long as the bus lives.

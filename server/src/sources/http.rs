@@ -39,7 +39,8 @@ pub async fn read(
         let answer = fetch_with_retries(client, guard, source, &source.url, max_bytes).await?;
         return parse(source, answer.body).await;
     };
-    let mut rows: Vec<Row> = Vec::new();
+    // The pages' rows go into columns as they come.
+    let mut rows = app::pipeline::batch::Builder::default();
     let mut url = source.url.clone();
     for page in 0..pagination.max_pages() {
         let page_url = match pagination {
@@ -60,7 +61,9 @@ pub async fn read(
                 app::model::MAX_ROWS
             ));
         }
-        rows.extend(page_rows);
+        for row in page_rows {
+            rows.push(row);
+        }
         let next = match pagination {
             Pagination::PageParam { .. } if empty => None,
             Pagination::PageParam { .. } => Some(String::new()),
@@ -78,7 +81,7 @@ pub async fn read(
             }
         }
     }
-    Ok(Extracted::Rows(rows))
+    Ok(Extracted::Batch(rows.finish()))
 }
 
 /// The body of one answer (retried as configured), whatever its format.

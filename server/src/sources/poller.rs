@@ -227,13 +227,7 @@ async fn poll_forever(ctx: Arc<PollContext>, entry: SourcedDataset, wake: Arc<No
             continue;
         }
         if last.is_none() {
-            last = ctx
-                .storage
-                .load_frame(&dataset.id)
-                .await
-                .ok()
-                .flatten()
-                .map(|frame| Arc::new(Published::full(frame)));
+            last = ctx.bus.stored(&dataset.id).await.map(Arc::new);
         }
         if refresh(&ctx, &dataset, &source, &mut last).await {
             failures = 0;
@@ -254,7 +248,7 @@ pub async fn refresh(
     last: &mut Option<Arc<Published>>,
 ) -> bool {
     let previous = last.clone();
-    let previous_seq = previous.as_ref().map_or(0, |p| p.frame.seq);
+    let previous_seq = previous.as_ref().map_or(0, |p| p.seq);
     let started = std::time::Instant::now();
     let outcome = read(ctx, dataset, source).await;
     ctx.metrics.polls.inc();
@@ -265,45 +259,46 @@ pub async fn refresh(
     if !ok {
         ctx.metrics.poll_failures.inc();
     }
-    let frame = match outcome {
-        Ok(rows) => {
-            let same = |p: &Published| p.frame.rows == rows && p.frame.error.is_none();
-            if previous_seq > 0 && previous.as_deref().is_some_and(same) {
+    let published = match outcome {
+        Ok(batch) => {
+            if previous_seq > 0 && previous.as_deref().is_some_and(|p| p.holds(&batch)) {
                 return true;
             }
-            Frame::new(dataset.id.clone(), previous_seq + 1, rows, crate::now_ms())
+            let (id, seq) = (dataset.id.clone(), previous_seq + 1);
+            Published::batch(id, seq, Arc::new(batch), crate::now_ms())
         }
         Err(error) => {
             tracing::info!(error = %error, "refresh failed; keeping the last good data");
-            let last_good = match previous.as_deref() {
-                Some(p) if p.frame.error.as_deref() == Some(error.as_str()) => return false,
-                // (The one copy of the rows a poll makes, and only when the error is new.)
-                Some(p) => p.frame.clone(),
-                None => Frame::empty(dataset.id.clone()),
-            };
-            Frame {
-                seq: previous_seq + 1,
-                error: Some(error),
-                ..last_good
+            match previous.as_deref() {
+                Some(p) if p.error.as_deref() == Some(error.as_str()) => return false,
+                // The same rows, shared: nothing is copied.
+                Some(p) => p.failed(error),
+                None => Published::full(Frame {
+                    seq: 1,
+                    error: Some(error),
+                    ..Frame::empty(dataset.id.clone())
+                }),
             }
         }
     };
     tracing::debug!(
         elapsed_ms = started.elapsed().as_millis() as u64,
-        seq = frame.seq,
+        seq = published.seq,
         "refreshed"
     );
-    // One published form, shared by the poller (its `last`), the store and the viewers:
-    // the rows are neither copied nor written to JSON twice.
-    let published = Arc::new(Published::full(frame));
-    let (id, seq) = (&published.frame.dataset, published.frame.seq);
-    if let Err(err) = ctx
-        .storage
-        .save_frame_json(id, seq, published.frame_json())
-        .await
-    {
+    // One published form, shared by the poller (its `last`), the store and the viewers.
+    // Its JSON is written once, and kept only if a viewer or Redis will send it.
+    let published = Arc::new(published);
+    let (id, seq) = (&published.dataset, published.seq);
+    let json = if ctx.bus.will_send(id) {
+        std::borrow::Cow::Borrowed(published.frame_json())
+    } else {
+        published.frame_json_once()
+    };
+    if let Err(err) = ctx.storage.save_frame_json(id, seq, &json).await {
         tracing::warn!(error = %err, "could not store the latest frame");
     }
+    drop(json);
     *last = Some(published.clone());
     ctx.bus.publish_shared(published).await;
     ok
@@ -313,13 +308,13 @@ async fn read(
     ctx: &PollContext,
     dataset: &Dataset,
     source: &DataSource,
-) -> Result<Vec<app::model::Row>, String> {
+) -> Result<app::pipeline::Batch, String> {
     let read = ctx.readers.read(source, dataset).await?;
     let joined = joined_rows(&ctx.bus, &dataset.pipeline).await;
     // Extraction and the pipeline are CPU work: keep them off the async workers.
     let dataset = dataset.clone();
     let host = ctx.pipelines.clone();
-    tokio::task::spawn_blocking(move || dataset.shape_in(read, &host.env(&joined)))
+    tokio::task::spawn_blocking(move || dataset.shape_batch(read, &host.env(&joined)))
         .await
         .map_err(|_| "shaping the data failed".to_string())?
 }
@@ -336,7 +331,7 @@ pub async fn joined_rows(
             continue;
         };
         if let Some(published) = bus.latest(&parsed).await {
-            joined.insert(id, published.frame.rows.clone());
+            joined.insert(id, published.held().to_rows());
         }
     }
     joined

@@ -18,9 +18,21 @@ pub struct Readers {
     pub vault: Vault,
     pub sql: SqlPolicy,
     pub storage: Storage,
-    pub max_response_bytes: usize,
+    pub caps: ReadCaps,
     pub sheet_limits: SheetLimits,
     uploads: UploadCache,
+}
+
+/// How many bytes one read may bring in, by what it is read into.
+#[derive(Debug, Clone, Copy)]
+pub struct ReadCaps {
+    /// An HTTP answer, parsed whole as a JSON document (`WALLBOARD_MAX_RESPONSE_BYTES`).
+    pub response: usize,
+    /// An SQL answer's column names and values, read straight into columns
+    /// (`WALLBOARD_PIPELINE_MAX_BYTES`, what a dataset may hold).
+    pub dataset: usize,
+    /// A spreadsheet, uploaded or fetched by URL (`WALLBOARD_MAX_UPLOAD_BYTES`).
+    pub file: usize,
 }
 
 impl Readers {
@@ -30,7 +42,7 @@ impl Readers {
         vault: Vault,
         sql: SqlPolicy,
         storage: Storage,
-        max_response_bytes: usize,
+        caps: ReadCaps,
     ) -> Self {
         Self {
             client,
@@ -38,7 +50,7 @@ impl Readers {
             vault,
             sql,
             storage,
-            max_response_bytes,
+            caps,
             sheet_limits: SheetLimits::default(),
             uploads: UploadCache::default(),
         }
@@ -52,17 +64,11 @@ impl Readers {
             .map_err(|e| e.to_string())?;
         match &config {
             SourceConfig::Http(http) => {
-                super::http::read(
-                    &self.client,
-                    &self.guard,
-                    http,
-                    dataset,
-                    self.max_response_bytes,
-                )
-                .await
+                super::http::read(&self.client, &self.guard, http, dataset, self.caps.response)
+                    .await
             }
             SourceConfig::Sql(sql) => {
-                super::sql::read(sql, &self.guard, &self.sql, self.max_response_bytes)
+                super::sql::read(sql, &self.guard, &self.sql, self.caps.dataset)
                     .await
                     .map(Extracted::Batch)
             }
@@ -78,7 +84,7 @@ impl Readers {
                             &self.client,
                             &self.guard,
                             &raw,
-                            self.max_response_bytes,
+                            self.caps.file,
                         )
                         .await?;
                         let name = http.url.rsplit('/').next().unwrap_or_default().to_string();

@@ -161,8 +161,8 @@ fn db_error(err: sqlx::Error) -> String {
 
 /// The query's answer as it is read, straight into columns (no row maps, no key per
 /// cell), within the source's row cap and a cap on bytes (column names and values,
-/// counted as they are read): the operator's `WALLBOARD_MAX_RESPONSE_BYTES`, the same
-/// cap an HTTP answer has.
+/// counted as they are read): the operator's `WALLBOARD_PIPELINE_MAX_BYTES`, the most a
+/// dataset may hold.
 struct Answer {
     names: Vec<String>,
     columns: Vec<Column>,
@@ -214,7 +214,7 @@ impl Answer {
         if self.bytes > self.max_bytes {
             return Err(format!(
                 "the query returns more than {} of data (rows 1 to {} already hold it); \
-                 select fewer columns or rows, or raise WALLBOARD_MAX_RESPONSE_BYTES",
+                 select fewer columns or rows, or raise WALLBOARD_PIPELINE_MAX_BYTES",
                 size(self.max_bytes),
                 self.rows
             ));

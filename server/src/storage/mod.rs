@@ -87,7 +87,7 @@ mod uploads;
 mod versions;
 pub use accounts::{ApiTokenRow, AuditEntry, MemberChange, NewUser, SessionRow, UserRow};
 pub use dataset_changes::DatasetUses;
-pub use push::{Committed, PushWrite, StoredPushToken, MAX_ROWS_PER_CHANGE};
+pub use push::{Committed, PushWrite, StoredFrame, StoredPushToken, MAX_ROWS_PER_CHANGE};
 pub use screens::{ScreenRow, ScreenState, SharedPlaylist, ONLINE_MS};
 pub use uploads::Upload;
 pub use versions::{PublishOutcome, Shown, VersionRow};

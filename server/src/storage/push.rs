@@ -32,6 +32,15 @@ pub struct StoredPushToken {
 }
 
 /// Most rows one push may carry: `pos` keeps 20 bits for the index within a push.
+/// A dataset's latest frame as the store holds it.
+#[derive(Debug)]
+pub enum StoredFrame {
+    /// A polled dataset's frame, as JSON.
+    Json(String),
+    /// A pushed dataset's frame, its rows stored one by one.
+    Rows(Frame),
+}
+
 pub const MAX_ROWS_PER_CHANGE: usize = 1 << 20;
 /// Rows per INSERT statement (two bound values each).
 const INSERT_CHUNK: usize = 2_000;
@@ -137,6 +146,18 @@ impl Storage {
     /// The latest frame of `id` as stored: a polled or replaced frame as written, or an
     /// append dataset's kept rows, read in one consistent snapshot with its `seq`.
     pub async fn load_frame(&self, id: &DatasetId) -> Result<Option<Frame>> {
+        Ok(match self.load_stored_frame(id).await? {
+            None => None,
+            Some(StoredFrame::Rows(frame)) => Some(frame),
+            Some(StoredFrame::Json(text)) => {
+                Some(serde_json::from_str(&text).map_err(|e| corrupt("frame", id.as_str(), e))?)
+            }
+        })
+    }
+
+    /// The latest frame of `id` as stored: a polled dataset's frame as its JSON (for
+    /// the caller to read in the form it holds), a pushed dataset's as its rows.
+    pub async fn load_stored_frame(&self, id: &DatasetId) -> Result<Option<StoredFrame>> {
         let postgres = matches!(self.pool, Pool::Postgres(_));
         let (head, rows) = with_pool!(self, |p| async {
             let mut tx = p.begin().await?;
@@ -170,15 +191,18 @@ impl Storage {
             return Ok(None);
         };
         if !text.is_empty() {
-            let frame: Frame =
-                serde_json::from_str(&text).map_err(|e| corrupt("frame", id.as_str(), e))?;
-            return Ok(Some(frame));
+            return Ok(Some(StoredFrame::Json(text)));
         }
         let rows = rows
             .iter()
             .map(|r| serde_json::from_str::<Row>(r).map_err(|e| corrupt("row", id.as_str(), e)))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Some(Frame::new(id.clone(), seq as u64, rows, updated_at)))
+        Ok(Some(StoredFrame::Rows(Frame::new(
+            id.clone(),
+            seq as u64,
+            rows,
+            updated_at,
+        ))))
     }
 
     // --- push tokens ---

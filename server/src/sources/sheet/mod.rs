@@ -42,7 +42,7 @@ impl Default for SheetLimits {
         Self {
             max_rows: app::model::MAX_ROWS,
             max_cols: 16_384,
-            max_cells: 5_000_000,
+            max_cells: 10_000_000,
             max_unpacked: 256 << 20,
         }
     }
@@ -424,10 +424,10 @@ mod tests {
 
     #[test]
     fn a_wide_header_over_many_rows_is_refused_before_the_rows_are_built() {
-        // 1,000 columns named once, then 10,000 one-cell rows: padded, 10 million cells.
+        // 1,000 columns named once, then 20,000 one-cell rows: padded, 20 million cells.
         let mut text = vec!["a"; 1_000].join(",");
         text.push('\n');
-        text.push_str(&"1\n".repeat(10_000));
+        text.push_str(&"1\n".repeat(20_000));
         let err = read(
             text.as_bytes(),
             "x.csv",
@@ -436,7 +436,7 @@ mod tests {
         )
         .unwrap_err();
         assert!(
-            err.contains("10000 rows × 1000 columns make more than 5000000 cells"),
+            err.contains("20000 rows × 1000 columns make more than 10000000 cells"),
             "{err}"
         );
     }

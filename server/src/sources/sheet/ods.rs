@@ -283,7 +283,7 @@ mod tests {
         assert!(file.len() < 4096, "{} bytes", file.len());
         let err = check(&file, &SheetLimits::default()).unwrap_err();
         assert!(
-            err.contains("more than 5000000 cells") && err.contains("sheet 'Big'"),
+            err.contains("more than 10000000 cells") && err.contains("sheet 'Big'"),
             "{err}"
         );
     }

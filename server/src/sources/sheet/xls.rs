@@ -204,7 +204,7 @@ mod tests {
         let stream = workbook_stream(&[(0, 0, 1.0), (65_535, 65_535, 2.0)], None);
         let err = check(&stream, &SheetLimits::default()).unwrap_err();
         assert!(
-            err.contains("more than 5000000 cells") && err.contains("reaches CRXP65536"),
+            err.contains("more than 10000000 cells") && err.contains("reaches CRXP65536"),
             "{err}"
         );
     }
