@@ -80,7 +80,8 @@ pub struct Config {
     /// `WALLBOARD_SQLITE_DIRS`: comma-separated directories SQLite sources may read
     /// (default: none, SQLite sources off).
     pub sqlite_dirs: String,
-    /// `WALLBOARD_MAX_UPLOAD_BYTES`: the largest spreadsheet upload (default 32 MiB).
+    /// `WALLBOARD_MAX_UPLOAD_BYTES`: the largest spreadsheet upload (default 64 MiB: a
+    /// CSV of a million narrow rows).
     pub max_upload_bytes: usize,
     /// `WALLBOARD_PIPELINE_MAX_BYTES`: most bytes of values one pipeline run may make,
     /// and the memory a jq step's worker may hold (default 256 MiB).
@@ -203,7 +204,7 @@ impl Config {
         let max_upload_bytes = parse_num(
             "WALLBOARD_MAX_UPLOAD_BYTES",
             get("WALLBOARD_MAX_UPLOAD_BYTES"),
-            32 << 20,
+            64 << 20,
         )?;
         let pipeline_max_bytes = parse_num(
             "WALLBOARD_PIPELINE_MAX_BYTES",

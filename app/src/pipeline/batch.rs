@@ -23,22 +23,38 @@ pub enum State {
     Absent,
 }
 
-/// Text cells of one column, end to end in one buffer.
+/// Most bytes of text one column holds as text: the most a `u32` end can say (in unit
+/// tests far less, so a test can pass it).
+const TEXT_LIMIT: usize = if cfg!(test) {
+    1 << 16
+} else {
+    u32::MAX as usize
+};
+
+/// Text cells of one column, end to end in one buffer of at most `TEXT_LIMIT` bytes (a
+/// column whose text would pass that holds JSON values instead).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Texts {
     bytes: String,
-    ends: Vec<usize>,
+    /// Where each cell's text ends in `bytes`.
+    ends: Vec<u32>,
 }
 
 impl Texts {
+    /// Whether `s` fits after the text held.
+    fn has_room(&self, s: &str) -> bool {
+        self.bytes.len() + s.len() <= TEXT_LIMIT
+    }
+
+    /// Appends `s`; the caller checked [`Self::has_room`].
     fn push(&mut self, s: &str) {
         self.bytes.push_str(s);
-        self.ends.push(self.bytes.len());
+        self.ends.push(self.bytes.len() as u32);
     }
 
     fn get(&self, i: usize) -> &str {
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
-        &self.bytes[start..self.ends[i]]
+        &self.bytes[start as usize..self.ends[i] as usize]
     }
 }
 
@@ -282,9 +298,8 @@ impl Column {
             (Data::Int(_), Cell::Int(_))
                 | (Data::Float(_), Cell::Float(_))
                 | (Data::Bool(_), Cell::Bool(_))
-                | (Data::Text(_), Cell::Text(_))
                 | (Data::Json(_), _)
-        )
+        ) || matches!((&self.data, cell), (Data::Text(t), Cell::Text(s)) if t.has_room(s))
     }
 
     /// Makes room for `cell`'s kind: an empty column takes it, any other turns to JSON.
@@ -326,7 +341,16 @@ impl Column {
             Data::Text(t) => {
                 let mut out = Texts::default();
                 for &i in rows {
-                    out.push(t.get(i));
+                    let s = t.get(i);
+                    if !out.has_room(s) {
+                        // Rows taken more than once can pass the text limit.
+                        let json = rows.iter().map(|&i| self.cell(i).to_value()).collect();
+                        return Column {
+                            data: Data::Json(json),
+                            states,
+                        };
+                    }
+                    out.push(s);
                 }
                 Data::Text(out)
             }
@@ -346,7 +370,7 @@ impl Column {
             Data::Text(t) => {
                 t.ends.truncate(n);
                 let end = t.ends.last().copied().unwrap_or(0);
-                t.bytes.truncate(end);
+                t.bytes.truncate(end as usize);
             }
             Data::Json(v) => v.truncate(n),
         }
@@ -369,7 +393,7 @@ impl Column {
                 Data::Int(v) => v.len() * 8,
                 Data::Float(v) => v.len() * 8,
                 Data::Bool(v) => v.len(),
-                Data::Text(t) => t.bytes.len() + t.ends.len() * 8,
+                Data::Text(t) => t.bytes.len() + t.ends.len() * 4,
                 Data::Json(v) => v.iter().map(super::budget::value_size).sum(),
             }
     }
@@ -727,6 +751,27 @@ mod tests {
         assert_eq!(held.rows.to_rows(), expected);
         let wrong = serde_json::from_str::<Holder>(r#"{"rows": [1]}"#);
         assert!(wrong.is_err(), "a row is an object");
+    }
+
+    #[test]
+    fn a_column_whose_text_passes_the_limit_holds_json_and_keeps_every_value() {
+        let long = "x".repeat(TEXT_LIMIT / 3 + 1);
+        let input: Vec<Row> = (0..3)
+            .map(|i| rows(json!([{"t": format!("{i}{long}")}])).remove(0))
+            .collect();
+        let batch = Batch::from_rows(input[..2].to_vec());
+        assert!(!batch.column("t").unwrap().holds_json(), "two fit as text");
+        let batch = Batch::from_rows(input.clone());
+        assert!(
+            batch.column("t").unwrap().holds_json(),
+            "the third does not"
+        );
+        assert_eq!(batch.to_rows(), input);
+        // Rows taken more than once can pass it too.
+        let two = Batch::from_rows(input[..1].to_vec());
+        let taken = two.take(&[0, 0, 0]);
+        assert!(taken.column("t").unwrap().holds_json());
+        assert_eq!(taken.to_rows(), vec![input[0].clone(); 3]);
     }
 
     #[test]

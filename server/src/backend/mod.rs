@@ -940,9 +940,18 @@ impl Core {
         let joined = crate::sources::poller::joined_rows(&self.bus, &dataset.pipeline).await;
         let dataset = dataset.clone();
         let host = self.poll.pipelines.clone();
-        tokio::task::spawn_blocking(move || preview_of(&dataset, read, read_ms, &host.env(&joined)))
-            .await
-            .map_err(|_| AppError::Internal)?
+        tokio::task::spawn_blocking(move || {
+            let preview = preview_of(&dataset, read, read_ms, &host.env(&joined));
+            if preview
+                .as_ref()
+                .is_ok_and(|p| p.source_rows >= crate::sources::poller::BIG_ROWS)
+            {
+                crate::sources::poller::release_freed_memory();
+            }
+            preview
+        })
+        .await
+        .map_err(|_| AppError::Internal)?
     }
 
     /// Stores a new source and dataset and starts polling it if it is polled.

@@ -766,7 +766,7 @@ impl Viewer {
                         snapshot.push(',');
                     }
                     let projection = projections.as_ref().map(|all| &all[i]);
-                    snapshot.push_str(Wire::of(p, projection).frame_json());
+                    snapshot.push_str(&Wire::of(p, projection).frame_json());
                     first_frame = false;
                 }
             }
@@ -931,13 +931,15 @@ impl Viewer {
         }
         let published = p.clone();
         let wire = Wire::of(p, self.projections.as_ref().map(|all| &all[i]));
+        let frame_event;
         let (append, name, data) = match wire.append_event() {
             Some(append) if seq == held + 1 => (true, "append", append),
             _ => {
                 if held > 0 && seq > held + 1 {
                     self.core.metrics.updates_coalesced.inc_by(seq - held - 1);
                 }
-                (false, "frame", wire.frame_event())
+                frame_event = wire.frame_event();
+                (false, "frame", &*frame_event)
             }
         };
         self.held[i] = seq;
@@ -947,7 +949,7 @@ impl Viewer {
         let alone = self.watches.len() == 1 && self.projections.is_none();
         Some(match (alone && self.id_prefix.is_empty(), append) {
             (true, true) => published.append_sse(make),
-            (true, false) => published.frame_sse(),
+            (true, false) => published.frame_text().sse(),
             (false, _) => make(),
         })
     }
@@ -981,14 +983,15 @@ mod tests {
     fn hand_built_events_are_live_events() {
         let frame = Frame::empty(DatasetId::parse("d").unwrap());
         let p = Published::full(frame.clone());
-        let one: LiveEvent = serde_json::from_str(p.frame_event()).unwrap();
+        let text = p.frame_text();
+        let one: LiveEvent = serde_json::from_str(text.event()).unwrap();
         assert_eq!(
             one,
             LiveEvent::Frame {
                 frame: frame.clone()
             }
         );
-        let json = p.frame_json();
+        let json = text.json();
         let all: LiveEvent = serde_json::from_str(&format!(
             r#"{{"type":"snapshot","frames":[{json},{json}]}}"#
         ))

@@ -104,12 +104,6 @@ impl Bus {
         }
     }
 
-    /// Whether a change of `id` published now is sent on at once (to this instance's
-    /// viewers or through Redis), so its JSON is needed beyond storing it.
-    pub fn will_send(&self, id: &DatasetId) -> bool {
-        self.redis.is_some() || self.hub.is_watched(id)
-    }
-
     /// Publishes a dataset's whole new frame.
     pub async fn publish(&self, frame: Frame) {
         self.publish_shared(Arc::new(Published::full(frame))).await;
@@ -124,12 +118,9 @@ impl Bus {
                 self.hub.publish(published);
             }
             Some(redis) => {
+                let text = published.frame_text();
                 redis
-                    .publish_frame(
-                        &published.dataset,
-                        published.frame_event(),
-                        published.frame_json(),
-                    )
+                    .publish_frame(&published.dataset, text.event(), text.json())
                     .await;
             }
         }

@@ -15,7 +15,7 @@ pub mod bus;
 mod published;
 mod redis_bus;
 
-pub use published::{Held, Published, SharedForms};
+pub use published::{FrameText, Held, Published, SharedForms};
 
 use app::model::{Append, DatasetId, LiveEvent, Projection};
 use std::collections::HashMap;
@@ -46,17 +46,17 @@ impl Wire {
         }
     }
 
-    pub fn frame_json(&self) -> &str {
+    pub fn frame_json(&self) -> WireText<'_> {
         match self {
-            Wire::Full(p) => p.frame_json(),
-            Wire::Shared(p, forms) => forms.frame_json(p),
+            Wire::Full(p) => WireText::Json(p.frame_text()),
+            Wire::Shared(p, forms) => WireText::Shared(forms.frame_json(p)),
         }
     }
 
-    pub fn frame_event(&self) -> &str {
+    pub fn frame_event(&self) -> WireText<'_> {
         match self {
-            Wire::Full(p) => p.frame_event(),
-            Wire::Shared(p, forms) => forms.frame_event(p),
+            Wire::Full(p) => WireText::Event(p.frame_text()),
+            Wire::Shared(p, forms) => WireText::Shared(forms.frame_event(p)),
         }
     }
 
@@ -64,6 +64,27 @@ impl Wire {
         match self {
             Wire::Full(p) => p.append_event(),
             Wire::Shared(p, forms) => forms.append_event(p),
+        }
+    }
+}
+
+/// A part of a frame's wire form, held for as long as it is used.
+pub enum WireText<'a> {
+    /// The frame's JSON in its text.
+    Json(FrameText),
+    /// The `frame` event in its text.
+    Event(FrameText),
+    Shared(&'a str),
+}
+
+impl std::ops::Deref for WireText<'_> {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        match self {
+            WireText::Json(text) => text.json(),
+            WireText::Event(text) => text.event(),
+            WireText::Shared(s) => s,
         }
     }
 }
@@ -404,8 +425,8 @@ mod tests {
             Arc::ptr_eq(fa, fb),
             "two share viewers of one view share the forms"
         );
-        assert!(std::ptr::eq(a.frame_event(), b.frame_event()));
-        let event: LiveEvent = serde_json::from_str(a.frame_event()).unwrap();
+        assert!(std::ptr::eq(&*a.frame_event(), &*b.frame_event()));
+        let event: LiveEvent = serde_json::from_str(&a.frame_event()).unwrap();
         let LiveEvent::Frame { frame: shared } = event else {
             panic!("a frame event");
         };
@@ -414,7 +435,7 @@ mod tests {
             vec![json!({"value": 1}).as_object().unwrap().clone()]
         );
         assert_eq!(shared.error.as_deref(), Some("source unavailable"));
-        assert_eq!(a.frame_json(), serde_json::to_string(&shared).unwrap());
+        assert_eq!(&*a.frame_json(), serde_json::to_string(&shared).unwrap());
         assert!(!a.frame_event().contains("secret") && !a.frame_event().contains("db.internal"));
         // The full forms are untouched.
         assert!(Wire::of(published, None)
@@ -452,11 +473,11 @@ mod tests {
         let mut with_rows = frame(3);
         with_rows.rows = vec![share_row(1)];
         let p = Published::full(with_rows.clone());
-        let event = p.frame_event().to_string();
+        let event = p.frame_text().event().to_string();
         assert_eq!(hub.receive(event.clone()).unwrap(), Applied::Yes);
         let held = hub.latest(&id()).unwrap();
-        assert_eq!(held.frame_event(), event);
-        assert_eq!(held.frame_json(), p.frame_json());
+        assert_eq!(held.frame_text().event(), event);
+        assert_eq!(held.frame_text().json(), p.frame_text().json());
         assert!(matches!(held.held(), Held::Batch(_)), "read into columns");
         assert_eq!(held.to_frame(), with_rows);
         assert!(hub.receive("{".into()).is_err());

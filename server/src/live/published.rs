@@ -4,17 +4,22 @@
 //! million narrow rows are tens of megabytes, against hundreds as row maps); a pushed
 //! dataset's rows stay rows, which its appends extend. Either is written to JSON
 //! straight from what is held, once per change and only when someone needs it; the
-//! whole `frame` server-sent event is that one text, and the frame's JSON and its
-//! `frame` event are slices of it.
+//! whole `frame` server-sent event is that one text ([`FrameText`]), and the frame's
+//! JSON and its `frame` event are slices of it. A text past [`KEEP_BYTES`] is kept only
+//! while someone holds it (viewers sending it, the store writing it), so a big
+//! dataset's memory is its batch, not its batch and its JSON.
 
 use super::MAX_SHARED_FORMS;
 use app::model::{Append, DatasetId, Frame, Lineage, LiveEvent, Projection, Row};
 use app::pipeline::Batch;
 use axum::body::Bytes;
 use serde::Deserialize;
-use std::borrow::Cow;
 use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+/// The longest frame text a change keeps for the next viewer; a longer one is written
+/// again when needed after its last holder let it go.
+pub const KEEP_BYTES: usize = 8 << 20;
 
 /// How a `frame` event's JSON starts (the frame follows, then `}`).
 pub(super) const FRAME_EVENT_HEAD: &str = r#"{"type":"frame","frame":"#;
@@ -87,7 +92,7 @@ pub struct Published {
     lineage: Lineage,
     held: Held,
     /// The whole `frame` event as a single-dataset viewer receives it.
-    wire: OnceLock<FrameText>,
+    wire: Mutex<Hold>,
     /// The `append` event that turned the change of `seq - 1` into this one, if any.
     append_event: Option<String>,
     /// When this change was an append: how many rows it dropped and added.
@@ -99,12 +104,23 @@ pub struct Published {
 }
 
 /// The whole `frame` server-sent event of a change: `event: frame`, `id: <seq>`, and
-/// `data: ` followed by the `frame` event's JSON (which holds the frame's JSON).
-#[derive(Debug)]
-struct FrameText {
+/// `data: ` followed by the `frame` event's JSON (which holds the frame's JSON). Cheap
+/// to clone: every viewer shares the one text.
+#[derive(Debug, Clone)]
+pub struct FrameText {
     text: Arc<str>,
     /// Where the `frame` event's JSON starts.
     data_at: usize,
+}
+
+/// How a change holds its frame text.
+#[derive(Debug, Default)]
+enum Hold {
+    #[default]
+    None,
+    Kept(FrameText),
+    /// A text past `KEEP_BYTES`, alive while someone else holds it.
+    Lent(Weak<str>, usize),
 }
 
 /// An `Arc<str>` as the owner of a `Bytes`.
@@ -117,14 +133,21 @@ impl AsRef<[u8]> for SharedText {
 }
 
 impl FrameText {
-    fn event(&self) -> &str {
+    /// The `frame` event carrying the whole frame.
+    pub fn event(&self) -> &str {
         // The event ends with `\n\n`.
         &self.text[self.data_at..self.text.len() - 2]
     }
 
-    fn json(&self) -> &str {
+    /// The frame as JSON.
+    pub fn json(&self) -> &str {
         let event = self.event();
         &event[FRAME_EVENT_HEAD.len()..event.len() - 1]
+    }
+
+    /// The whole server-sent event of a single-dataset viewer (its id is the seq).
+    pub fn sse(&self) -> Bytes {
+        Bytes::from_owner(SharedText(self.text.clone()))
     }
 }
 
@@ -184,7 +207,7 @@ impl Published {
             error: head.error.clone(),
             lineage: head.lineage,
             held,
-            wire: OnceLock::new(),
+            wire: Mutex::default(),
             append_event: None,
             appended: None,
             shared: Mutex::new(Vec::new()),
@@ -241,9 +264,8 @@ impl Published {
         let json = event.strip_prefix(FRAME_EVENT_HEAD)?.strip_suffix('}')?;
         Some(Self::from_json(json).inspect(|published| {
             let head = sse_head(published.seq);
-            let text = format!("{head}{event}\n\n");
-            let _ = published.wire.set(FrameText {
-                text: text.into(),
+            published.hold(FrameText {
+                text: format!("{head}{event}\n\n").into(),
                 data_at: head.len(),
             });
         }))
@@ -330,19 +352,46 @@ impl Published {
             .map(|_| app::model::unavailable_since(self.updated_at_ms))
     }
 
-    fn wire(&self) -> &FrameText {
-        self.wire.get_or_init(|| {
-            let head = sse_head(self.seq);
-            let mut out = Vec::new();
-            out.extend_from_slice(head.as_bytes());
-            out.extend_from_slice(FRAME_EVENT_HEAD.as_bytes());
-            self.write_json(&mut out);
-            out.extend_from_slice(b"}\n\n");
-            FrameText {
-                text: into_text(out).into(),
-                data_at: head.len(),
+    /// The frame's text: the one held, or written now (and kept if it is short).
+    pub fn frame_text(&self) -> FrameText {
+        let mut hold = self.wire.lock().expect("frame text");
+        match &*hold {
+            Hold::Kept(text) => return text.clone(),
+            Hold::Lent(weak, data_at) => {
+                if let Some(text) = weak.upgrade() {
+                    return FrameText {
+                        text,
+                        data_at: *data_at,
+                    };
+                }
             }
-        })
+            Hold::None => {}
+        }
+        let head = sse_head(self.seq);
+        let mut out = Vec::new();
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(FRAME_EVENT_HEAD.as_bytes());
+        self.write_json(&mut out);
+        out.extend_from_slice(b"}\n\n");
+        let text = FrameText {
+            text: into_text(out).into(),
+            data_at: head.len(),
+        };
+        *hold = Self::holding(&text);
+        text
+    }
+
+    /// Keeps `text` as this change's frame text (by the rule of `frame_text`).
+    fn hold(&self, text: FrameText) {
+        *self.wire.lock().expect("frame text") = Self::holding(&text);
+    }
+
+    fn holding(text: &FrameText) -> Hold {
+        if text.text.len() <= KEEP_BYTES {
+            Hold::Kept(text.clone())
+        } else {
+            Hold::Lent(Arc::downgrade(&text.text), text.data_at)
+        }
     }
 
     fn write_json(&self, out: &mut Vec<u8>) {
@@ -354,36 +403,6 @@ impl Published {
             self.updated_at_ms,
             self.error.as_deref(),
         );
-    }
-
-    /// The frame as JSON (made once, then kept).
-    pub fn frame_json(&self) -> &str {
-        self.wire().json()
-    }
-
-    /// The frame as JSON: the kept text if it was made, else a text made for the
-    /// caller alone (for a store no viewer waits on: a change nobody watches need not
-    /// hold its JSON).
-    pub fn frame_json_once(&self) -> Cow<'_, str> {
-        match self.wire.get() {
-            Some(wire) => Cow::Borrowed(wire.json()),
-            None => {
-                let mut out = Vec::new();
-                self.write_json(&mut out);
-                Cow::Owned(into_text(out))
-            }
-        }
-    }
-
-    /// The `frame` event carrying the whole frame.
-    pub fn frame_event(&self) -> &str {
-        self.wire().event()
-    }
-
-    /// The whole `frame` server-sent event of a single-dataset viewer (its id is the
-    /// seq), shared by every such viewer.
-    pub fn frame_sse(&self) -> Bytes {
-        Bytes::from_owner(SharedText(self.wire().text.clone()))
     }
 
     /// The `append` event that leads here from the change before, if this was one.
@@ -527,24 +546,24 @@ mod tests {
                     },
                 };
                 let expected = serde_json::to_string(&frame).unwrap();
-                assert_eq!(p.frame_json(), expected);
-                assert_eq!(p.frame_json_once(), expected);
+                let text = p.frame_text();
+                assert_eq!(text.json(), expected);
                 assert_eq!(p.to_frame(), frame);
-                let event: LiveEvent = serde_json::from_str(p.frame_event()).unwrap();
+                let event: LiveEvent = serde_json::from_str(text.event()).unwrap();
                 assert_eq!(
                     event,
                     LiveEvent::Frame {
                         frame: frame.clone()
                     }
                 );
-                let sse = p.frame_sse();
+                let sse = text.sse();
                 assert_eq!(
                     sse,
-                    format!("event: frame\nid: 7\ndata: {}\n\n", p.frame_event()).as_bytes()
+                    format!("event: frame\nid: 7\ndata: {}\n\n", text.event()).as_bytes()
                 );
                 assert_eq!(
                     sse.as_ptr(),
-                    p.frame_sse().as_ptr(),
+                    p.frame_text().sse().as_ptr(),
                     "one text, shared by every viewer"
                 );
             }
@@ -553,21 +572,40 @@ mod tests {
     }
 
     #[test]
-    fn the_json_is_held_once_and_only_when_asked_for() {
+    fn the_json_is_one_text_kept_when_short_and_lent_when_long() {
         let p = as_batch(&frame(None));
-        let once = p.frame_json_once();
-        assert!(matches!(once, Cow::Owned(_)), "made for the caller alone");
-        assert!(p.wire.get().is_none(), "and not kept");
-        let json = p.frame_json();
-        let event = p.frame_event();
-        let sse = p.frame_sse();
-        let inside = |s: &str| {
-            let range = sse.as_ptr_range();
-            range.contains(&s.as_ptr())
-        };
+        let text = p.frame_text();
+        let sse = text.sse();
+        let inside = |s: &str| sse.as_ptr_range().contains(&s.as_ptr());
         assert!(
-            inside(json) && inside(event),
+            inside(text.json()) && inside(text.event()),
             "the JSON and the event are parts of the one text"
+        );
+        drop((text, sse));
+        let again = p.frame_text();
+        assert!(matches!(*p.wire.lock().unwrap(), Hold::Kept(_)));
+        assert_eq!(again.json(), p.frame_text().json());
+
+        // Past KEEP_BYTES: shared while held, let go with its last holder.
+        let long = "x".repeat(KEEP_BYTES);
+        let rows: Vec<Row> = serde_json::from_value(json!([{ "t": long }])).unwrap();
+        let big = Published::full(Frame::new(p.dataset.clone(), 1, rows, 0));
+        let first = big.frame_text();
+        let second = big.frame_text();
+        assert_eq!(
+            first.sse().as_ptr(),
+            second.sse().as_ptr(),
+            "one text while held"
+        );
+        let weak = match &*big.wire.lock().unwrap() {
+            Hold::Lent(weak, _) => weak.clone(),
+            _ => panic!("a long text is lent, not kept"),
+        };
+        drop((first, second));
+        assert!(weak.upgrade().is_none(), "nobody holds it now");
+        assert!(
+            big.frame_text().json().contains(&"x".repeat(100)),
+            "written again"
         );
     }
 
@@ -578,9 +616,12 @@ mod tests {
         let read = Published::from_json(&json).unwrap();
         assert!(matches!(read.held(), Held::Batch(_)));
         assert_eq!(read.to_frame(), frame);
-        let event = Published::full(frame.clone()).frame_event().to_string();
+        let event = Published::full(frame.clone())
+            .frame_text()
+            .event()
+            .to_string();
         let received = Published::from_frame_event(&event).unwrap().unwrap();
-        assert_eq!(received.frame_event(), event);
+        assert_eq!(received.frame_text().event(), event);
         assert_eq!(received.to_frame(), frame);
         assert!(Published::from_frame_event(r#"{"type":"append"}"#).is_none());
         assert!(Published::from_json(r#"{"dataset":"d","seq":1,"rows":[1]}"#).is_err());

@@ -286,22 +286,38 @@ pub async fn refresh(
         seq = published.seq,
         "refreshed"
     );
-    // One published form, shared by the poller (its `last`), the store and the viewers.
-    // Its JSON is written once, and kept only if a viewer or Redis will send it.
+    // One published form, shared by the poller (its `last`), the store and the viewers:
+    // its JSON is written once (a long one again only after everyone let it go).
     let published = Arc::new(published);
     let (id, seq) = (&published.dataset, published.seq);
-    let json = if ctx.bus.will_send(id) {
-        std::borrow::Cow::Borrowed(published.frame_json())
-    } else {
-        published.frame_json_once()
-    };
-    if let Err(err) = ctx.storage.save_frame_json(id, seq, &json).await {
+    let text = published.frame_text();
+    if let Err(err) = ctx.storage.save_frame_json(id, seq, text.json()).await {
         tracing::warn!(error = %err, "could not store the latest frame");
     }
-    drop(json);
+    drop(text);
+    let big = published.held().len() >= BIG_ROWS;
     *last = Some(published.clone());
     ctx.bus.publish_shared(published).await;
+    if big {
+        tokio::task::spawn_blocking(release_freed_memory);
+    }
     ok
+}
+
+/// A refresh of this many rows or more gives its freed memory back (see below).
+pub(crate) const BIG_ROWS: usize = 100_000;
+
+/// Gives the allocator's free memory back to the system. glibc keeps what a thread
+/// freed for its next allocations, so the temporaries of a big refresh (the source's
+/// text, the rows a step made, the JSON written for the store) would otherwise stay
+/// resident beside the data held.
+pub(crate) fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes no pointers; it only returns free pages of the
+    // allocator's own heaps to the system.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 async fn read(

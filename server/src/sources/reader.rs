@@ -132,6 +132,8 @@ struct UploadCache(Mutex<Vec<(UploadId, Arc<Vec<u8>>)>>);
 
 impl UploadCache {
     const MAX_BYTES: usize = 64 << 20;
+    /// A bigger file is read from the store on each refresh instead of being held.
+    const MAX_FILE_BYTES: usize = 8 << 20;
 
     fn get(&self, id: &UploadId) -> Option<Arc<Vec<u8>>> {
         let held = self.0.lock().expect("upload cache lock");
@@ -139,6 +141,9 @@ impl UploadCache {
     }
 
     fn put(&self, id: UploadId, bytes: Arc<Vec<u8>>) {
+        if bytes.len() > Self::MAX_FILE_BYTES {
+            return;
+        }
         let mut held = self.0.lock().expect("upload cache lock");
         held.retain(|(i, _)| *i != id);
         held.push((id, bytes));
