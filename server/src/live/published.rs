@@ -108,7 +108,9 @@ pub struct Published {
 /// to clone: every viewer shares the one text.
 #[derive(Debug, Clone)]
 pub struct FrameText {
-    text: Arc<str>,
+    /// (An `Arc<String>`, not an `Arc<str>`: a `Weak` of it pins only the `String`'s
+    /// few bytes once the last holder lets go, not the text.)
+    text: Arc<String>,
     /// Where the `frame` event's JSON starts.
     data_at: usize,
 }
@@ -120,11 +122,11 @@ enum Hold {
     None,
     Kept(FrameText),
     /// A text past `KEEP_BYTES`, alive while someone else holds it.
-    Lent(Weak<str>, usize),
+    Lent(Weak<String>, usize),
 }
 
-/// An `Arc<str>` as the owner of a `Bytes`.
-struct SharedText(Arc<str>);
+/// A frame text as the owner of a `Bytes`.
+struct SharedText(Arc<String>);
 
 impl AsRef<[u8]> for SharedText {
     fn as_ref(&self) -> &[u8] {
@@ -265,7 +267,7 @@ impl Published {
         Some(Self::from_json(json).inspect(|published| {
             let head = sse_head(published.seq);
             published.hold(FrameText {
-                text: format!("{head}{event}\n\n").into(),
+                text: Arc::new(format!("{head}{event}\n\n")),
                 data_at: head.len(),
             });
         }))
@@ -374,7 +376,7 @@ impl Published {
         self.write_json(&mut out);
         out.extend_from_slice(b"}\n\n");
         let text = FrameText {
-            text: into_text(out).into(),
+            text: Arc::new(into_text(out)),
             data_at: head.len(),
         };
         *hold = Self::holding(&text);
