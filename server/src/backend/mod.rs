@@ -264,7 +264,7 @@ impl Backend for Core {
                 continue;
             }
             frames.push(match self.bus.latest(id).await {
-                Some(p) => p.to_frame(),
+                Some(p) => p.page_frame(),
                 None => Frame::empty(id.clone()),
             });
         }

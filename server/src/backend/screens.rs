@@ -338,7 +338,7 @@ pub async fn view_frames(
         let frame = match core.bus.latest(&d.dataset.id).await {
             // Only the bound fields are copied out of what is held.
             Some(p) => match view.projection(&d.dataset.id) {
-                Some(projection) => p.projected_frame(projection),
+                Some(projection) => p.page_projected_frame(projection),
                 None => continue,
             },
             None => match view.frame(&Frame::empty(d.dataset.id.clone())) {

@@ -21,6 +21,12 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 /// again when needed after its last holder let it go.
 pub const KEEP_BYTES: usize = 8 << 20;
 
+/// Most rows of one dataset a page rendered on the server embeds: a bigger dataset's
+/// widgets render as loading, and its rows arrive in the live stream's snapshot (which
+/// every first connection gets). Copying a million rows out per page request, and
+/// into the page, would let a few requests exhaust memory.
+pub const PAGE_ROWS: usize = 10_000;
+
 /// How a `frame` event's JSON starts (the frame follows, then `}`).
 pub(super) const FRAME_EVENT_HEAD: &str = r#"{"type":"frame","frame":"#;
 
@@ -332,9 +338,22 @@ impl Published {
         }
     }
 
-    /// The change as a share page receives it (see [`SharedForms::frame_event`]), as a
-    /// frame of rows: only the bound fields are copied out.
-    pub fn projected_frame(&self, projection: &Projection) -> Frame {
+    /// The frame a page rendered on the server embeds: the change's rows, or nothing
+    /// yet past [`PAGE_ROWS`].
+    pub fn page_frame(&self) -> Frame {
+        if self.held.len() > PAGE_ROWS {
+            return Frame::empty(self.dataset.clone());
+        }
+        self.to_frame()
+    }
+
+    /// The frame a share page rendered on the server embeds (see
+    /// [`SharedForms::frame_event`]): only the bound fields are copied out, and nothing
+    /// yet past [`PAGE_ROWS`].
+    pub fn page_projected_frame(&self, projection: &Projection) -> Frame {
+        if self.held.len() > PAGE_ROWS {
+            return projection.frame(&Frame::empty(self.dataset.clone()));
+        }
         Frame {
             error: self.shared_error(),
             lineage: self.lineage,
@@ -630,6 +649,37 @@ mod tests {
     }
 
     #[test]
+    fn a_page_embeds_a_dataset_of_up_to_page_rows_and_a_bigger_one_as_loading() {
+        let id = DatasetId::parse("d").unwrap();
+        let rows = |n: usize| -> Vec<Row> {
+            (0..n)
+                .map(|i| serde_json::from_value(json!({ "n": i })).unwrap())
+                .collect()
+        };
+        let fits = Published::batch(
+            id.clone(),
+            3,
+            Arc::new(Batch::from_rows(rows(PAGE_ROWS))),
+            1,
+        );
+        assert_eq!(fits.page_frame().rows.len(), PAGE_ROWS);
+        let every = Projection::every();
+        assert_eq!(fits.page_projected_frame(&every).rows.len(), PAGE_ROWS);
+        let big = Published::batch(
+            id.clone(),
+            3,
+            Arc::new(Batch::from_rows(rows(PAGE_ROWS + 1))),
+            1,
+        );
+        assert_eq!(big.page_frame(), Frame::empty(id.clone()));
+        assert_eq!(big.page_projected_frame(&every), Frame::empty(id));
+        assert_eq!(
+            big.frame_text().json().matches("\"n\"").count(),
+            PAGE_ROWS + 1
+        );
+    }
+
+    #[test]
     fn a_failed_refresh_keeps_the_rows_and_an_append_extends_either_form() {
         let p = as_batch(&frame(None));
         let failed = p.failed("timeout".into());
@@ -680,6 +730,6 @@ mod tests {
             serde_json::to_string(&expected).unwrap()
         );
         assert!(!forms.frame_json(&p).contains("db.internal"));
-        assert_eq!(p.projected_frame(&projection), expected);
+        assert_eq!(p.page_projected_frame(&projection), expected);
     }
 }
