@@ -24,12 +24,9 @@ pub enum State {
 }
 
 /// Most bytes of text one column holds as text: the most a `u32` end can say (in unit
-/// tests far less, so a test can pass it).
-const TEXT_LIMIT: usize = if cfg!(test) {
-    1 << 16
-} else {
-    u32::MAX as usize
-};
+/// tests far less, so a test can pass it). A `u64`: on wasm32 a `usize` bound of
+/// `u32::MAX` could never be passed, and the sum below cannot overflow.
+const TEXT_LIMIT: u64 = if cfg!(test) { 1 << 16 } else { u32::MAX as u64 };
 
 /// Text cells of one column, end to end in one buffer of at most `TEXT_LIMIT` bytes (a
 /// column whose text would pass that holds JSON values instead).
@@ -43,7 +40,7 @@ pub struct Texts {
 impl Texts {
     /// Whether `s` fits after the text held.
     fn has_room(&self, s: &str) -> bool {
-        self.bytes.len() + s.len() <= TEXT_LIMIT
+        self.bytes.len() as u64 + s.len() as u64 <= TEXT_LIMIT
     }
 
     /// Appends `s`; the caller checked [`Self::has_room`].
@@ -755,7 +752,7 @@ mod tests {
 
     #[test]
     fn a_column_whose_text_passes_the_limit_holds_json_and_keeps_every_value() {
-        let long = "x".repeat(TEXT_LIMIT / 3 + 1);
+        let long = "x".repeat(TEXT_LIMIT as usize / 3 + 1);
         let input: Vec<Row> = (0..3)
             .map(|i| rows(json!([{"t": format!("{i}{long}")}])).remove(0))
             .collect();
