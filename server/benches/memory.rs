@@ -86,16 +86,18 @@ fn main() {
     let before = held();
     let frame_rows = batch.clone().into_rows();
     let as_rows = held() - before;
-    line("as row maps (a frame's rows, as held today)", as_rows, n);
+    line("as row maps (a frame's rows, as held before)", as_rows, n);
 
     let before = held();
     let frame = Frame::new(DatasetId::parse("d").unwrap(), 1, frame_rows, 0);
     let json = serde_json::to_string(&frame).unwrap();
     let as_json = held() - before;
     line("as the frame's JSON (written once per change)", as_json, n);
-    // A published frame keeps its JSON and its `frame` event (the JSON again, wrapped).
+    // A published frame used to keep its rows, its JSON and its `frame` event (the
+    // JSON again, wrapped); it now keeps the batch, and its JSON (one text) only while
+    // it is being sent when that is long (`live::published::KEEP_BYTES`).
     line(
-        "a frame held today: rows + JSON + event",
+        "a frame as held before: rows + JSON + event",
         as_rows + 2 * as_json,
         n,
     );

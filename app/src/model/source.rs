@@ -916,30 +916,33 @@ impl Dataset {
         read: Extracted,
         env: &crate::pipeline::Env,
     ) -> Result<crate::pipeline::Batch, String> {
-        use crate::pipeline::Batch;
-        let batch = match read {
-            Extracted::Batch(batch) if self.pipeline.steps.is_empty() => batch,
-            Extracted::Batch(batch) => {
-                self.pipeline
-                    .run_to_batch(batch, env)
-                    .map_err(|e| e.to_string())?
-                    .0
-            }
-            read => {
-                let rows = self.source_rows(read)?;
-                let rows = if self.pipeline.steps.is_empty() {
-                    rows
-                } else {
-                    self.pipeline
-                        .run_in(rows, env)
-                        .map_err(|e| e.to_string())?
-                        .rows
-                };
-                Batch::from_rows(rows)
-            }
-        };
+        let batch = self.source_batch(read)?;
+        self.run_held(batch, env).map(|(batch, _)| batch)
+    }
+
+    /// The rows of a read before the pipeline, as a batch.
+    pub fn source_batch(&self, read: Extracted) -> Result<crate::pipeline::Batch, String> {
+        match read {
+            Extracted::Batch(batch) => Ok(batch),
+            read => self
+                .source_rows(read)
+                .map(crate::pipeline::Batch::from_rows),
+        }
+    }
+
+    /// Runs the pipeline on `batch` in `env` (with a report per step), the result
+    /// kept as a batch and refused past `env`'s byte budget for what a dataset holds.
+    pub fn run_held(
+        &self,
+        batch: crate::pipeline::Batch,
+        env: &crate::pipeline::Env,
+    ) -> Result<(crate::pipeline::Batch, Vec<crate::pipeline::StepReport>), String> {
+        let (batch, reports) = self
+            .pipeline
+            .run_to_batch(batch, env)
+            .map_err(|e| e.to_string())?;
         env.limits.check_held(&batch)?;
-        Ok(batch)
+        Ok((batch, reports))
     }
 
     /// The rows of a read before the pipeline.

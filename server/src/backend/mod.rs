@@ -942,11 +942,8 @@ impl Core {
         let host = self.poll.pipelines.clone();
         tokio::task::spawn_blocking(move || {
             let preview = preview_of(&dataset, read, read_ms, &host.env(&joined));
-            if preview
-                .as_ref()
-                .is_ok_and(|p| p.source_rows >= crate::sources::poller::BIG_ROWS)
-            {
-                crate::sources::poller::release_freed_memory();
+            if let Ok(p) = &preview {
+                crate::sources::poller::release_freed_memory_after(p.source_rows);
             }
             preview
         })
@@ -996,16 +993,12 @@ fn preview_of(
     env: &app::pipeline::Env,
 ) -> Result<Preview, AppError> {
     use app::pipeline::Batch;
-    let batch =
-        match read {
-            Extracted::Batch(batch) => batch,
-            read => Batch::from_rows(dataset.source_rows(read).map_err(|message| {
-                AppError::Invalid {
-                    field: "path".into(),
-                    message,
-                }
-            })?),
-        };
+    let batch = dataset
+        .source_batch(read)
+        .map_err(|message| AppError::Invalid {
+            field: "path".into(),
+            message,
+        })?;
     // Only the first rows are ever copied out of the columns.
     let first = |batch: &Batch, n: usize| {
         let picked: Vec<usize> = (0..n.min(batch.len())).collect();
@@ -1017,15 +1010,7 @@ fn preview_of(
         read_ms,
         ..Preview::default()
     };
-    let run = dataset
-        .pipeline
-        .run_to_batch(batch, env)
-        .map_err(|err| err.to_string())
-        .and_then(|(shaped, reports)| {
-            env.limits.check_held(&shaped)?;
-            Ok((shaped, reports))
-        });
-    let shaped = match run {
+    let shaped = match dataset.run_held(batch, env) {
         Ok((shaped, reports)) => {
             preview.reports = reports;
             shaped

@@ -207,13 +207,14 @@ struct StoredFrame {
 }
 
 impl Published {
-    fn new(head: &Frame, held: Held) -> Self {
+    /// A change with no error, starting a new lineage.
+    fn new(dataset: DatasetId, seq: u64, updated_at_ms: i64, held: Held) -> Self {
         Self {
-            dataset: head.dataset.clone(),
-            seq: head.seq,
-            updated_at_ms: head.updated_at_ms,
-            error: head.error.clone(),
-            lineage: head.lineage,
+            dataset,
+            seq,
+            updated_at_ms,
+            error: None,
+            lineage: Lineage::default(),
             held,
             wire: Mutex::default(),
             append_event: None,
@@ -224,32 +225,37 @@ impl Published {
     }
 
     /// A change holding `frame`'s rows as they are.
-    pub fn full(mut frame: Frame) -> Self {
-        let rows = std::mem::take(&mut frame.rows);
-        Self::new(&frame, Held::Rows(rows))
+    pub fn full(frame: Frame) -> Self {
+        Self {
+            error: frame.error,
+            lineage: frame.lineage,
+            ..Self::new(
+                frame.dataset,
+                frame.seq,
+                frame.updated_at_ms,
+                Held::Rows(frame.rows),
+            )
+        }
     }
 
     /// A change of `dataset` to `batch`.
     pub fn batch(dataset: DatasetId, seq: u64, batch: Arc<Batch>, updated_at_ms: i64) -> Self {
-        Self::new(
-            &Frame::new(dataset, seq, Vec::new(), updated_at_ms),
-            Held::Batch(batch),
-        )
+        Self::new(dataset, seq, updated_at_ms, Held::Batch(batch))
     }
 
     /// The change after this one when a refresh failed with `error`: the same rows
     /// (shared, not copied), marked with the error.
     pub fn failed(&self, error: String) -> Self {
-        let mut next = Self::new(
-            &Frame {
-                seq: self.seq + 1,
-                error: Some(error),
-                ..Frame::new(self.dataset.clone(), 0, Vec::new(), self.updated_at_ms)
-            },
-            self.held.clone(),
-        );
-        next.lineage = self.lineage;
-        next
+        Self {
+            error: Some(error),
+            lineage: self.lineage,
+            ..Self::new(
+                self.dataset.clone(),
+                self.seq + 1,
+                self.updated_at_ms,
+                self.held.clone(),
+            )
+        }
     }
 
     /// A frame as stored or cached (its JSON), its rows read into a batch.
@@ -266,7 +272,7 @@ impl Published {
         })
     }
 
-    /// A frame received as the `frame` event `event` (as made by [`Self::frame_event`]);
+    /// A frame received as the `frame` event `event` (as in [`Self::frame_text`]);
     /// `None` if `event` is not one.
     pub(super) fn from_frame_event(event: &str) -> Option<serde_json::Result<Self>> {
         let json = event.strip_prefix(FRAME_EVENT_HEAD)?.strip_suffix('}')?;
@@ -292,22 +298,20 @@ impl Published {
             Held::Batch(batch) => rows.extend(batch.to_rows().into_iter().skip(drop)),
         }
         rows.extend(append.rows.iter().cloned());
-        let mut next = Self::new(
-            &Frame::new(
+        Some(Self {
+            lineage: Lineage {
+                id: self.lineage.id,
+                first: self.lineage.first + drop as u64,
+            },
+            append_event: Some(append_event),
+            appended: Some((append.drop, append.rows.len())),
+            ..Self::new(
                 self.dataset.clone(),
                 append.seq,
-                Vec::new(),
                 append.updated_at_ms,
-            ),
-            Held::Rows(rows),
-        );
-        next.lineage = Lineage {
-            id: self.lineage.id,
-            first: self.lineage.first + drop as u64,
-        };
-        next.append_event = Some(append_event);
-        next.appended = Some((append.drop, append.rows.len()));
-        Some(next)
+                Held::Rows(rows),
+            )
+        })
     }
 
     /// The rows held.

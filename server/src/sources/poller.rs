@@ -295,23 +295,27 @@ pub async fn refresh(
         tracing::warn!(error = %err, "could not store the latest frame");
     }
     drop(text);
-    let big = published.held().len() >= BIG_ROWS;
+    let rows = published.held().len();
     *last = Some(published.clone());
     ctx.bus.publish_shared(published).await;
-    if big {
-        tokio::task::spawn_blocking(release_freed_memory);
+    if rows >= BIG_ROWS {
+        tokio::task::spawn_blocking(move || release_freed_memory_after(rows));
     }
     ok
 }
 
-/// A refresh of this many rows or more gives its freed memory back (see below).
-pub(crate) const BIG_ROWS: usize = 100_000;
+/// After a read of this many rows or more, freed memory is given back (see below).
+const BIG_ROWS: usize = 100_000;
 
-/// Gives the allocator's free memory back to the system. glibc keeps what a thread
-/// freed for its next allocations, so the temporaries of a big refresh (the source's
-/// text, the rows a step made, the JSON written for the store) would otherwise stay
-/// resident beside the data held.
-pub(crate) fn release_freed_memory() {
+/// Gives the allocator's free memory back to the system after a read of `rows` rows,
+/// if that is `BIG_ROWS` or more. glibc keeps what a thread freed for its next
+/// allocations, so the temporaries of a big read (the source's text, the rows a step
+/// made, the JSON written for the store) would otherwise stay resident beside the data
+/// held.
+pub(crate) fn release_freed_memory_after(rows: usize) {
+    if rows < BIG_ROWS {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim takes no pointers; it only returns free pages of the
     // allocator's own heaps to the system.
