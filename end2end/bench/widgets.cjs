@@ -25,7 +25,7 @@
 // is bounded: at most 10 datasets × 10 pushes/s, and every mode stops by itself.
 const { chromium } = require('playwright-core');
 const { benchSession, signedPage } = require('./session.cjs');
-const { CATEGORIES, mainThreadPerFrame } = require('./trace.cjs');
+const { CATEGORIES, mainThreadPerFrame, slowFrameBreakdown } = require('./trace.cjs');
 
 // The session every call and page of this run carries (made before anything else).
 let cookie = '';
@@ -210,16 +210,22 @@ async function line(points) {
     hydrations.push(await page.evaluate(() => performance.getEntriesByName('wallboard-hydrate')[0].duration));
   }
   await page.getByTestId('connection').filter({ hasText: 'live' }).waitFor();
+  // Under a Chromium trace: where the appends' frames spend their main-thread time.
+  await browser.startTracing(page, { categories: CATEGORIES });
   for (let i = 0; i < 40; i++) {
     await push(d, [row(points + i)]);
     await page.waitForFunction((n) => window.__appends.length >= n, i + 1);
   }
+  const trace = JSON.parse((await browser.stopTracing()).toString());
   const appends = await page.evaluate(() => window.__appends);
   const d0 = await page.locator('path.series').first().getAttribute('d');
   console.log(JSON.stringify({
     points, path_segments: (d0.match(/L/g) ?? []).length,
     hydrate_ms: { min: r1(Math.min(...hydrations)), median: r1(pct(hydrations, 0.5)), runs: hydrations.length },
     append_ms: { p50: r1(pct(appends, 0.5)), p95: r1(pct(appends, 0.95)), max: r1(Math.max(...appends)), n: appends.length },
+    // Summed over the traced frames with at least 1 ms of main-thread work (the
+    // appends' frames), by Chromium event name; nested events count in their parents.
+    append_frames_ms_by_event: slowFrameBreakdown(trace, 1),
   }));
   await browser.close();
 }

@@ -143,10 +143,112 @@ async fn a_pushed_dataset_says_when_its_rows_are_stale(backend: Backend) {
     );
 }
 
+/// A pushed dataset's settings change in place: a new field is taken from the next
+/// push, a smaller number of rows to keep drops the oldest at once (viewers and the
+/// stored frame alike), and whether pushes append or replace stays as it was made.
+async fn a_pushed_dataset_edit_changes_its_fields_and_limits_at_once(backend: Backend) {
+    let app = spawn_app_env(backend, &[("WALLBOARD_STREAM_MAX_RATE", "0")]).await;
+    let (id, secret) = pushed(&app, json!({"kind": "append", "max_rows": 5})).await;
+    let rows: Vec<Value> = (1..=5)
+        .map(|n| json!({"n": n, "site": "dropped"}))
+        .collect();
+    assert_eq!(push(&app, &id, &secret, json!(rows)).await.0, 200);
+    let mut live = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    live.frame_where(SOON, |f| f["rows"].as_array().is_some_and(|r| r.len() == 5))
+        .await;
+    assert_eq!(live.numbers(&id), vec![1, 2, 3, 4, 5]);
+    assert_eq!(
+        live.frames[&id]["rows"][0].get("site"),
+        None,
+        "not a field yet"
+    );
+
+    let form = |mode: Value| {
+        json!({ "id": id, "form": {
+            "name": "sensors",
+            "fields": [{ "name": "n", "kind": "number" }, { "name": "site", "kind": "text" }],
+            "mode": mode, "stale_after_secs": 60
+        }})
+    };
+    let done = app
+        .ok(
+            "update_push_dataset",
+            form(json!({"kind": "append", "max_rows": 2})),
+        )
+        .await;
+    assert_eq!(done["dataset"]["name"], json!("sensors"));
+    assert_eq!(done["removed_fields"], json!([]));
+    live.frame_where(SOON, |f| f["rows"].as_array().is_some_and(|r| r.len() == 2))
+        .await;
+    assert_eq!(live.numbers(&id), vec![4, 5], "the oldest went at once");
+
+    assert_eq!(
+        push(&app, &id, &secret, json!({"n": 6, "site": "north"}))
+            .await
+            .0,
+        200
+    );
+    live.frame_where(SOON, |f| {
+        f["rows"]
+            .as_array()
+            .is_some_and(|r| r.len() == 2 && r[1]["n"] == 6)
+    })
+    .await;
+    assert_eq!(live.numbers(&id), vec![5, 6]);
+    assert_eq!(live.frames[&id]["rows"][1]["site"], json!("north"));
+    let mut fresh = SseReader::open(&app, &format!("/api/v1/live?datasets={id}")).await;
+    fresh
+        .frame_where(SOON, |f| {
+            f["rows"].as_array().is_some_and(|r| !r.is_empty())
+        })
+        .await;
+    assert_eq!(fresh.numbers(&id), vec![5, 6], "the stored rows agree");
+    let editable = app.ok("dataset_form", json!({ "id": id })).await;
+    assert_eq!(
+        editable["push"]["mode"],
+        json!({"kind": "append", "max_rows": 2})
+    );
+    assert_eq!(editable["push"]["fields"][1]["name"], json!("site"));
+
+    // Append stays append; bad limits are refused naming the field; a removed field
+    // is reported.
+    let (status, body) = app
+        .call("update_push_dataset", form(json!({"kind": "replace"})))
+        .await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (422, json!("mode")),
+        "{body}"
+    );
+    let (status, body) = app
+        .call(
+            "update_push_dataset",
+            form(json!({"kind": "append", "max_rows": 0})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["field"].clone()),
+        (422, json!("mode.max_rows")),
+        "{body}"
+    );
+    let narrower = app
+        .ok(
+            "update_push_dataset",
+            json!({ "id": id, "form": {
+                "name": "sensors", "fields": [{ "name": "n", "kind": "number" }],
+                "mode": {"kind": "append", "max_rows": 2}
+            }}),
+        )
+        .await;
+    assert_eq!(narrower["removed_fields"], json!(["site"]));
+    assert_eq!(fresh.numbers(&id), vec![5, 6], "nothing else changed");
+}
+
 on_both_backends!(
     pushed_rows_reach_a_viewer_as_appends_and_are_kept,
     a_replace_dataset_shows_only_the_last_push,
     a_pushed_dataset_says_when_its_rows_are_stale,
+    a_pushed_dataset_edit_changes_its_fields_and_limits_at_once,
 );
 
 #[tokio::test]

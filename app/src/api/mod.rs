@@ -204,8 +204,11 @@ pub struct EditableDataset {
     pub id: crate::model::DatasetId,
     pub name: String,
     pub kind: crate::model::SourceKind,
-    /// `None` for a pushed dataset (only its name changes).
+    /// A polled dataset's settings (`None` for a pushed one).
     pub form: Option<crate::model::DatasetForm>,
+    /// A pushed dataset's settings (`None` for a polled one).
+    #[serde(default)]
+    pub push: Option<crate::model::NewPushDataset>,
     pub has_credentials: bool,
     pub upload: Option<crate::model::UploadInfo>,
     /// The dataset's "stale after" (also in `form` for polled ones).

@@ -2,6 +2,7 @@
 //! tokens integrators push with. A token's secret is returned once, by
 //! `create_push_token`; the server keeps only its hash.
 
+use super::DatasetUpdated;
 use super::{NewPushToken, PushToken};
 use crate::error::AppError;
 use crate::model::{DatasetId, DatasetSummary, NewPushDataset, PushTokenId};
@@ -16,6 +17,24 @@ pub async fn create_push_dataset(form: NewPushDataset) -> Result<DatasetSummary,
             let (backend, scope) = authorized(Action::EditData)?;
             form.validate()?;
             backend.create_push_dataset(&scope, form).await
+        }
+        .await,
+    )
+}
+
+/// Changes pushed dataset `id` to `form` (same rules as a new one; an append dataset
+/// stays one, a replace dataset too). Rows already held past a smaller limit go at once.
+#[server(prefix = "/api/fn", endpoint = "update_push_dataset", input = Json)]
+pub async fn update_push_dataset(
+    id: DatasetId,
+    form: NewPushDataset,
+) -> Result<DatasetUpdated, AppError> {
+    use super::ssr::*;
+    respond(
+        async {
+            let (backend, scope) = authorized(Action::EditData)?;
+            form.validate()?;
+            backend.update_push_dataset(&scope, &id, form).await
         }
         .await,
     )

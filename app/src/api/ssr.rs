@@ -124,6 +124,14 @@ pub trait Backend: Send + Sync + 'static {
         scope: &Scope,
         form: NewPushDataset,
     ) -> Result<DatasetSummary, AppError>;
+    /// Changes a pushed dataset: name, fields, how many rows an append dataset keeps,
+    /// "stale after". Whether pushes append or replace does not change.
+    async fn update_push_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: NewPushDataset,
+    ) -> Result<DatasetUpdated, AppError>;
     async fn create_push_token(
         &self,
         scope: &Scope,

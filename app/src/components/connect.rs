@@ -6,11 +6,11 @@
 //! an existing dataset ("Save changes", tested first like a new one; a credential left
 //! blank is kept) and deletes one.
 
-use super::data::NewPushedDataset;
+use super::data::PushedForm;
 use super::pipeline_editor::{pipeline_of, PipelineEditor, RowsTable, StepDraft};
 use crate::api::{
-    create_dataset, delete_dataset, preview_dataset, update_dataset, update_dataset_basics,
-    DatasetUpdated, EditableDataset,
+    create_dataset, delete_dataset, preview_dataset, update_dataset, DatasetUpdated,
+    EditableDataset,
 };
 use crate::model::{
     CellRange, Credential, DatasetForm, DatasetId, DatasetSummary, HttpAuth, HttpMethod,
@@ -457,7 +457,7 @@ fn Choice(
 
 /// The new-dataset form; `created` gets the dataset once it is stored. With `editing`,
 /// the same form changes an existing dataset (`updated` gets what changed, `deleted`
-/// its id if the author deletes it); a pushed one only changes its name.
+/// its id if the author deletes it); a pushed one shows its own form (`PushedForm`).
 #[component]
 pub fn ConnectData(
     #[prop(optional, into)] created: Option<Callback<DatasetSummary>>,
@@ -485,10 +485,9 @@ pub fn ConnectData(
     );
     let edit_id = StoredValue::new(editing.as_ref().map(|e| e.id.clone()));
     let pushed = editing.as_ref().is_some_and(|e| e.form.is_none());
-    if let Some(e) = editing.as_ref().filter(|e| e.form.is_none()) {
-        f.name.set(e.name.clone());
-        f.stale_after.set(stale_after_text(e.stale_after_secs));
-    }
+    let push_editing = editing
+        .as_ref()
+        .and_then(|e| Some((e.id.clone(), e.push.clone()?)));
     // Credentials are write-only: an edit shows none, and one left blank is kept.
     let secret_hint: &'static str = if editing.as_ref().is_some_and(|e| e.has_credentials) {
         "unchanged; type to replace"
@@ -550,35 +549,6 @@ pub fn ConnectData(
             };
             if let Err(e) = outcome {
                 problem.try_set(Some(e.to_string()));
-            }
-            busy.try_set(false);
-        });
-    };
-    let rename = move |_| {
-        let Some(id) = edit_id.get_value() else {
-            return;
-        };
-        let name = f.name.get_untracked();
-        let stale_after = match f.stale_after_secs() {
-            Ok(secs) => secs,
-            Err(e) => return problem.set(Some(e)),
-        };
-        problem.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match update_dataset_basics(id, name, stale_after).await {
-                Ok(dataset) => {
-                    if let Some(updated) = updated {
-                        updated.run(DatasetUpdated {
-                            dataset,
-                            removed_fields: Vec::new(),
-                            affected: Vec::new(),
-                        });
-                    }
-                }
-                Err(e) => {
-                    problem.try_set(Some(e.to_string()));
-                }
             }
             busy.try_set(false);
         });
@@ -765,17 +735,19 @@ pub fn ConnectData(
                 <h2>{title.clone()}</h2>
                 <button class="small" on:click=move |_| close.run(())>"Close"</button>
             </header>
-            {pushed.then(|| view! {
+            {push_editing.map(|editing| view! {
                 <div class="connect-body">
                     <div class="connect-source">
-                        <p class="hint">"A pushed dataset's rows come from the push API; its name and when it counts as stale change here."</p>
-                        <Text label="Name" name="dataset-name" value=f.name />
-                        <Text label="Stale after (s) without a push; empty: never" name="dataset-stale-after" value=f.stale_after kind="number" />
+                        <p class="hint">"A pushed dataset's rows come from the push API; its settings change here."</p>
+                        <PushedForm editing updated=Callback::new(move |done: DatasetUpdated| {
+                            if let Some(updated) = updated {
+                                updated.run(done);
+                            }
+                        }) />
                         <div class="actions">
-                            <button class="primary" on:click=rename disabled=busy data-testid="save-dataset">"Save"</button>
                             <button class="danger" on:click=delete disabled=busy data-testid="delete-dataset">"Delete dataset"</button>
                         </div>
-                        {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
+                        {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="delete-problem">{p}</p> })}
                     </div>
                 </div>
             })}
@@ -792,7 +764,7 @@ pub fn ConnectData(
                     }).collect_view()}
                 </div>
                 <Show when=move || f.kind.get() == "push">
-                    <NewPushedDataset created=Callback::new(move |dataset: DatasetSummary| {
+                    <PushedForm created=Callback::new(move |dataset: DatasetSummary| {
                         if let Some(created) = created {
                             created.run(dataset);
                         }
@@ -921,6 +893,6 @@ pub(super) fn parse_stale_after(text: &str) -> Result<Option<u32>, String> {
 }
 
 /// A "stale after" as the form shows it: empty for none.
-fn stale_after_text(secs: Option<u32>) -> String {
+pub(super) fn stale_after_text(secs: Option<u32>) -> String {
     secs.map(|s| s.to_string()).unwrap_or_default()
 }

@@ -2,9 +2,9 @@
 //! push API (the Connect dialog's "Pushed" tab), and the push tokens of a pushed
 //! dataset (a new token's secret is shown once, with a ready-to-run `curl`).
 
-use super::connect::parse_stale_after;
+use super::connect::{parse_stale_after, stale_after_text};
 use crate::api::{create_push_dataset, create_push_token, list_push_tokens, revoke_push_token};
-use crate::api::{NewPushToken, PushToken};
+use crate::api::{update_push_dataset, DatasetUpdated, NewPushToken, PushToken};
 use crate::model::{DatasetId, DatasetSummary, Field, FieldKind, Frame, NewPushDataset, PushMode};
 use leptos::prelude::*;
 
@@ -50,91 +50,266 @@ pub fn DatasetStatus(frame: Signal<Option<Frame>>) -> impl IntoView {
     }
 }
 
-/// Creates a dataset fed by the push API; `created` gets it.
+/// A field of a pushed dataset as the author is editing it.
+#[derive(Debug, Clone, PartialEq)]
+struct FieldDraft {
+    key: u64,
+    name: String,
+    kind: FieldKind,
+}
+
+const FIELD_KINDS: [(FieldKind, &str, &str); 3] = [
+    (FieldKind::Number, "number", "Number"),
+    (FieldKind::Text, "text", "Text"),
+    (FieldKind::Boolean, "boolean", "Yes / no"),
+];
+
+/// The settings of a dataset fed by the push API: its name, fields, whether pushes add
+/// rows (keeping how many, for how long) or replace them, and when it counts as stale.
+/// Creates a dataset (`created` gets it) or, with `editing`, changes one (`updated`
+/// gets what changed); an edit keeps the add-or-replace choice.
 #[component]
-pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
-    let name = RwSignal::new("pushed".to_string());
-    let field = RwSignal::new("value".to_string());
-    let append = RwSignal::new(false);
-    let keep = RwSignal::new("1000".to_string());
-    let stale_after = RwSignal::new(String::new());
+pub fn PushedForm(
+    #[prop(optional)] editing: Option<(DatasetId, NewPushDataset)>,
+    #[prop(optional, into)] created: Option<Callback<DatasetSummary>>,
+    #[prop(optional, into)] updated: Option<Callback<DatasetUpdated>>,
+) -> impl IntoView {
+    let start = editing.as_ref().map(|(_, form)| form.clone());
+    let edit_id = StoredValue::new(editing.map(|(id, _)| id));
+    let is_edit = start.is_some();
+    let name = RwSignal::new(
+        start
+            .as_ref()
+            .map_or_else(|| "pushed".to_string(), |f| f.name.clone()),
+    );
+    let first = start.as_ref().map_or_else(
+        || {
+            vec![Field {
+                name: "value".into(),
+                kind: FieldKind::Number,
+            }]
+        },
+        |f| f.fields.clone(),
+    );
+    let next_key = StoredValue::new(first.len() as u64);
+    let fields = RwSignal::new(
+        first
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| FieldDraft {
+                key: i as u64,
+                name: f.name,
+                kind: f.kind,
+            })
+            .collect::<Vec<_>>(),
+    );
+    let (append0, keep0, age0) = match start.as_ref().map(|f| f.mode) {
+        Some(PushMode::Append {
+            max_rows,
+            max_age_secs,
+        }) => (
+            true,
+            max_rows.to_string(),
+            max_age_secs.map(|s| s.to_string()).unwrap_or_default(),
+        ),
+        Some(PushMode::Replace) => (false, "1000".to_string(), String::new()),
+        None => (false, "1000".to_string(), String::new()),
+    };
+    let append = RwSignal::new(append0);
+    let keep = RwSignal::new(keep0);
+    let max_age = RwSignal::new(age0);
+    let stale_after = RwSignal::new(stale_after_text(
+        start.as_ref().and_then(|f| f.stale_after_secs),
+    ));
     let problem = RwSignal::new(None::<String>);
-    let create = move |_| {
+    let busy = RwSignal::new(false);
+
+    let form = move || -> Result<NewPushDataset, String> {
         let mode = if append.get_untracked() {
-            match keep.get_untracked().trim().parse() {
-                Ok(max_rows) => PushMode::Append {
-                    max_rows,
-                    max_age_secs: None,
-                },
-                Err(_) => {
-                    problem.set(Some("rows to keep: a whole number".into()));
-                    return;
-                }
+            let max_rows = keep
+                .get_untracked()
+                .trim()
+                .parse()
+                .map_err(|_| "rows to keep: a whole number".to_string())?;
+            let max_age_secs = match max_age.get_untracked().trim() {
+                "" => None,
+                text => Some(
+                    text.parse()
+                        .map_err(|_| "drop rows older than: whole seconds, or empty".to_string())?,
+                ),
+            };
+            PushMode::Append {
+                max_rows,
+                max_age_secs,
             }
         } else {
             PushMode::Replace
         };
-        let stale_after_secs = match parse_stale_after(&stale_after.get_untracked()) {
-            Ok(secs) => secs,
-            Err(e) => return problem.set(Some(e)),
-        };
         let form = NewPushDataset {
-            stale_after_secs,
+            stale_after_secs: parse_stale_after(&stale_after.get_untracked())?,
             name: name.get_untracked(),
-            fields: vec![Field {
-                name: field.get_untracked().trim().to_string(),
-                kind: FieldKind::Number,
-            }],
+            fields: fields.with_untracked(|fs| {
+                fs.iter()
+                    .map(|f| Field {
+                        name: f.name.trim().to_string(),
+                        kind: f.kind,
+                    })
+                    .collect()
+            }),
             mode,
         };
-        if let Err(e) = form.validate() {
-            problem.set(Some(e.to_string()));
-            return;
-        }
+        form.validate().map_err(|e| e.to_string())?;
+        Ok(form)
+    };
+    let submit = move |_| {
+        let form = match form() {
+            Ok(form) => form,
+            Err(e) => return problem.set(Some(e)),
+        };
         problem.set(None);
+        busy.set(true);
         leptos::task::spawn_local(async move {
-            match create_push_dataset(form).await {
-                Ok(dataset) => created.run(dataset),
-                Err(e) => {
-                    problem.try_set(Some(e.to_string()));
-                }
+            let outcome = match edit_id.get_value() {
+                Some(id) => update_push_dataset(id, form).await.map(|done| {
+                    if let Some(updated) = updated {
+                        updated.run(done);
+                    }
+                }),
+                None => create_push_dataset(form).await.map(|dataset| {
+                    if let Some(created) = created {
+                        created.run(dataset);
+                    }
+                }),
+            };
+            if let Err(e) = outcome {
+                problem.try_set(Some(e.to_string()));
             }
+            busy.try_set(false);
         });
+    };
+    let add_field = move |_| {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        fields.update(|fs| {
+            fs.push(FieldDraft {
+                key,
+                name: String::new(),
+                kind: FieldKind::Number,
+            })
+        });
+    };
+    let field_row = move |key: u64| {
+        let read = move |f: fn(&FieldDraft) -> String| {
+            move || fields.with(|fs| fs.iter().find(|d| d.key == key).map(f).unwrap_or_default())
+        };
+        let change = move |apply: Box<dyn FnOnce(&mut FieldDraft)>| {
+            fields.update(|fs| {
+                if let Some(d) = fs.iter_mut().find(|d| d.key == key) {
+                    apply(d);
+                }
+            })
+        };
+        let kind_name = read(|d| {
+            FIELD_KINDS
+                .iter()
+                .find(|(k, _, _)| *k == d.kind)
+                .map(|(_, v, _)| v.to_string())
+                .unwrap_or_default()
+        });
+        view! {
+            <li class="push-field">
+                <input
+                    name="push-field"
+                    aria-label="Field name"
+                    placeholder="field name"
+                    prop:value=read(|d| d.name.clone())
+                    on:input=move |ev| {
+                        let text = event_target_value(&ev);
+                        change(Box::new(move |d| d.name = text));
+                    }
+                />
+                <select
+                    name="push-field-kind"
+                    aria-label="Field kind"
+                    on:change=move |ev| {
+                        let chosen = event_target_value(&ev);
+                        if let Some((kind, _, _)) = FIELD_KINDS.iter().find(|(_, v, _)| *v == chosen) {
+                            let kind = *kind;
+                            change(Box::new(move |d| d.kind = kind));
+                        }
+                    }
+                >
+                    {FIELD_KINDS.iter().map(|(_, value, label)| {
+                        let value = *value;
+                        view! { <option value=value selected=move || kind_name() == value>{*label}</option> }
+                    }).collect_view()}
+                </select>
+                <button
+                    class="small"
+                    aria-label="Remove this field"
+                    disabled=move || fields.with(|fs| fs.len() <= 1)
+                    on:click=move |_| fields.update(|fs| fs.retain(|d| d.key != key))
+                >"Remove"</button>
+            </li>
+        }
     };
     view! {
         <div class="push-form" data-testid="push-form">
-            <p class="hint">
-                "Rows arrive through the push API (POST /api/v1/datasets/{id}/rows with a push token); "
-                "nothing is read, so there is nothing to test first."
-            </p>
+            {(!is_edit).then(|| view! {
+                <p class="hint">
+                    "Rows arrive through the push API (POST /api/v1/datasets/{id}/rows with a push token); "
+                    "nothing is read, so there is nothing to test first."
+                </p>
+            })}
             <label>
                 "Name"
                 <input name="push-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
             </label>
-            <label>
-                "Number field"
-                <input name="push-field" prop:value=field on:input=move |ev| field.set(event_target_value(&ev)) />
-            </label>
+            <fieldset class="push-fields">
+                <legend>"Fields (a row may leave any out; other names are dropped)"</legend>
+                <ul>
+                    <For each=move || fields.with(|fs| fs.iter().map(|d| d.key).collect::<Vec<_>>()) key=|k| *k let:key>
+                        {field_row(key)}
+                    </For>
+                </ul>
+                <button class="small" on:click=add_field data-testid="add-push-field">"Add field"</button>
+            </fieldset>
             <label class="inline">
                 <input
                     type="checkbox"
                     name="push-append"
                     prop:checked=append
+                    disabled=is_edit
                     on:change=move |ev| append.set(event_target_checked(&ev))
                 />
                 "Keep a history (append) instead of the last push only"
             </label>
+            {is_edit.then(|| view! {
+                <p class="hint">"Whether pushes add rows or replace them stays as it was made; a new dataset can do the other."</p>
+            })}
             <Show when=move || append.get()>
-                <label>
-                    "Rows to keep"
-                    <input
-                        name="push-keep"
-                        type="number"
-                        min="1"
-                        prop:value=keep
-                        on:input=move |ev| keep.set(event_target_value(&ev))
-                    />
-                </label>
+                <div class="row">
+                    <label>
+                        "Rows to keep"
+                        <input
+                            name="push-keep"
+                            type="number"
+                            min="1"
+                            prop:value=keep
+                            on:input=move |ev| keep.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label>
+                        "Drop rows older than (s); empty: never"
+                        <input
+                            name="push-max-age"
+                            type="number"
+                            min="1"
+                            prop:value=max_age
+                            on:input=move |ev| max_age.set(event_target_value(&ev))
+                        />
+                    </label>
+                </div>
             </Show>
             <label>
                 "Stale after (s) without a push; empty: never"
@@ -146,8 +321,12 @@ pub fn NewPushedDataset(created: Callback<DatasetSummary>) -> impl IntoView {
                     on:input=move |ev| stale_after.set(event_target_value(&ev))
                 />
             </label>
-            <button class="primary" on:click=create data-testid="create-pushed">"Create dataset"</button>
-            {move || problem.get().map(|p| view! { <p class="problem" role="alert">{p}</p> })}
+            {if is_edit {
+                view! { <button class="primary" on:click=submit disabled=busy data-testid="save-dataset">"Save"</button> }.into_any()
+            } else {
+                view! { <button class="primary" on:click=submit disabled=busy data-testid="create-pushed">"Create dataset"</button> }.into_any()
+            }}
+            {move || problem.get().map(|p| view! { <p class="problem" role="alert" data-testid="connect-problem">{p}</p> })}
         </div>
     }
     .into_any()

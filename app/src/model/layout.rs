@@ -72,6 +72,9 @@ pub enum Axis {
     Y,
 }
 
+/// The most guides a box can show: its three points (start, centre, end) on each axis.
+pub const MAX_GUIDES: usize = 6;
+
 /// A guide line shown while dragging: where the moving box lines up with another box
 /// or with the canvas. `from..to` is its extent along the line, in design pixels.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -272,7 +275,8 @@ impl Snapper {
     }
 
     /// Guides for every line one of the box's points sits exactly on, each spanning
-    /// the box and what the line belongs to.
+    /// the box and what the line belongs to: at most `MAX_GUIDES` (one per point of the
+    /// box on each axis).
     fn guides(&self, r: Rect, xs: &[i32], ys: &[i32]) -> Vec<Guide> {
         let mut out: Vec<Guide> = Vec::new();
         let mut add = |axis: Axis, lines: &[Line], points: &[i32], own: (i32, i32)| {
@@ -554,6 +558,22 @@ mod tests {
         assert_eq!(g.at, 503);
         // The guide spans from the moving box's top to the other's bottom.
         assert_eq!((g.from, g.to), (100, 500));
+    }
+
+    #[test]
+    fn a_box_lined_up_on_every_point_shows_one_guide_per_point() {
+        // Boxes above/below share its columns, boxes beside it its rows: every one of
+        // its six points (three per axis) is on a line, several times over.
+        let others = [
+            rect(100, 400, 200, 100),
+            rect(100, 700, 200, 100),
+            rect(500, 100, 200, 100),
+            rect(900, 100, 200, 100),
+        ];
+        let s = Snapper::new(others, HD, 6);
+        let (_, guides) = s.moved(rect(100, 100, 200, 100), 0, 0, false);
+        assert_eq!(guides.len(), MAX_GUIDES);
+        assert_eq!(guides.iter().filter(|g| g.axis == Axis::X).count(), 3);
     }
 
     #[test]

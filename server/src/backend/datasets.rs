@@ -8,14 +8,22 @@
 
 use super::{from_form, storage_error};
 use crate::startup::Core;
+use crate::storage::{PushWrite, SourcedDataset};
 use app::api::{DatasetUpdated, EditableDataset};
 use app::auth::Scope;
 use app::error::AppError;
 use app::model::{
-    DataSource, Dataset, DatasetForm, DatasetId, DatasetSummary, SheetFile, SourceConfig,
-    UploadInfo,
+    DataSource, Dataset, DatasetForm, DatasetId, DatasetSummary, NewPushDataset, PushMode,
+    PushSource, SheetFile, SourceConfig, UploadInfo,
 };
 use serde_json::json;
+
+/// What `Core::store_edit` stored: the answer for the editor, and the source as it
+/// now is.
+struct StoredEdit {
+    done: DatasetUpdated,
+    source: DataSource,
+}
 
 impl Core {
     /// The edit form's starting point for dataset `id`.
@@ -35,6 +43,15 @@ impl Core {
             pipeline: dataset.pipeline.clone(),
             stale_after_secs: dataset.stale_after_secs,
         });
+        let push = match &source.config {
+            SourceConfig::Push(push) => Some(NewPushDataset {
+                name: dataset.name.clone(),
+                fields: dataset.fields.clone(),
+                mode: push.mode,
+                stale_after_secs: dataset.stale_after_secs,
+            }),
+            _ => None,
+        };
         let upload = match &source.config {
             SourceConfig::Sheet(sheet) => match &sheet.file {
                 SheetFile::Upload { upload, name } => self.upload_info(upload, name).await,
@@ -47,6 +64,7 @@ impl Core {
             name: dataset.name.clone(),
             kind: source.config.kind(),
             form,
+            push,
             has_credentials: source.config.has_credentials(),
             upload,
             stale_after_secs: dataset.stale_after_secs,
@@ -115,6 +133,94 @@ impl Core {
             });
         }
         let (source, dataset) = self.tested(scope, source, dataset).await?;
+        let updated = self.store_edit(scope, &before, source, dataset).await?;
+        self.forget_upload(
+            before.source.config.upload(),
+            updated.source.config.upload(),
+        )
+        .await;
+        Ok(updated.done)
+    }
+
+    /// Changes pushed dataset `id` to `form`: its name, fields, "stale after" and, for
+    /// an append dataset, how many rows (and how old) it keeps. Whether pushes append
+    /// or replace does not change (the rows are stored differently). Rows already held
+    /// past a smaller limit go at once; a removed field's values stay in the held rows
+    /// until they are pushed out, and widgets reading it are listed.
+    pub(super) async fn edit_push_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: NewPushDataset,
+    ) -> Result<DatasetUpdated, AppError> {
+        form.validate()?;
+        let before = self.dataset_in(scope, id).await?;
+        let SourceConfig::Push(push) = &before.source.config else {
+            return Err(AppError::Invalid {
+                field: "source".into(),
+                message: "a polled dataset changes with its source's form".into(),
+            });
+        };
+        let shrinks = match (push.mode, form.mode) {
+            (PushMode::Replace, PushMode::Replace) => false,
+            (
+                PushMode::Append {
+                    max_rows: was_rows,
+                    max_age_secs: was_age,
+                },
+                PushMode::Append {
+                    max_rows,
+                    max_age_secs,
+                },
+            ) => {
+                max_rows < was_rows
+                    || max_age_secs.is_some_and(|age| was_age.is_none_or(|was| age < was))
+            }
+            _ => {
+                return Err(AppError::Invalid {
+                    field: "mode".into(),
+                    message: "whether pushes add rows or replace them does not change; \
+                              make a new dataset for the other"
+                        .into(),
+                })
+            }
+        };
+        let source = DataSource {
+            config: SourceConfig::Push(PushSource { mode: form.mode }),
+            ..before.source.clone()
+        };
+        let dataset = Dataset {
+            name: form.name.trim().to_string(),
+            fields: form.fields,
+            stale_after_secs: form.stale_after_secs,
+            ..before.dataset.clone()
+        };
+        let updated = self.store_edit(scope, &before, source, dataset).await?;
+        if shrinks {
+            // An append of no rows under the new limits drops what they no longer keep,
+            // and tells every screen.
+            self.pushes
+                .submit(PushWrite {
+                    dataset: id.clone(),
+                    mode: form.mode,
+                    rows: Vec::new(),
+                })
+                .await
+                .map_err(|message| AppError::Unavailable { message })?;
+        }
+        Ok(updated.done)
+    }
+
+    /// Stores an edit of `before` (same ids), tells every instance, and says which
+    /// fields went and which widgets read them.
+    async fn store_edit(
+        &self,
+        scope: &Scope,
+        before: &SourcedDataset,
+        source: DataSource,
+        dataset: Dataset,
+    ) -> Result<StoredEdit, AppError> {
+        let id = &dataset.id;
         dataset.validate()?;
         source.config.validate()?;
         if !self
@@ -125,9 +231,10 @@ impl Core {
         {
             return Err(AppError::not_found("dataset"));
         }
+        // This instance forgets its copy now (the next push or read here sees the
+        // edit); the others when the bus tells them.
+        self.datasets.forget(id);
         self.bus.dataset_changed(id).await;
-        self.forget_upload(before.source.config.upload(), source.config.upload())
-            .await;
         let removed_fields: Vec<String> = before
             .dataset
             .fields
@@ -143,10 +250,13 @@ impl Core {
             json!({"name": dataset.name, "removed_fields": removed_fields}),
         )
         .await;
-        Ok(DatasetUpdated {
-            dataset: DatasetSummary::of(&dataset, &source.config),
-            removed_fields,
-            affected,
+        Ok(StoredEdit {
+            done: DatasetUpdated {
+                dataset: DatasetSummary::of(&dataset, &source.config),
+                removed_fields,
+                affected,
+            },
+            source,
         })
     }
 

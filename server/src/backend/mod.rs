@@ -418,6 +418,15 @@ impl Backend for Core {
         self.add_dataset(scope, source, dataset).await
     }
 
+    async fn update_push_dataset(
+        &self,
+        scope: &Scope,
+        id: &DatasetId,
+        form: NewPushDataset,
+    ) -> Result<DatasetUpdated, AppError> {
+        self.edit_push_dataset(scope, id, form).await
+    }
+
     async fn create_push_token(
         &self,
         scope: &Scope,

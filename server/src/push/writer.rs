@@ -76,13 +76,15 @@ async fn run(mut rx: mpsc::Receiver<Job>, storage: Storage, bus: Arc<Bus>, metri
 async fn commit(storage: &Storage, bus: &Bus, jobs: Vec<Job>) {
     let mut merged: BTreeMap<DatasetId, (PushWrite, Vec<oneshot::Sender<Ack>>)> = BTreeMap::new();
     for Job { write, ack } in jobs {
-        // A dataset's mode never changes, and a batch stays within one change's rows.
+        // Whether a dataset's pushes append or replace never changes (its limits may:
+        // the latest write's apply), and a batch stays within one change's rows.
         match merged.get_mut(&write.dataset) {
             Some((held, acks)) => {
                 match write.mode {
                     PushMode::Replace => held.rows = write.rows,
                     PushMode::Append { .. } => held.rows.extend(write.rows),
                 }
+                held.mode = write.mode;
                 acks.push(ack);
             }
             None => {

@@ -8,6 +8,7 @@ use crate::model::layout::{self, Align, Axis, Guide, Handle, Snapper, Stack, SNA
 use crate::model::{Rect, Widget, WidgetId, WidgetKind, GRID};
 use crate::widgets::WidgetBody;
 use leptos::{ev, html, prelude::*};
+use send_wrapper::SendWrapper;
 use wasm_bindgen::JsCast;
 
 /// Every keyboard shortcut, as the help panel lists it. The handler in `Canvas`
@@ -156,8 +157,8 @@ pub(super) struct Pointer {
     guides: RwSignal<Vec<Guide>>,
     marquee: RwSignal<Option<Rect>>,
     canvas: NodeRef<html::Div>,
-    /// A move, resize or marquee is in progress: the widgets stop taking the pointer
-    /// (no hit testing of the whole canvas on every move).
+    /// A move, resize or marquee is in progress: a shield over the page takes the
+    /// pointer (no hit testing of the whole canvas on every move).
     moving: RwSignal<bool>,
     /// Where the canvas was when the gesture began (it does not move during one), so a
     /// move does not read the layout back after the last one changed it.
@@ -166,6 +167,11 @@ pub(super) struct Pointer {
     /// the widgets are only translated on screen (no layout, no dashboard change per
     /// mouse move); the rectangles are written once, when the button is released.
     shift: StoredValue<Option<(i32, i32)>>,
+    /// The elements a move translates (the moved widgets and the selection frame),
+    /// looked up once per gesture rather than on every mouse move. (Sync storage of
+    /// wrapped elements: the canvas is also made on the server, on whichever thread,
+    /// where the list stays empty.)
+    shown: StoredValue<Vec<SendWrapper<web_sys::HtmlElement>>>,
 }
 
 impl Pointer {
@@ -179,27 +185,59 @@ impl Pointer {
             moving: RwSignal::new(false),
             fixed: StoredValue::new(None),
             shift: StoredValue::new(None),
+            shown: StoredValue::new(Vec::new()),
         }
     }
 
     /// Shows the widgets `ids` and the selection frame translated by `transform` (a CSS
-    /// transform; empty: back in place), straight on the elements.
+    /// transform), straight on the elements. While they move they are `lifted` (see
+    /// main.css): each on a layer of its own, so a mouse move repaints nothing, and
+    /// above the other widgets, so those need no layers of their own.
     fn translate(&self, ids: &[(WidgetId, Rect)], transform: &str) {
-        use wasm_bindgen::JsCast;
-        let Some(canvas) = self.canvas.get_untracked() else {
-            return;
-        };
-        let set = |selector: &str| {
-            if let Ok(Some(el)) = canvas.query_selector(selector) {
-                if let Some(el) = el.dyn_ref::<web_sys::HtmlElement>() {
-                    let _ = el.style().set_property("transform", transform);
-                }
+        if self.shown.with_value(Vec::is_empty) {
+            let found = self.elements(ids);
+            for el in &found {
+                let _ = el.class_list().add_1("lifted");
             }
-        };
-        for (id, _) in ids {
-            set(&format!("[data-widget=\"{id}\"]"));
+            self.shown
+                .set_value(found.into_iter().map(SendWrapper::new).collect());
         }
-        set("[data-testid=selection-frame]");
+        self.shown.with_value(|shown| {
+            for el in shown {
+                let _ = el.style().set_property("transform", transform);
+            }
+        });
+    }
+
+    /// Puts the elements a move translated back in place.
+    fn untranslate(&self) {
+        for el in self
+            .shown
+            .try_update_value(std::mem::take)
+            .unwrap_or_default()
+        {
+            let _ = el.style().remove_property("transform");
+            let _ = el.class_list().remove_1("lifted");
+        }
+    }
+
+    /// The elements of the widgets `ids` and of the selection frame.
+    fn elements(&self, ids: &[(WidgetId, Rect)]) -> Vec<web_sys::HtmlElement> {
+        let Some(canvas) = self.canvas.get_untracked() else {
+            return Vec::new();
+        };
+        let find = |selector: &str| {
+            canvas
+                .query_selector(selector)
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<web_sys::HtmlElement>().ok())
+        };
+        ids.iter()
+            .map(|(id, _)| format!("[data-widget=\"{id}\"]"))
+            .chain(["[data-testid=selection-frame]".to_owned()])
+            .filter_map(|selector| find(&selector))
+            .collect()
     }
 
     /// Marks the start of a move, resize or marquee on a canvas at `g`.
@@ -442,7 +480,7 @@ impl Pointer {
                 })
                 .collect();
             self.apply(state, &rects, Vec::new());
-            self.translate(origins, "");
+            self.untranslate();
         }
         // One drag, resize or placement is one step of the history.
         state.seal_history();
@@ -669,6 +707,29 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
         })
         .collect_view();
 
+    // The guides drawn during a drag: a fixed set of elements given their places (a
+    // drag changes its guides on most moves; making and dropping elements for each
+    // change would cost a style and layout pass every time).
+    let guide_slots = (0..layout::MAX_GUIDES)
+        .map(|slot| {
+            let guide = Memo::new(move |_| pointer.guides.with(|g| g.get(slot).copied()));
+            view! {
+                <div
+                    class=move || match guide.get().map(|g| g.axis) {
+                        Some(Axis::X) => "guide guide-x",
+                        Some(Axis::Y) => "guide guide-y",
+                        None => "guide",
+                    }
+                    data-testid=move || guide.get().map(|_| "guide")
+                    style=move || match guide.get() {
+                        Some(g) => g.css(&resolution.get()),
+                        None => "display:none".to_owned(),
+                    }
+                ></div>
+            }
+        })
+        .collect_view();
+
     view! {
         <section
             class="canvas-area"
@@ -682,6 +743,17 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
                 pointer.start_marquee(&state, &ev);
             }
         >
+            // Over everything while a move, resize or marquee runs: each mouse move is
+            // hit-tested against this one box, not the stage's hundreds. A press on it
+            // means the release was missed (outside the window): the gesture ends.
+            <div
+                class="gesture-shield"
+                aria-hidden="true"
+                on:pointerdown=move |ev| {
+                    ev.stop_propagation();
+                    pointer.on_up(&state, &ev);
+                }
+            ></div>
             <div
                 class=move || format!("stage editor-stage {}", theme_class.get())
                 style=stage_css
@@ -697,18 +769,7 @@ pub(super) fn Canvas(state: EditorState) -> impl IntoView {
                 <div class="selection-frame" data-testid="selection-frame" style=frame_css>
                     {handles}
                 </div>
-                {move || {
-                    let res = resolution.get();
-                    pointer
-                        .guides
-                        .get()
-                        .into_iter()
-                        .map(|g| {
-                            let axis = if g.axis == Axis::X { "guide guide-x" } else { "guide guide-y" };
-                            view! { <div class=axis data-testid="guide" style=g.css(&res)></div> }
-                        })
-                        .collect_view()
-                }}
+                {guide_slots}
                 {move || {
                     pointer
                         .marquee
