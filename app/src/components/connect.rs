@@ -416,9 +416,26 @@ impl Fields {
     }
 }
 
+/// Runs `work` (a save) with `busy` set meanwhile; its error, if any, goes to
+/// `problem`.
+pub(super) fn saving(
+    busy: RwSignal<bool>,
+    problem: RwSignal<Option<String>>,
+    work: impl std::future::Future<Output = Result<(), crate::error::AppError>> + 'static,
+) {
+    problem.set(None);
+    busy.set(true);
+    leptos::task::spawn_local(async move {
+        if let Err(e) = work.await {
+            problem.try_set(Some(e.to_string()));
+        }
+        busy.try_set(false);
+    });
+}
+
 /// A labelled text input bound to `value`.
 #[component]
-fn Text(
+pub(super) fn Text(
     label: &'static str,
     name: &'static str,
     value: RwSignal<String>,
@@ -532,10 +549,8 @@ pub fn ConnectData(
             Ok(form) => form,
             Err(e) => return problem.set(Some(e)),
         };
-        problem.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let outcome = match edit_id.get_value() {
+        saving(busy, problem, async move {
+            match edit_id.get_value() {
                 Some(id) => update_dataset(id, form).await.map(|done| {
                     if let Some(updated) = updated {
                         updated.run(done);
@@ -546,11 +561,7 @@ pub fn ConnectData(
                         created.run(dataset);
                     }
                 }),
-            };
-            if let Err(e) = outcome {
-                problem.try_set(Some(e.to_string()));
             }
-            busy.try_set(false);
         });
     };
     let delete = move |_| {
@@ -563,19 +574,12 @@ pub fn ConnectData(
         if !sure {
             return;
         }
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            match delete_dataset(id.clone()).await {
-                Ok(()) => {
-                    if let Some(deleted) = deleted {
-                        deleted.run(id);
-                    }
+        saving(busy, problem, async move {
+            delete_dataset(id.clone()).await.map(|()| {
+                if let Some(deleted) = deleted {
+                    deleted.run(id);
                 }
-                Err(e) => {
-                    problem.try_set(Some(e.to_string()));
-                }
-            }
-            busy.try_set(false);
+            })
         });
     };
     let on_file = move |ev: leptos::ev::Event| {

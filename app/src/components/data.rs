@@ -2,7 +2,7 @@
 //! push API (the Connect dialog's "Pushed" tab), and the push tokens of a pushed
 //! dataset (a new token's secret is shown once, with a ready-to-run `curl`).
 
-use super::connect::{parse_stale_after, stale_after_text};
+use super::connect::{parse_stale_after, saving, stale_after_text, Text};
 use crate::api::{create_push_dataset, create_push_token, list_push_tokens, revoke_push_token};
 use crate::api::{update_push_dataset, DatasetUpdated, NewPushToken, PushToken};
 use crate::model::{DatasetId, DatasetSummary, Field, FieldKind, Frame, NewPushDataset, PushMode};
@@ -166,10 +166,8 @@ pub fn PushedForm(
             Ok(form) => form,
             Err(e) => return problem.set(Some(e)),
         };
-        problem.set(None);
-        busy.set(true);
-        leptos::task::spawn_local(async move {
-            let outcome = match edit_id.get_value() {
+        saving(busy, problem, async move {
+            match edit_id.get_value() {
                 Some(id) => update_push_dataset(id, form).await.map(|done| {
                     if let Some(updated) = updated {
                         updated.run(done);
@@ -180,11 +178,7 @@ pub fn PushedForm(
                         created.run(dataset);
                     }
                 }),
-            };
-            if let Err(e) = outcome {
-                problem.try_set(Some(e.to_string()));
             }
-            busy.try_set(false);
         });
     };
     let add_field = move |_| {
@@ -261,10 +255,7 @@ pub fn PushedForm(
                     "nothing is read, so there is nothing to test first."
                 </p>
             })}
-            <label>
-                "Name"
-                <input name="push-name" prop:value=name on:input=move |ev| name.set(event_target_value(&ev)) />
-            </label>
+            <Text label="Name" name="push-name" value=name />
             <fieldset class="push-fields">
                 <legend>"Fields (a row may leave any out; other names are dropped)"</legend>
                 <ul>
@@ -289,38 +280,11 @@ pub fn PushedForm(
             })}
             <Show when=move || append.get()>
                 <div class="row">
-                    <label>
-                        "Rows to keep"
-                        <input
-                            name="push-keep"
-                            type="number"
-                            min="1"
-                            prop:value=keep
-                            on:input=move |ev| keep.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label>
-                        "Drop rows older than (s); empty: never"
-                        <input
-                            name="push-max-age"
-                            type="number"
-                            min="1"
-                            prop:value=max_age
-                            on:input=move |ev| max_age.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <Text label="Rows to keep" name="push-keep" value=keep kind="number" />
+                    <Text label="Drop rows older than (s); empty: never" name="push-max-age" value=max_age kind="number" />
                 </div>
             </Show>
-            <label>
-                "Stale after (s) without a push; empty: never"
-                <input
-                    name="push-stale-after"
-                    type="number"
-                    min="1"
-                    prop:value=stale_after
-                    on:input=move |ev| stale_after.set(event_target_value(&ev))
-                />
-            </label>
+            <Text label="Stale after (s) without a push; empty: never" name="push-stale-after" value=stale_after kind="number" />
             {if is_edit {
                 view! { <button class="primary" on:click=submit disabled=busy data-testid="save-dataset">"Save"</button> }.into_any()
             } else {
