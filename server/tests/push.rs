@@ -689,6 +689,53 @@ async fn a_hostile_push_body_is_refused_and_the_server_keeps_serving() {
     );
 }
 
+/// Screens read a dataset's stale limits with their page: an edit that changes them
+/// sends `layout` to the open screens of every dashboard reading it (they load their
+/// page data again, in place); a rename does not.
+#[tokio::test]
+async fn a_stale_limit_edit_reloads_the_open_screens_of_dashboards_reading_it() {
+    let app = spawn_app(Backend::Sqlite).await;
+    let (dataset, secret) = pushed(&app, json!({"kind": "replace"})).await;
+    let id = app.create_dashboard("doors").await;
+    let doc = common::dashboard_doc("doors", Some(&dataset));
+    let (status, revision) = app.save(&id, &doc, 1).await;
+    assert_eq!(status, 200, "{revision}");
+    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
+        .await;
+    let path = format!("/api/v1/live?datasets={dataset}&dashboard={id}");
+    let mut live = SseReader::open(&app, &path).await;
+    assert_eq!(live.next(SOON).await.unwrap().0, "snapshot");
+    let form = |name: &str, stale: Value| {
+        json!({ "id": dataset, "form": {
+            "name": name, "fields": [{ "name": "n", "kind": "number" }],
+            "mode": { "kind": "replace" }, "stale_after_secs": stale
+        }})
+    };
+
+    // A new name leaves the screens' limits as they are: the stream goes on.
+    app.ok("update_push_dataset", form("doors", Value::Null))
+        .await;
+    push(&app, &dataset, &secret, json!({"n": 5})).await;
+    let (name, _) = live.next(SOON).await.expect("the stream goes on");
+    assert_ne!(name, "layout");
+
+    // A new "stale after": the screen is told to load its page data again.
+    app.ok("update_push_dataset", form("doors", json!(30)))
+        .await;
+    let (name, _) = live.next(SOON).await.expect("a layout event");
+    assert_eq!(name, "layout");
+    let screen = app.ok("load_screen", json!({ "id": id })).await;
+    let limits = screen["freshness"]
+        .as_array()
+        .and_then(|all| all.iter().find(|entry| entry[0] == json!(dataset)))
+        .cloned();
+    assert_eq!(
+        limits.map(|entry| entry[1]["stale_after_ms"].clone()),
+        Some(json!(30_000)),
+        "{screen}"
+    );
+}
+
 /// A view page's stream names its dashboard: a draft save of a published dashboard
 /// leaves it alone, a publish sends `layout` and ends it; a dashboard the caller
 /// cannot see, or a malformed id, opens nothing.

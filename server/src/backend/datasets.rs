@@ -235,6 +235,7 @@ impl Core {
         // edit); the others when the bus tells them.
         self.datasets.forget(id);
         self.bus.dataset_changed(id).await;
+        self.retime_screens(scope, &before.dataset, &dataset).await;
         let removed_fields: Vec<String> = before
             .dataset
             .fields
@@ -258,6 +259,32 @@ impl Core {
             },
             source,
         })
+    }
+
+    /// Screens judge a dataset's rows stale by its refresh interval and "stale after",
+    /// read with their page: when either changed, every dashboard reading the dataset
+    /// is announced as changed, so its open screens load their page data again (in
+    /// place, as after a publish) instead of keeping the old limits until a reload.
+    async fn retime_screens(&self, scope: &Scope, before: &Dataset, after: &Dataset) {
+        if before.refresh == after.refresh && before.stale_after_secs == after.stale_after_secs {
+            return;
+        }
+        match self
+            .storage
+            .dataset_uses(scope.workspace(), &after.id)
+            .await
+        {
+            Ok(uses) => {
+                for (dashboard, _, _) in &uses.dashboards {
+                    self.bus.dashboard_changed(dashboard).await;
+                }
+            }
+            Err(err) => tracing::warn!(
+                error = %err,
+                dataset = %after.id,
+                "could not find the dashboards reading an edited dataset; their screens keep the old stale limits until reloaded"
+            ),
+        }
     }
 
     /// The widgets of the workspace's drafts that read one of `fields` of `id`.
@@ -318,7 +345,9 @@ impl Core {
         {
             return Err(AppError::not_found("dataset"));
         }
+        self.datasets.forget(id);
         self.bus.dataset_changed(id).await;
+        self.retime_screens(scope, &entry.dataset, &dataset).await;
         self.audit(
             scope,
             "dataset_renamed",
