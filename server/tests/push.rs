@@ -689,22 +689,51 @@ async fn a_hostile_push_body_is_refused_and_the_server_keeps_serving() {
     );
 }
 
+/// A published dashboard `name` with one widget on a replace-pushed dataset, and a
+/// view page's stream of it, past its snapshot.
+struct PublishedView {
+    dataset: String,
+    secret: String,
+    dashboard: String,
+    doc: Value,
+    revision: Value,
+    live: SseReader,
+}
+
+impl PublishedView {
+    async fn open(app: &TestApp, name: &str) -> Self {
+        let (dataset, secret) = pushed(app, json!({"kind": "replace"})).await;
+        let dashboard = app.create_dashboard(name).await;
+        let doc = common::dashboard_doc(name, Some(&dataset));
+        let (status, revision) = app.save(&dashboard, &doc, 1).await;
+        assert_eq!(status, 200, "{revision}");
+        app.ok(
+            "publish_dashboard",
+            json!({"id": dashboard, "revision": revision}),
+        )
+        .await;
+        let path = format!("/api/v1/live?datasets={dataset}&dashboard={dashboard}");
+        let mut live = SseReader::open(app, &path).await;
+        assert_eq!(live.next(SOON).await.unwrap().0, "snapshot");
+        Self {
+            dataset,
+            secret,
+            dashboard,
+            doc,
+            revision,
+            live,
+        }
+    }
+}
+
 /// Screens read a dataset's stale limits with their page: an edit that changes them
 /// sends `layout` to the open screens of every dashboard reading it (they load their
 /// page data again, in place); a rename does not.
 #[tokio::test]
 async fn a_stale_limit_edit_reloads_the_open_screens_of_dashboards_reading_it() {
     let app = spawn_app(Backend::Sqlite).await;
-    let (dataset, secret) = pushed(&app, json!({"kind": "replace"})).await;
-    let id = app.create_dashboard("doors").await;
-    let doc = common::dashboard_doc("doors", Some(&dataset));
-    let (status, revision) = app.save(&id, &doc, 1).await;
-    assert_eq!(status, 200, "{revision}");
-    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
-        .await;
-    let path = format!("/api/v1/live?datasets={dataset}&dashboard={id}");
-    let mut live = SseReader::open(&app, &path).await;
-    assert_eq!(live.next(SOON).await.unwrap().0, "snapshot");
+    let view = PublishedView::open(&app, "doors").await;
+    let (dataset, secret, id, mut live) = (view.dataset, view.secret, view.dashboard, view.live);
     let form = |name: &str, stale: Value| {
         json!({ "id": dataset, "form": {
             "name": name, "fields": [{ "name": "n", "kind": "number" }],
@@ -742,16 +771,15 @@ async fn a_stale_limit_edit_reloads_the_open_screens_of_dashboards_reading_it() 
 #[tokio::test]
 async fn a_view_stream_hears_of_a_publish_and_only_of_its_own_dashboard() {
     let app = spawn_app(Backend::Sqlite).await;
-    let (dataset, secret) = pushed(&app, json!({"kind": "replace"})).await;
-    let id = app.create_dashboard("wall").await;
-    let doc = common::dashboard_doc("wall", Some(&dataset));
-    let (status, revision) = app.save(&id, &doc, 1).await;
-    assert_eq!(status, 200, "{revision}");
-    app.ok("publish_dashboard", json!({"id": id, "revision": revision}))
-        .await;
-    let path = format!("/api/v1/live?datasets={dataset}&dashboard={id}");
-    let mut live = SseReader::open(&app, &path).await;
-    assert_eq!(live.next(SOON).await.unwrap().0, "snapshot");
+    let view = PublishedView::open(&app, "wall").await;
+    let (dataset, secret, id, doc, revision, mut live) = (
+        view.dataset,
+        view.secret,
+        view.dashboard,
+        view.doc,
+        view.revision,
+        view.live,
+    );
 
     // A draft save: screens keep the published version, the stream goes on.
     let mut draft = doc.clone();
