@@ -158,6 +158,9 @@ async function kiosk(count, changing, seconds, total) {
     long_tasks: b.long.length, longest_task_ms: r1(Math.max(0, ...b.long)),
     task_s: r1(task1 - task0), script_s: r1(script1 - script0),
     kpi_values_drawn_pct_median: drawn,
+    // Where the frames over 8 ms spend their main-thread time (by Chromium event).
+    slow_frames: perFrame.filter((ms) => ms >= 8).length,
+    slow_frames_ms_by_event: slowFrameBreakdown(trace, 8),
   }));
   await browser.close();
 }

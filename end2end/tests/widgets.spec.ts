@@ -77,13 +77,17 @@ const cases: DataCase[] = [
       await tick(i, 'values', 'decoy', false);
     },
     before: async (r) => {
+      // Value labels and categories on every screen (tooltips only where a person
+      // can point: not on kiosks).
       await expect(r.locator('.kind-bar .bar-chart rect')).toHaveCount(2);
-      await expect(r.locator('.kind-bar .bar-chart rect title')).toHaveText(['north · sales: 30', 'south · sales: 20']);
+      await expect(r.locator('.kind-bar .bar-chart .bar-label')).toHaveText(['30', '20']);
+      await expect(r.locator('.kind-bar .bar-chart .categories text')).toHaveText(['north', 'south']);
     },
     next: [{ region: 'north', decoy: 1, sales: 30 }, { region: 'south', decoy: 1, sales: 20 }, { region: 'west', decoy: 1, sales: 50 }],
     after: async (r) => {
       await expect(r.locator('.kind-bar .bar-chart rect')).toHaveCount(3);
-      await expect(r.locator('.kind-bar .bar-chart rect title').nth(2)).toHaveText('west · sales: 50');
+      await expect(r.locator('.kind-bar .bar-chart .bar-label')).toHaveText(['30', '20', '50']);
+      await expect(r.locator('.kind-bar .bar-chart .categories text').nth(2)).toHaveText('west');
     },
   },
   {
@@ -407,7 +411,7 @@ test('an embed of an origin the operator has not allowed is refused, naming the 
   expect(JSON.stringify(stored.dashboard.widgets)).not.toContain('elsewhere.example.org');
 });
 
-test('on the view page legends hide series and headers sort rows; on the kiosk they are disabled', async ({ page, request }) => {
+test('on the view page legends hide series, headers sort rows and bars have tooltips; on the kiosk they are disabled', async ({ page, request }) => {
   const series = await createPushed(request, `e2e series ${Date.now()}`, { t: 'text', a: 'number', b: 'number' }, append, [
     { t: at(0), a: 1, b: 10 }, { t: at(1), a: 2, b: 20 }, { t: at(2), a: 3, b: 15 },
   ]);
@@ -424,6 +428,8 @@ test('on the view page legends hide series and headers sort rows; on the kiosk t
           binding: { dataset: series.id, slots: { x: ['t'], y: ['a', 'b'] } } },
         { id: 'w2', rect: { x: 960, y: 0, w: 760, h: 420 }, kind: 'table', props: { flip_secs: 0 },
           binding: { dataset: hosts.id, slots: { columns: ['host', 'cpu'] } } },
+        { id: 'w3', rect: { x: 0, y: 560, w: 640, h: 400 }, kind: 'bar', props: {},
+          binding: { dataset: hosts.id, slots: { category: ['host'], values: ['cpu'] } } },
       ],
     },
   });
@@ -431,9 +437,11 @@ test('on the view page legends hide series and headers sort rows; on the kiosk t
   const legend = (p: Page) => p.locator('.kind-line .legend-entry');
   const header = (p: Page, name: string) => p.locator('.kind-table th button', { hasText: name });
   const firstColumn = (p: Page) => p.locator('.kind-table tbody tr td:first-child');
+  const bars = (p: Page) => p.locator('.kind-bar .bars rect');
 
   await page.goto(`/view/${id}`);
   await waitLive(page);
+  await expect(bars(page).locator('title')).toHaveText(['alpha · cpu: 12', 'beta · cpu: 34', 'gamma · cpu: 5']);
   await expect(legend(page)).toHaveText(['a', 'b']);
   await expect(lines(page)).toHaveCount(2);
   await legend(page).first().click();
@@ -461,4 +469,6 @@ test('on the view page legends hide series and headers sort rows; on the kiosk t
   await header(page, 'cpu').click({ force: true });
   await expect(lines(page)).toHaveCount(2);
   await expect(firstColumn(page)).toHaveText(['alpha', 'beta', 'gamma']);
+  await expect(bars(page)).toHaveCount(3);
+  await expect(bars(page).locator('title')).toHaveCount(0);
 });

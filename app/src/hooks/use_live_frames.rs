@@ -47,16 +47,17 @@ pub struct UseLiveFramesReturn {
 /// the widgets bound to the dataset it changed, however many others a screen shows.
 ///
 /// In the browser, events change the held frames at once but their widgets hear of it
-/// at the next animation frame, once per dataset however many events arrived
-/// meanwhile: a screen draws at most once per frame, and a busy one skips values
-/// instead of falling behind.
+/// in an animation frame, once per dataset however many events arrived meanwhile: a
+/// screen draws at most once per frame, spreads a burst over a few frames, and a busy
+/// one skips values instead of falling behind.
 #[derive(Clone, Copy)]
 pub struct LiveFrames {
     signals: StoredValue<HashMap<DatasetId, RwSignal<Option<Frame>>>>,
     /// The owner the per-dataset signals live under (the hook's caller).
     owner: StoredValue<Owner>,
-    /// Datasets changed since the last animation frame.
-    dirty: StoredValue<Vec<RwSignal<Option<Frame>>>>,
+    /// Datasets changed and not drawn yet, oldest change first, with when each
+    /// changed (`performance.now()`, ms).
+    dirty: StoredValue<Vec<(RwSignal<Option<Frame>>, f64)>>,
 }
 
 impl LiveFrames {
@@ -127,35 +128,95 @@ impl LiveFrames {
         }
     }
 
-    /// Tells `signal`'s subscribers it changed: at the next animation frame in the
-    /// browser (once, however often it changed meanwhile), at once elsewhere.
+    /// Tells `signal`'s subscribers it changed: in an animation frame in the browser
+    /// (once, however often it changed meanwhile; see [`draw`]), at once elsewhere.
     fn changed(&self, signal: RwSignal<Option<Frame>>) {
         #[cfg(feature = "hydrate")]
-        {
-            let first = self
-                .dirty
-                .try_update_value(|dirty| {
-                    let first = dirty.is_empty();
-                    if !dirty.contains(&signal) {
-                        dirty.push(signal);
-                    }
-                    first
-                })
-                .unwrap_or(false);
-            if first {
-                let dirty = self.dirty;
-                request_animation_frame(move || {
-                    for signal in dirty.try_update_value(std::mem::take).unwrap_or_default() {
-                        signal.notify();
-                    }
-                });
-            }
-        }
+        draw::changed(self.dirty, signal);
         #[cfg(not(feature = "hydrate"))]
         {
             let _ = self.dirty;
             signal.notify();
         }
+    }
+}
+
+/// Drawing changed datasets in animation frames, within a budget per frame.
+///
+/// A burst of changes (every dataset of a wall pushed at the same instant) is spread
+/// over a few frames instead of making one long frame that stalls the clock, the
+/// fades and the pointer. A change is never held back longer than `MAX_WAIT_MS`:
+/// when the page cannot keep up, spreading would only add frames (each costs the
+/// browser a pass over the whole page) and let newer values overwrite more of the
+/// waiting ones, so what has waited that long is drawn in the next frame whatever
+/// it costs.
+#[cfg(feature = "hydrate")]
+mod draw {
+    use super::Frame;
+    use leptos::prelude::*;
+
+    /// Script time one animation frame spends drawing changed datasets (ms). The
+    /// browser's style, layout and paint of what was drawn follow in the same frame,
+    /// so a frame costs a few times this.
+    const BUDGET_MS: f64 = 3.0;
+    /// The longest a change waits for its frame (ms): three frames at 60 Hz.
+    pub const MAX_WAIT_MS: f64 = 50.0;
+
+    type Dirty = StoredValue<Vec<(RwSignal<Option<Frame>>, f64)>>;
+
+    /// Notes that `signal` changed; its widgets hear of it in a coming frame.
+    pub fn changed(dirty: Dirty, signal: RwSignal<Option<Frame>>) {
+        let first = dirty
+            .try_update_value(|dirty| {
+                let first = dirty.is_empty();
+                if !dirty.iter().any(|(s, _)| *s == signal) {
+                    dirty.push((signal, now()));
+                }
+                first
+            })
+            .unwrap_or(false);
+        if first {
+            at_next_frame(dirty);
+        }
+    }
+
+    /// Draws the datasets in `dirty`, oldest change first, at the next animation
+    /// frame: until the budget is spent, and then those that waited too long. At
+    /// least one is drawn per frame.
+    fn at_next_frame(dirty: Dirty) {
+        request_animation_frame(move || {
+            leptos::task::spawn_local(async move {
+                let started = now();
+                let mut drawn = 0;
+                loop {
+                    let next = dirty
+                        .try_update_value(|d| {
+                            let (_, since) = *d.first()?;
+                            let spent = drawn > 0 && now() - started >= BUDGET_MS;
+                            (!spent || now() - since >= MAX_WAIT_MS).then(|| d.remove(0).0)
+                        })
+                        .flatten();
+                    let Some(signal) = next else { break };
+                    signal.notify();
+                    drawn += 1;
+                    // The widgets' effects are tasks of their own: let them run.
+                    settle().await;
+                }
+                if dirty.try_with_value(|d| !d.is_empty()).unwrap_or(false) {
+                    at_next_frame(dirty);
+                }
+            });
+        });
+    }
+
+    fn now() -> f64 {
+        window().performance().map_or(0.0, |p| p.now())
+    }
+
+    /// Resolves after the tasks already queued (the effects a notification woke).
+    async fn settle() {
+        let resolved = js_sys::Promise::resolve(&wasm_bindgen::JsValue::UNDEFINED);
+        let _ = wasm_bindgen_futures::JsFuture::from(resolved).await;
     }
 }
 

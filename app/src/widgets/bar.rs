@@ -1,11 +1,10 @@
 //! Bar and column chart: categories with one or more value series, vertical or
 //! horizontal, grouped or stacked, with value labels and sorting.
 
-use super::chart::{
-    escape_xml, label_px, legend, series_color, svg_slots, tenths, value_label, Plot,
-};
+use super::chart::{label_px, legend, series_color, svg_slots, tenths, value_label, Plot};
 use super::inspect::{self, Edit};
 use super::line::truncate;
+use super::marks::{self, Mark};
 use super::scale::{nice_ticks, Linear};
 use super::{Ctx, Kind};
 use crate::model::{number, text_of, Accepts, Frame, Invalid, Shape, Slot};
@@ -210,6 +209,7 @@ impl Kind for BarChart {
         let rects = Memo::new(move |_| drawn.with(|d| d.0.clone()));
         let ticks = Memo::new(move |_| drawn.with(|d| d.1.clone()));
         let cats = Memo::new(move |_| drawn.with(|d| d.2.clone()));
+        let interactive = cx.screen.interactive;
         let (w, h) = size;
         view! {
             <div class="chart bar-chart">
@@ -226,8 +226,8 @@ impl Kind for BarChart {
                             }
                         })}
                     </g>
-                    <g class="bars" inner_html=move || rects.with(|r| bars_markup(r, font))></g>
-                    <g class="categories" inner_html=move || cats.with(|c| categories_markup(c, font))></g>
+                    {marks::group("bars", Memo::new(move |_| rects.with(|r| bar_marks(r, font, interactive))))}
+                    {marks::group("categories", Memo::new(move |_| cats.with(|c| category_marks(c, font))))}
                 </svg>
             </div>
         }
@@ -254,44 +254,48 @@ impl Kind for BarChart {
 
 type Tick = (i64, i64, i64, i64, (i64, i64), String, &'static str);
 
-/// The bars as SVG markup, written into their group at once: a chart of 30 bars
-/// redrawn ten times a second is one DOM write per update instead of a reactive node
-/// for every attribute of every bar. Text from the data is escaped.
-fn bars_markup(rects: &[BarRect], font: f64) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(rects.len() * 200);
+/// The bars and their value labels as marks. Tooltips (`title`) only where a person
+/// can point at them (not on kiosks).
+fn bar_marks(rects: &[BarRect], font: f64, tooltips: bool) -> Vec<Mark> {
+    let mut out = Vec::with_capacity(rects.len() * 2);
     for b in rects {
-        let _ = write!(
-            out,
-            r#"<rect x="{}" y="{}" width="{}" height="{}" fill="{}" rx="2"><title>{}</title></rect><text class="bar-label" x="{}" y="{}" dy="0.35em" text-anchor="middle" font-size="{font}">{}</text>"#,
-            px(b.x),
-            px(b.y),
-            px(b.w),
-            px(b.h),
-            series_color(b.series),
-            escape_xml(&b.tip),
-            px(b.label_at.0),
-            px(b.label_at.1),
-            escape_xml(&b.label),
+        out.push(
+            Mark::new("rect")
+                .attr("x", px(b.x))
+                .attr("y", px(b.y))
+                .attr("width", px(b.w))
+                .attr("height", px(b.h))
+                .attr("fill", series_color(b.series))
+                .attr("rx", "2")
+                .title(tooltips.then(|| b.tip.clone())),
+        );
+        out.push(
+            Mark::new("text")
+                .attr("class", "bar-label")
+                .attr("x", px(b.label_at.0))
+                .attr("y", px(b.label_at.1))
+                .attr("dy", "0.35em")
+                .attr("text-anchor", "middle")
+                .attr("font-size", font.to_string())
+                .text(b.label.clone()),
         );
     }
     out
 }
 
-/// The category labels as SVG markup (see [`bars_markup`]).
-fn categories_markup(cats: &[CategoryLabel], font: f64) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(cats.len() * 100);
-    for (x, y, label, anchor) in cats {
-        let _ = write!(
-            out,
-            r#"<text x="{}" y="{}" dy="0.35em" text-anchor="{anchor}" font-size="{font}">{}</text>"#,
-            px(*x),
-            px(*y),
-            escape_xml(label),
-        );
-    }
-    out
+/// The category labels as marks.
+fn category_marks(cats: &[CategoryLabel], font: f64) -> Vec<Mark> {
+    cats.iter()
+        .map(|(x, y, label, anchor)| {
+            Mark::new("text")
+                .attr("x", px(*x))
+                .attr("y", px(*y))
+                .attr("dy", "0.35em")
+                .attr("text-anchor", *anchor)
+                .attr("font-size", font.to_string())
+                .text(label.clone())
+        })
+        .collect()
 }
 type CategoryLabel = (i64, i64, String, &'static str);
 
@@ -487,8 +491,13 @@ mod tests {
             14.0,
             0.0,
         );
-        let markup = bars_markup(&rects, 14.0) + &categories_markup(&cats, 14.0);
+        let markup = marks::markup(&bar_marks(&rects, 14.0, true))
+            + &marks::markup(&category_marks(&cats, 14.0));
         assert_eq!(markup.matches("<rect ").count(), 3, "{markup}");
+        assert_eq!(markup.matches("<title>").count(), 3, "{markup}");
+        let kiosk = marks::markup(&bar_marks(&rects, 14.0, false));
+        assert_eq!(kiosk.matches("<rect ").count(), 3, "{kiosk}");
+        assert!(!kiosk.contains("<title>"), "{kiosk}");
         assert!(
             !markup.contains("<script") && !markup.contains("\" onload"),
             "{markup}"
