@@ -109,10 +109,67 @@ impl Bounds {
 }
 
 /// Parses a JSONPath (RFC 9535) query within [`JSON_PATH`]'s bounds, or says what is
-/// wrong and at which character.
+/// wrong and at which character. In the browser, a query using `match()` or
+/// `search()` says it runs on the server (see [`check_json_path`]).
 pub fn json_path(text: &str) -> Result<JsonPath, String> {
     JSON_PATH.check(text)?;
     json_path_shape(text)?;
+    #[cfg(target_arch = "wasm32")]
+    if uses_regex_functions(text) {
+        return Err(REGEX_ON_SERVER.to_string());
+    }
+    parse_json_path(text)
+}
+
+/// Checks a JSONPath query as [`json_path`] does, for validating what a user wrote.
+/// The browser bundle leaves out regular expressions (JSONPath's `match()` and
+/// `search()`, about 150 KB compressed): there a query using them is checked for its
+/// bounds and brackets only, and the server parses it whole when it is saved or run.
+pub fn check_json_path(text: &str) -> Result<(), String> {
+    #[cfg(target_arch = "wasm32")]
+    if uses_regex_functions(text) {
+        JSON_PATH.check(text)?;
+        return json_path_shape(text);
+    }
+    json_path(text).map(|_| ())
+}
+
+/// What a JSONPath step using regular expressions says when run in the browser.
+#[cfg(target_arch = "wasm32")]
+const REGEX_ON_SERVER: &str =
+    "JSONPath match() and search() run on the server: press Test to preview them";
+
+/// Whether `text` calls `match(` or `search(` outside its string literals.
+pub fn uses_regex_functions(text: &str) -> bool {
+    let mut in_string: Option<char> = None;
+    let mut escaped = false;
+    let mut word = String::new();
+    for c in text.chars() {
+        if let Some(quote) = in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == quote {
+                in_string = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => {
+                in_string = Some(c);
+                word.clear();
+            }
+            '(' if word == "match" || word == "search" => return true,
+            c if c.is_ascii_alphanumeric() || c == '_' => word.push(c),
+            c if c.is_whitespace() && !word.is_empty() => {}
+            _ => word.clear(),
+        }
+    }
+    false
+}
+
+fn parse_json_path(text: &str) -> Result<JsonPath, String> {
     JsonPath::parse(text).map_err(|e| {
         format!(
             "JSONPath, character {}: {}",
@@ -266,6 +323,19 @@ mod tests {
         }
         let err = JQ.check(&deep).unwrap_err();
         assert!(err.contains("nested more than 64"), "{err}");
+    }
+
+    #[test]
+    fn calls_of_match_and_search_are_found_outside_strings_only() {
+        assert!(uses_regex_functions("$[?match(@.a, 'x.*')]"));
+        assert!(uses_regex_functions("$[?@.b && search (@.a, 'x')]"));
+        assert!(!uses_regex_functions("$[?@.a == 'match(x)']"));
+        assert!(!uses_regex_functions("$[?@.a == \"it's search(\\\" \"]"));
+        assert!(!uses_regex_functions("$.rematch(1)"));
+        assert!(!uses_regex_functions("$[?length(@.match) > 1]"));
+        // Natively, such a query is parsed whole, like any other.
+        assert!(check_json_path("$[?match(@.a, 'x.*')]").is_ok());
+        assert!(check_json_path("$[?match(@.a, 'x.*']").is_err());
     }
 
     #[test]

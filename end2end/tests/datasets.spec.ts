@@ -112,3 +112,25 @@ test('the data catalogue lists every dataset with its status and use; edit and d
   await expect(row(spare)).toHaveCount(0);
   await source.close();
 });
+
+// The browser bundle leaves regular expressions out (JSONPath's match() and search()):
+// a dataset whose path uses them still opens in the form, and Test runs it on the
+// server.
+test('a dataset whose JSONPath uses match() opens in the form and is previewed by the server', async ({ page, request }) => {
+  const source = await startSource([{ name: 'north', n: 1 }, { name: 'south', n: 2 }, { name: 'nowhere', n: 3 }]);
+  const stamp = Date.now();
+  const path = "$.value[?match(@.name, 'no.*')]";
+  const dataset = await callFn(request, 'create_dataset', {
+    form: { name: `regex ${stamp}`, source: { type: 'http', url: source.url, timeout_ms: 2000 }, path, refresh_ms: 1000, pipeline: { steps: [] } },
+  });
+  await page.goto('/data');
+  const row = page.locator(`[data-testid=catalogue-row][data-dataset="${dataset.id}"]`);
+  await row.getByTestId('catalogue-edit').click();
+  const form = page.getByTestId('connect-data');
+  await expect(form).toContainText(`Edit dataset “regex ${stamp}”`);
+  await expect(form.locator('input[name=http-path]')).toHaveValue(path);
+  await form.getByTestId('test-source').click();
+  await expect(form.getByTestId('preview-summary')).toContainText('Read 2 rows');
+  await expect(form.getByTestId('connect-problem')).toHaveCount(0);
+  await source.close();
+});

@@ -643,7 +643,7 @@ impl JsonPathExpr {
     /// Checks `raw` through the one bounded JSONPath entry (`syntax::json_path`).
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let raw = raw.trim();
-        crate::syntax::json_path(raw).map_err(|e| Invalid::new("", e))?;
+        crate::syntax::check_json_path(raw).map_err(|e| Invalid::new("", e))?;
         Ok(Self(raw.to_string()))
     }
 

@@ -111,7 +111,7 @@ pub struct PathQuery {
 impl PathQuery {
     /// Checks `source`, or says what is wrong and at which character.
     pub fn parse(source: &str) -> Result<PathQuery, String> {
-        crate::syntax::json_path(source)?;
+        crate::syntax::check_json_path(source)?;
         Ok(PathQuery {
             source: source.to_string(),
             filter: row_filter(source),
