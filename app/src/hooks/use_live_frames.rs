@@ -129,7 +129,7 @@ impl LiveFrames {
     }
 
     /// Tells `signal`'s subscribers it changed: in an animation frame in the browser
-    /// (once, however often it changed meanwhile; see [`draw`]), at once elsewhere.
+    /// (once, however often it changed meanwhile; see `draw`), at once elsewhere.
     fn changed(&self, signal: RwSignal<Option<Frame>>) {
         #[cfg(feature = "hydrate")]
         draw::changed(self.dirty, signal);
