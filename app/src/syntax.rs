@@ -127,9 +127,11 @@ pub fn json_path(text: &str) -> Result<JsonPath, String> {
 /// bounds and brackets only, and the server parses it whole when it is saved or run.
 pub fn check_json_path(text: &str) -> Result<(), String> {
     #[cfg(target_arch = "wasm32")]
-    if uses_regex_functions(text) {
+    {
         JSON_PATH.check(text)?;
-        return json_path_shape(text);
+        if uses_regex_functions(text) {
+            return json_path_shape(text);
+        }
     }
     json_path(text).map(|_| ())
 }

@@ -206,10 +206,10 @@ impl Kind for BarChart {
             });
             layout(&bars, &props, &look, size, font, legend_h)
         });
-        let rects = Memo::new(move |_| drawn.with(|d| d.0.clone()));
-        let ticks = Memo::new(move |_| drawn.with(|d| d.1.clone()));
-        let cats = Memo::new(move |_| drawn.with(|d| d.2.clone()));
         let interactive = cx.screen.interactive;
+        let bars = Memo::new(move |_| drawn.with(|d| bar_marks(&d.0, font, interactive)));
+        let ticks = Memo::new(move |_| drawn.with(|d| d.1.clone()));
+        let cats = Memo::new(move |_| drawn.with(|d| category_marks(&d.2, font)));
         let (w, h) = size;
         view! {
             <div class="chart bar-chart">
@@ -226,8 +226,8 @@ impl Kind for BarChart {
                             }
                         })}
                     </g>
-                    {marks::group("bars", Memo::new(move |_| rects.with(|r| bar_marks(r, font, interactive))))}
-                    {marks::group("categories", Memo::new(move |_| cats.with(|c| category_marks(c, font))))}
+                    {marks::group("bars", bars)}
+                    {marks::group("categories", cats)}
                 </svg>
             </div>
         }
