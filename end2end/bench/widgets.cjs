@@ -221,9 +221,10 @@ async function line(points) {
   }
   const trace = JSON.parse((await browser.stopTracing()).toString());
   const appends = await page.evaluate(() => window.__appends);
-  const d0 = await page.locator('path.series').first().getAttribute('d');
+  // A long line is drawn in strips (paths of its own units under one transform).
+  const strips = await page.locator('path.series').evaluateAll((ps) => ps.map((p) => p.getAttribute('d')));
   console.log(JSON.stringify({
-    points, path_segments: (d0.match(/L/g) ?? []).length,
+    points, strips: strips.length, path_segments: strips.reduce((n, d) => n + (d.match(/L/g) ?? []).length, 0),
     hydrate_ms: { min: r1(Math.min(...hydrations)), median: r1(pct(hydrations, 0.5)), runs: hydrations.length },
     append_ms: { p50: r1(pct(appends, 0.5)), p95: r1(pct(appends, 0.95)), max: r1(Math.max(...appends)), n: appends.length },
     // Summed over the traced frames with at least 1 ms of main-thread work (the

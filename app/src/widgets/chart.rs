@@ -1,10 +1,10 @@
 //! What the SVG charts share: the series palette, the plot box inside the content box,
-//! axes with nice ticks, the legend that hides and shows series, and thinning of long
-//! series to the pixels that can show them.
+//! axes with nice ticks, and the legend that hides and shows series (long lines are
+//! thinned and drawn in strips by `strips.rs`).
 //!
 //! Charts are hand-written SVG (see docs/benchmarks.md, "Charting approach"): they
 //! render on the server with the first HTML, cost no extra bundle, and update in place —
-//! a new point changes a path's `d` attribute and the ticks that moved, nothing else.
+//! a new point rewrites the last strip of a line and the ticks that moved, nothing else.
 
 use super::format::NumberFormat;
 use super::scale::{compact_tick, Linear};
@@ -228,43 +228,6 @@ pub fn legend(
     }
 }
 
-/// At most about two points per pixel column: the first, lowest, highest and last of
-/// each column, in order. Long series keep their shape and cost what the screen can
-/// show, not what the dataset holds.
-pub fn thin(points: &[(f64, f64)], x0: f64, x1: f64, columns: usize) -> Vec<(f64, f64)> {
-    if points.len() <= columns.saturating_mul(4).max(8) || x1 <= x0 {
-        return points.to_vec();
-    }
-    let width = (x1 - x0) / columns as f64;
-    let mut out = Vec::with_capacity(columns * 4);
-    let mut i = 0;
-    while i < points.len() {
-        let col = ((points[i].0 - x0) / width).floor();
-        let start = i;
-        let (mut lo, mut hi) = (i, i);
-        while i < points.len() && ((points[i].0 - x0) / width).floor() == col {
-            if points[i].1 < points[lo].1 {
-                lo = i;
-            }
-            if points[i].1 > points[hi].1 {
-                hi = i;
-            }
-            i += 1;
-        }
-        let end = i - 1;
-        let mut keep = [start, lo, hi, end];
-        keep.sort_unstable();
-        let mut last = usize::MAX;
-        for k in keep {
-            if k != last {
-                out.push(points[k]);
-                last = k;
-            }
-        }
-    }
-    out
-}
-
 /// `text` safe inside SVG or HTML markup, as text or as a quoted attribute value.
 pub fn escape_xml(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -341,22 +304,6 @@ pub fn line_path(points: impl Iterator<Item = Option<(f64, f64)>>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn thinning_keeps_the_extremes_and_the_ends() {
-        let points: Vec<(f64, f64)> = (0..10_000)
-            .map(|i| (i as f64, ((i * 7919) % 1000) as f64))
-            .collect();
-        let thinned = thin(&points, 0.0, 10_000.0, 100);
-        assert!(thinned.len() <= 400, "{}", thinned.len());
-        assert_eq!(thinned.first(), points.first());
-        assert_eq!(thinned.last(), points.last());
-        let max = points.iter().map(|p| p.1).fold(f64::MIN, f64::max);
-        assert!(thinned.iter().any(|p| p.1 == max));
-        assert!(thinned.windows(2).all(|w| w[0].0 <= w[1].0), "in order");
-        let short = &points[..50];
-        assert_eq!(thin(short, 0.0, 50.0, 100), short.to_vec());
-    }
 
     #[test]
     fn tenths_are_written_as_one_decimal_formatting_writes_them() {

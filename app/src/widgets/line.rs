@@ -2,12 +2,12 @@
 //! a visible window (last N points or last T seconds), a legend that hides series,
 //! and a tooltip with the exact values where a person is in front of it.
 
-use super::chart::{
-    self, label_px, legend, line_path, series_color, tenths, thin, value_label, Plot,
-};
+use super::chart::{self, label_px, legend, series_color, value_label, Plot};
 use super::format::DateFormat;
 use super::inspect::{self, Edit};
+use super::marks::{self, Mark};
 use super::scale::{nice_ticks, time_ticks, Linear};
+use super::strips::{Basis, Point, Strip, Strips};
 use super::{Ctx, Kind};
 use crate::model::{number, parse_instant, text_of, Accepts, Frame, Invalid, Shape, Slot};
 use leptos::prelude::*;
@@ -68,6 +68,10 @@ pub struct Series {
     pub categories: Vec<String>,
     pub time: bool,
     pub lines: Vec<(String, Vec<Option<f64>>)>,
+    /// Which rows the points are, when that is all it takes to know them again: the
+    /// frame's lineage and the absolute index of the first point, the rest following
+    /// in order (`None` on a category axis, or when rows came out of time order).
+    pub rows: Option<(u64, u64)>,
 }
 
 impl Series {
@@ -160,6 +164,7 @@ impl Columns {
         // The axis is a time axis when every x is an instant.
         let time = x.is_some() && n > 0 && self.instants.iter().all(Option::is_some);
         let mut order: Vec<usize> = (0..n).collect();
+        let mut in_order = true;
         let mut xs: Vec<f64> = if time {
             self.instants
                 .iter()
@@ -173,6 +178,7 @@ impl Columns {
         if time && xs.windows(2).any(|w| w[0] > w[1]) {
             order.sort_by(|&a, &b| xs[a].total_cmp(&xs[b]));
             xs = order.iter().map(|&i| xs[i]).collect();
+            in_order = false;
         }
         let mut from = 0;
         if last_points > 0 && n > last_points as usize {
@@ -184,6 +190,7 @@ impl Columns {
                 from = from.max(xs.partition_point(|&x| x < since));
             }
         }
+        let rows = (time && in_order).then_some((self.lineage, self.first + from as u64));
         let order = &order[from..];
         xs.drain(..from);
         let categories = if time {
@@ -208,6 +215,7 @@ impl Columns {
             categories,
             time,
             lines,
+            rows,
         }
     }
 }
@@ -215,7 +223,11 @@ impl Columns {
 /// What one render of the chart needs, in pixels.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct Drawn {
-    paths: Vec<(usize, String, String)>,
+    /// The strips of each shown series, in strip units (see `widgets/strips.rs`).
+    lines: Vec<(usize, Vec<Strip>)>,
+    /// Strip units to pixels of the strips' box, which starts at `clip_left`.
+    transform: String,
+    clip_left: f64,
     y_ticks: Vec<(f64, String)>,
     x_ticks: Vec<(f64, String)>,
     label_chars: usize,
@@ -245,6 +257,7 @@ impl Kind for LineChart {
         let look = cx.look.clone();
         let interactive = cx.screen.interactive;
         let columns = StoredValue::new(Columns::default());
+        let strips = StoredValue::new(Strips::default());
         let series = Memo::new(move |_| {
             frame.with(|f| {
                 let Some(f) = f else {
@@ -273,17 +286,22 @@ impl Kind for LineChart {
         let drawn = Memo::new(move |_| {
             let hidden = hidden.get();
             series.with(|s| {
-                draw(
-                    s,
-                    &hidden,
-                    size,
-                    font,
-                    legend_h,
-                    from_zero,
-                    area,
-                    &number_format,
-                    &time_format,
-                )
+                strips
+                    .try_update_value(|strips| {
+                        draw(
+                            s,
+                            &hidden,
+                            size,
+                            font,
+                            legend_h,
+                            from_zero,
+                            area,
+                            &number_format,
+                            &time_format,
+                            strips,
+                        )
+                    })
+                    .unwrap_or_default()
             })
         });
         let plot = Memo::new(move |_| {
@@ -384,16 +402,26 @@ impl Kind for LineChart {
                     // the elements' attributes, not by rebuilding them.
                     {chart::y_grid(plot, font, Signal::derive(move || drawn.with(|d| d.y_ticks.clone())))}
                     {chart::x_labels(plot, font, Signal::derive(move || drawn.with(|d| d.x_ticks.clone())))}
-                    <For each=move || drawn.with(|d| d.paths.iter().map(|(i, _, _)| *i).collect::<Vec<_>>()) key=|i| *i let:i>
-                        {
-                            let d = move || drawn.with(|d| d.paths.iter().find(|p| p.0 == i).map(|p| p.1.clone()).unwrap_or_default());
-                            let fill = move || drawn.with(|d| d.paths.iter().find(|p| p.0 == i).map(|p| p.2.clone()).unwrap_or_default());
-                            view! {
-                                {area.then(|| view! { <path class="area" d=fill fill=series_color(i)></path> })}
-                                <path class="series" d=d stroke=series_color(i) data-series=i></path>
-                            }
-                        }
-                    </For>
+                    // The strips' box: the plot and what is right of it, so a strip
+                    // reaching left of the shown window is cut at the axis.
+                    <svg
+                        class="strips"
+                        x=move || drawn.with(|d| d.clip_left)
+                        y="0"
+                        width=move || drawn.with(|d| (w - d.clip_left).max(0.0))
+                        height=h
+                        overflow="hidden"
+                    >
+                        <g transform=move || drawn.with(|d| d.transform.clone())>
+                            <For each=move || drawn.with(|d| d.lines.iter().map(|(i, _)| *i).collect::<Vec<_>>()) key=|i| *i let:i>
+                                {marks::group("line-series", Memo::new(move |_| {
+                                    drawn.with(|d| {
+                                        d.lines.iter().find(|l| l.0 == i).map(|(_, strips)| series_marks(i, strips)).unwrap_or_default()
+                                    })
+                                }))}
+                            </For>
+                        </g>
+                    </svg>
                     {move || tooltip.get().map(|(x, _, _)| {
                         let p = plot.get();
                         view! { <line class="hover-rule" x1=x x2=x y1=p.top y2=p.bottom></line> }
@@ -446,6 +474,7 @@ fn draw(
     area: bool,
     number_format: &crate::widgets::format::NumberFormat,
     time_format: &DateFormat,
+    strips: &mut Strips,
 ) -> Drawn {
     let Some((mut lo, mut hi)) = s.extent(hidden) else {
         return Drawn::default();
@@ -501,39 +530,63 @@ fn draw(
             .map(|(i, c)| (x.map(i as f64), truncate(c, 14)))
             .collect()
     };
-    let columns = plot.width().max(1.0) as usize;
-    let paths = s
+    // Areas close at zero (an area chart's value axis always holds it).
+    let base = 0f64.clamp(d0, d1);
+    let fresh = Basis::fresh((x0, x1), plot.width(), (d0, d1), s.xs.len(), base);
+    let basis = strips.basis(fresh, (x0, x1), (d0, d1));
+    let shown: Vec<(usize, Vec<Point>)> = s
         .lines
         .iter()
         .enumerate()
         .filter(|(_, (n, _))| !hidden.contains(n))
         .map(|(i, (_, values))| {
-            let points: Vec<(f64, f64)> =
+            let points =
                 s.xs.iter()
                     .zip(values)
-                    .filter_map(|(&xv, v)| v.map(|v| (xv, v)))
+                    .enumerate()
+                    .filter_map(|(j, (&xv, v))| v.map(|v| (j, xv, v)))
                     .collect();
-            let points = thin(&points, x0, x1.max(x0 + 1.0), columns);
-            let pixels: Vec<(f64, f64)> =
-                points.iter().map(|&(a, b)| (x.map(a), y.map(b))).collect();
-            let d = line_path(pixels.iter().map(|&p| Some(p)));
-            let fill = if area && !pixels.is_empty() {
-                let base = y.map(d0.max(0.0).min(d1));
-                let (last, first) = (pixels[pixels.len() - 1].0, pixels[0].0);
-                let (last, first, base) = (tenths(last), tenths(first), tenths(base));
-                format!("{d}L{last},{base}L{first},{base}Z")
-            } else {
-                String::new()
-            };
-            (i, d, fill)
+            (i, points)
         })
         .collect();
+    let lines = strips.draw(&basis, &shown, s.rows, area);
+    // The box starts a little left of the plot, so a stroke on the first point shows.
+    let clip_left = (plot.left - font * 0.3).max(0.0);
     Drawn {
-        paths,
+        lines,
+        transform: basis.transform(&x, &y, (clip_left, 0.0)),
+        clip_left,
         y_ticks,
         x_ticks,
         label_chars,
     }
+}
+
+/// Series `i`'s strips as marks: its areas below, then its lines.
+fn series_marks(i: usize, strips: &[Strip]) -> Vec<Mark> {
+    let color = series_color(i);
+    // Areas of several strips meet edge to edge: drawn without anti-aliasing, their
+    // joins leave no seam (the line above hides the stepped top edge).
+    let rendering = if strips.len() > 1 {
+        "crispEdges"
+    } else {
+        "auto"
+    };
+    let areas = strips.iter().filter_map(|s| s.area.as_ref()).map(|d| {
+        Mark::new("path")
+            .attr("class", "area")
+            .attr("d", d.as_str())
+            .attr("fill", color.as_str())
+            .attr("shape-rendering", rendering)
+    });
+    let lines = strips.iter().map(|s| {
+        Mark::new("path")
+            .attr("class", "series")
+            .attr("d", s.line.as_str())
+            .attr("stroke", color.as_str())
+            .attr("data-series", i.to_string())
+    });
+    areas.chain(lines).collect()
 }
 
 pub fn truncate(text: &str, max: usize) -> String {
@@ -596,20 +649,79 @@ mod tests {
             .collect();
         let f = frame(serde_json::Value::Array(rows));
         let s = Series::read(&f, Some("t"), &["v".into()], 0, 0);
-        let d = draw(
-            &s,
+        let d = draw_plain(&s, &mut Strips::default());
+        let strips = &d.lines[0].1;
+        let segments: usize = strips.iter().map(|s| s.line.matches('L').count()).sum();
+        assert!(segments < 4 * 800, "{segments} segments");
+        assert!(strips.len() > 4, "{} strips", strips.len());
+        assert!(!d.y_ticks.is_empty() && !d.x_ticks.is_empty());
+    }
+
+    fn draw_plain(s: &Series, strips: &mut Strips) -> Drawn {
+        draw(
+            s,
             &[],
             (800.0, 400.0),
             14.0,
             0.0,
             false,
-            false,
+            true,
             &Default::default(),
             &Default::default(),
+            strips,
+        )
+    }
+
+    #[test]
+    fn an_append_redraws_the_last_strip_only_and_a_drop_the_first() {
+        use crate::model::Append;
+        let row = |i: i64| {
+            let v = ((i * 7919) % 1000) as f64;
+            json!({"t": 1_700_000_000_000_i64 + i * 1000, "v": v})
+                .as_object()
+                .unwrap()
+                .clone()
+        };
+        let mut f = Frame::new(
+            DatasetId::parse("d").unwrap(),
+            1,
+            (0..5000).map(row).collect(),
+            0,
         );
-        let segments = d.paths[0].1.matches('L').count();
-        assert!(segments < 4 * 800, "{segments} segments");
-        assert!(!d.y_ticks.is_empty() && !d.x_ticks.is_empty());
+        let (x, ys) = (Some("t"), vec!["v".to_string()]);
+        let mut columns = Columns::default();
+        let mut strips = Strips::default();
+        columns.sync(&f, x, &ys);
+        let mut was = draw_plain(&columns.series(&f, x, &ys, 0, 0), &mut strips);
+        for (seq, drop) in [(2, 0), (3, 0), (4, 3)] {
+            let append = Append {
+                dataset: f.dataset.clone(),
+                seq,
+                drop,
+                rows: vec![row(4998 + seq as i64)],
+                updated_at_ms: 0,
+            };
+            assert!(f.append_in_place(&append));
+            columns.sync(&f, x, &ys);
+            let series = columns.series(&f, x, &ys, 0, 0);
+            let now = draw_plain(&series, &mut strips);
+            let (before, after) = (&was.lines[0].1, &now.lines[0].1);
+            assert_eq!(before.len(), after.len(), "seq {seq}");
+            let changed: Vec<usize> = (0..after.len())
+                .filter(|&i| before[i] != after[i])
+                .collect();
+            let expected = if drop > 0 {
+                vec![0, after.len() - 1]
+            } else {
+                vec![after.len() - 1]
+            };
+            assert_eq!(changed, expected, "strips redrawn after seq {seq}");
+            assert_ne!(was.transform, now.transform, "the axis moved");
+            // What was kept is what drawing every strip anew in the same units gives.
+            let mut anew = strips.units_only();
+            assert_eq!(draw_plain(&series, &mut anew), now, "seq {seq}");
+            was = now;
+        }
     }
 
     #[test]

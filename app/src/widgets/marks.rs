@@ -92,8 +92,8 @@ mod browser {
 
     /// Brings the children of `g` level with `marks`, by position.
     pub fn patch(g: &Element, held: &mut Vec<(Mark, SendWrapper<Element>)>, marks: &[Mark]) {
-        if held.is_empty() {
-            // What the server (or the first render) wrote: drawn anew, kept from now on.
+        if held.is_empty() && !adopt(g, held, marks) {
+            // What the first render wrote, unlike `marks`: drawn anew, kept from now on.
             g.set_inner_html("");
         }
         let doc = leptos::prelude::document();
@@ -123,6 +123,29 @@ mod browser {
         for (_, el) in held.drain(marks.len().min(held.len())..) {
             el.remove();
         }
+    }
+
+    /// Takes the elements the server wrote for `marks` as they are (hydration draws
+    /// from the same data, so they already show `marks`): nothing is parsed again.
+    /// False when `g` holds anything else.
+    fn adopt(g: &Element, held: &mut Vec<(Mark, SendWrapper<Element>)>, marks: &[Mark]) -> bool {
+        if g.child_element_count() as usize != marks.len() {
+            return false;
+        }
+        let mut next = g.first_element_child();
+        for mark in marks {
+            match next {
+                Some(el) if el.tag_name() == mark.tag => {
+                    next = el.next_element_sibling();
+                    held.push((mark.clone(), SendWrapper::new(el)));
+                }
+                _ => {
+                    held.clear();
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     fn create(doc: &Document, mark: &Mark) -> Option<Element> {

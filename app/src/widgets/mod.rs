@@ -10,6 +10,7 @@ pub mod scale;
 mod body;
 mod chart;
 mod marks;
+mod strips;
 /// Text made safe for HTML or SVG markup (also for the server's plain HTML pages).
 pub use chart::escape_xml;
 pub mod inspect;
