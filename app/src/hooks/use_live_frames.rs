@@ -403,7 +403,7 @@ mod imp {
                     if !id.is_empty() {
                         retry.last_event_id.set_value(Some(id));
                     }
-                    match serde_json::from_str::<LiveEvent>(&data) {
+                    match LiveEvent::read(&ev.type_(), &data) {
                         // A snapshot is the truth of the (possibly new) server: its frames
                         // replace those held, whatever their sequence numbers. After a
                         // resume it holds only the frames that changed.
