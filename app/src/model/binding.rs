@@ -310,8 +310,9 @@ fn chrono_instant(t: &str) -> Option<i64> {
 
 /// Unix ms from `YYYY-MM-DD`, optionally followed by `T`, `t` or a space and
 /// `HH:MM`, or `HH:MM:SS` with up to nine digits of fraction and an optional zone
-/// (`Z`, `z`, `±HH:MM`; needed after a `t`); without a zone the time is UTC. `None` for anything else,
-/// including shapes chrono takes (leap seconds, longer years): the caller falls back.
+/// (`Z`, `z`, `±HH:MM`; needed after a `t`); without a zone the time is UTC. `None`
+/// for anything else, including shapes chrono takes (leap seconds, longer years): the
+/// caller falls back.
 fn iso_millis(b: &[u8]) -> Option<i64> {
     fn digits(b: &[u8], at: usize, n: usize) -> Option<i64> {
         let part = b.get(at..at + n)?;

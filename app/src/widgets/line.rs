@@ -530,8 +530,9 @@ fn draw(
             .map(|(i, c)| (x.map(i as f64), truncate(c, 14)))
             .collect()
     };
-    // Areas close at zero (an area chart's value axis always holds it).
-    let base = 0f64.clamp(d0, d1);
+    // Areas close at zero (an area chart's value axis always holds it). Not `clamp`:
+    // it panics on bounds out of order.
+    let base = 0f64.max(d0).min(d1);
     let fresh = Basis::fresh((x0, x1), plot.width(), (d0, d1), s.xs.len(), base);
     let basis = strips.basis(fresh, (x0, x1), (d0, d1));
     let shown: Vec<(usize, Vec<Point>)> = s
