@@ -50,8 +50,9 @@ const SLOTS: &[Slot] = &[
     },
 ];
 
-/// Slices, largest first, with the tail beyond `max` summed into "Other". Negative and
-/// missing values have no share and are left out.
+/// Slices, largest first, with the tail beyond `max` summed into "Other" (with the
+/// data's own "Other" category, if it has one). Negative and missing values have no
+/// share and are left out.
 pub fn slices(
     frame: &Frame,
     label: Option<&str>,
@@ -76,8 +77,14 @@ pub fn slices(
         .collect();
     all.sort_by(|a, b| b.1.total_cmp(&a.1));
     if all.len() > max.max(1) {
-        let keep = max.max(2) - 1;
-        let other: f64 = all[keep..].iter().map(|s| s.1).sum();
+        // A category of the data already called "Other" joins the tail: two "Other"
+        // slices side by side would read as a mistake.
+        let mut other = 0.0;
+        if let Some(at) = all.iter().position(|s| s.0.eq_ignore_ascii_case("other")) {
+            other += all.remove(at).1;
+        }
+        let keep = (max.max(2) - 1).min(all.len());
+        other += all[keep..].iter().map(|s| s.1).sum::<f64>();
         all.truncate(keep);
         all.push(("Other".into(), other));
     }
@@ -266,6 +273,21 @@ mod tests {
             slices(&f, Some("k"), Some("v"), 20).len(),
             8,
             "negative values have no slice"
+        );
+        // A category named "Other" (here the largest) and the tail are one slice.
+        f.rows
+            .push(json!({"k": "other", "v": 100}).as_object().unwrap().clone());
+        let s = slices(&f, Some("k"), Some("v"), 4);
+        let labels: Vec<&str> = s.iter().map(|s| s.0.as_str()).collect();
+        assert_eq!(labels, ["k8", "k7", "k6", "Other"]);
+        assert_eq!(s[3].1, 100.0 + (1..=5).sum::<i32>() as f64);
+        assert_eq!(
+            slices(&f, Some("k"), Some("v"), 20)
+                .iter()
+                .filter(|s| s.0.eq_ignore_ascii_case("other"))
+                .count(),
+            1,
+            "without a tail the category stays as it is"
         );
     }
 
